@@ -1,0 +1,7 @@
+/* placeholder until the agent lands */
+int main(void);
+int
+main(void)
+{
+	return 1;
+}

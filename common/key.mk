@@ -1,0 +1,1 @@
+# common/key.mk: SSH keys, certificates and signatures (OpenSSL)

@@ -1,0 +1,19 @@
+/*
+ * Secure memory for secrets (PINs, passphrases, private keys): locked into
+ * RAM, excluded from core dumps, zeroed when freed.  Failure to lock is
+ * logged once and tolerated (RLIMIT_MEMLOCK may be small); exclusion from
+ * dumps is always applied.
+ */
+#ifndef COMMON_SECMEM_H
+#define COMMON_SECMEM_H
+
+#include <stddef.h>
+
+/* secmem_alloc: len zeroed bytes in secure memory, or NULL.  Free with secmem_free. */
+void *secmem_alloc(size_t len) __attribute__((warn_unused_result));
+/* secmem_strdup: a copy of s in secure memory, or NULL. */
+char *secmem_strdup(const char *s) __attribute__((warn_unused_result));
+/* secmem_free: zero and release p (from secmem_alloc/strdup).  NULL is accepted. */
+void secmem_free(void *p);
+
+#endif /* COMMON_SECMEM_H */
