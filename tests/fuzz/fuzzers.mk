@@ -1,0 +1,1 @@
+# tests/fuzz/fuzzers.mk: one block per harness

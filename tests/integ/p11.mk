@@ -1,0 +1,1 @@
+# tests/integ/p11.mk
