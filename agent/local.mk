@@ -1,4 +1,23 @@
-# agent/: the tokagent daemon.
+# agent/: the tokagent daemon.  No private keys and no device libraries
+# here: those live in the helpers (token/, sk/, pkcs/).
 bin_PROGRAMS += agent/tokagent
-agent_tokagent_SOURCES = agent/tokagent.c
-agent_tokagent_LDADD = common/libcommon.la
+agent_tokagent_SOURCES = \
+	agent/tokagent.c agent/agent.h \
+	agent/askpass.c agent/askpass.h \
+	agent/child.c agent/child.h \
+	agent/conn.c agent/conn.h \
+	agent/constraints.c agent/constraints.h \
+	agent/dest.c agent/dest.h \
+	agent/dispatch.c agent/dispatch.h \
+	agent/helper.c agent/helper.h \
+	agent/idtab.c agent/idtab.h \
+	agent/keys.c agent/keys.h \
+	agent/lock.c agent/lock.h \
+	agent/loop.c agent/loop.h \
+	agent/procinfo.c agent/procinfo.h \
+	agent/prompt.c agent/prompt.h \
+	agent/sign.c agent/sign.h \
+	agent/tokens.c agent/tokens.h \
+	agent/userauth.c agent/userauth.h
+agent_tokagent_CPPFLAGS = $(AM_CPPFLAGS) -DLIBEXECDIR='"$(pkglibexecdir)"'
+agent_tokagent_LDADD = common/libcommon.la $(OPENSSL_LIBS) $(LIBBSD_LIBS)

@@ -1,7 +1,470 @@
-/* placeholder until the agent lands */
-int main(void);
-int
-main(void)
+/*
+ * tokagent: an SSH agent for keys kept on hardware tokens, a drop-in
+ * replacement for OpenSSH's ssh-agent.
+ *
+ * This file is the command line and process life: options, the socket,
+ * daemonising or running a command, signals, and the event loop.  The
+ * protocol lives in dispatch.c and the modules it calls.
+ */
+#include "config.h"
+
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "agent/child.h"
+#include "agent/conn.h"
+#include "agent/helper.h"
+#include "agent/idtab.h"
+#include "agent/loop.h"
+#include "agent/tokens.h"
+#include "common/harden.h"
+#include "common/log.h"
+
+#define SOFT_HELPER		"tokagent-soft-helper"
+#define PARENT_CHECK_MS		10000
+#define CONFIRM_TIMEOUT_MS	(120 * 1000)
+
+struct agent_options agent_opts = {
+	.software_keys = 1,
+	.provider_allowlist = AGENT_DEFAULT_ALLOWLIST,
+	.confirm_timeout_ms = CONFIRM_TIMEOUT_MS,
+};
+struct idtab *agent_idtab;
+struct helper *agent_soft;
+
+static char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static char socket_dir[PATH_MAX];
+static pid_t parent_pid;
+
+enum {
+	OPT_NO_SOFTWARE_KEYS = 256,
+	OPT_CONFIRM_FORWARDED,
+	OPT_ALLOW_REMOTE_PROVIDERS,
+};
+
+static const struct option long_options[] = {
+	{ "no-software-keys", no_argument, NULL, OPT_NO_SOFTWARE_KEYS },
+	{ "confirm-forwarded", no_argument, NULL, OPT_CONFIRM_FORWARDED },
+	{ "allow-remote-providers", no_argument, NULL,
+	    OPT_ALLOW_REMOTE_PROVIDERS },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void __attribute__((noreturn))
+usage(int status)
 {
-	return 1;
+	fprintf(status ? stderr : stdout,
+	    "usage: tokagent [-c | -s] [-Dd] [-a bind_address] [-E hash] "
+	    "[-O option]\n"
+	    "                [-P allowed_providers] [-t life] [options]\n"
+	    "       tokagent [-a bind_address] [-O option] [-P "
+	    "allowed_providers]\n"
+	    "                [-t life] [options] command [arg ...]\n"
+	    "       tokagent [-c | -s] -k\n"
+	    "\n"
+	    "  -a PATH   bind the agent socket to PATH\n"
+	    "  -c / -s   print C-shell / Bourne shell commands\n"
+	    "  -D        stay in the foreground\n"
+	    "  -d        debug mode (foreground, debug log on stderr)\n"
+	    "  -k        kill the agent named by SSH_AGENT_PID\n"
+	    "  -t LIFE   default lifetime of added keys (e.g. 90, 30m, 1h)\n"
+	    "  -P LIST   allowed PKCS#11 / FIDO provider paths (patterns, "
+	    "comma separated;\n"
+	    "            default %s)\n"
+	    "  -O allow-remote-pkcs11   let forwarded connections add "
+	    "providers\n"
+	    "  -E HASH   accepted for compatibility; fingerprints are "
+	    "SHA256\n"
+	    "  --no-software-keys       hardware-only agent: refuse "
+	    "software keys\n"
+	    "  --confirm-forwarded      confirm every use that arrives "
+	    "through forwarding\n"
+	    "  --allow-remote-providers same as -O allow-remote-pkcs11\n"
+	    "  -h, --help               this text\n", AGENT_DEFAULT_ALLOWLIST);
+	exit(status);
+}
+
+/* "90", "30m", "1h30m", "2d": seconds, or -1.  As sshd_config time formats. */
+static long
+parse_lifetime(const char *s)
+{
+	long total = 0, n, mult;
+	char *end;
+
+	if (*s == '\0')
+		return -1;
+	while (*s != '\0') {
+		if (!isdigit((u_char)*s))
+			return -1;
+		errno = 0;
+		n = strtol(s, &end, 10);
+		if (errno != 0 || n < 0)
+			return -1;
+		switch (*end) {
+		case '\0':
+		case 's': case 'S':
+			mult = 1;
+			break;
+		case 'm': case 'M':
+			mult = 60;
+			break;
+		case 'h': case 'H':
+			mult = 3600;
+			break;
+		case 'd': case 'D':
+			mult = 86400;
+			break;
+		case 'w': case 'W':
+			mult = 604800;
+			break;
+		default:
+			return -1;
+		}
+		if (n > (UINT32_MAX - total) / mult)
+			return -1;
+		total += n * mult;
+		s = *end == '\0' ? end : end + 1;
+	}
+	return total;
+}
+
+static int
+shell_is_csh(void)
+{
+	const char *sh = getenv("SHELL");
+	size_t len;
+
+	if (sh == NULL || (len = strlen(sh)) < 3)
+		return 0;
+	return strcmp(sh + len - 3, "csh") == 0;
+}
+
+static void
+cleanup_socket(void)
+{
+	if (socket_path[0] != '\0')
+		unlink(socket_path);
+	if (socket_dir[0] != '\0')
+		rmdir(socket_dir);
+}
+
+static void
+kill_agent(int csh)
+{
+	const char *pidstr = getenv("SSH_AGENT_PID");
+	long pid;
+	char *end;
+
+	if (pidstr == NULL) {
+		fprintf(stderr, "SSH_AGENT_PID not set, cannot kill agent\n");
+		exit(1);
+	}
+	errno = 0;
+	pid = strtol(pidstr, &end, 10);
+	if (errno != 0 || *end != '\0' || pid < 2) {
+		fprintf(stderr, "SSH_AGENT_PID=%s, which is not a good PID\n",
+		    pidstr);
+		exit(1);
+	}
+	if (kill((pid_t)pid, SIGTERM) == -1) {
+		perror("kill");
+		exit(1);
+	}
+	printf(csh ? "unsetenv SSH_AUTH_SOCK;\n" : "unset SSH_AUTH_SOCK;\n");
+	printf(csh ? "unsetenv SSH_AGENT_PID;\n" : "unset SSH_AGENT_PID;\n");
+	printf("echo Agent pid %ld killed;\n", pid);
+	exit(0);
+}
+
+static int
+make_socket(const char *requested)
+{
+	struct sockaddr_un sun;
+	const char *base;
+	mode_t old;
+	int fd;
+
+	if (requested != NULL) {
+		if (strlcpy(socket_path, requested, sizeof(socket_path)) >=
+		    sizeof(socket_path))
+			fatal_f("socket path too long: %s", requested);
+	} else {
+		if ((base = getenv("XDG_RUNTIME_DIR")) == NULL ||
+		    access(base, W_OK) != 0)
+			base = getenv("TMPDIR");
+		if (base == NULL || *base == '\0' || access(base, W_OK) != 0)
+			base = "/tmp";
+		/* mkdtemp makes the directory 0700. */
+		if ((size_t)snprintf(socket_dir, sizeof(socket_dir),
+		    "%s/tokagent.XXXXXXXXXX", base) >= sizeof(socket_dir) ||
+		    mkdtemp(socket_dir) == NULL)
+			fatal_f("could not make a socket directory in %s: %s",
+			    base, strerror(errno));
+		if ((size_t)snprintf(socket_path, sizeof(socket_path),
+		    "%s/agent.%ld", socket_dir, (long)parent_pid) >=
+		    sizeof(socket_path))
+			fatal_f("socket path too long");
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, socket_path, sizeof(sun.sun_path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) == -1)
+		fatal_f("socket: %s", strerror(errno));
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		umask(old);
+		error("bind %s: %s", socket_path, strerror(errno));
+		socket_path[0] = '\0';
+		cleanup_socket();
+		exit(1);
+	}
+	umask(old);
+	if (listen(fd, SOMAXCONN) == -1)
+		fatal_f("listen: %s", strerror(errno));
+	return fd;
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	loop_stop();
+}
+
+static void
+check_parent(void *arg)
+{
+	(void)arg;
+	if (parent_pid > 1 && kill(parent_pid, 0) == -1 && errno == ESRCH) {
+		verbose("parent %ld has exited", (long)parent_pid);
+		loop_stop();
+		return;
+	}
+	(void)loop_add_timer(PARENT_CHECK_MS, check_parent, NULL);
+}
+
+static void
+start_soft_helper(void)
+{
+	char *prog, *argv[2];
+
+	if (!agent_opts.software_keys)
+		return;
+	if ((prog = helper_find_program(SOFT_HELPER)) == NULL)
+		fatal_f("%s not found (set TOKAGENT_HELPER_PATH?)",
+		    SOFT_HELPER);
+	argv[0] = prog;
+	argv[1] = NULL;
+	if ((agent_soft = helper_spawn("soft", prog, argv, NULL, NULL,
+	    NULL)) == NULL)
+		fatal_f("could not start %s", prog);
+	free(prog);
+}
+
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	/* Thousands of clients at once each need a descriptor. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	int ch, csh = -1, Dflag = 0, dflag = 0, kflag = 0, fd, devnull;
+	const char *bind_path = NULL;
+	char pidbuf[32];
+	struct sigaction sa;
+	long life;
+	pid_t pid;
+
+	/* The agent's own keys-in-memory guarantee starts before anything else. */
+	harden_process();
+	while ((ch = getopt_long(argc, argv, "+a:cDdE:hkO:P:st:", long_options,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			bind_path = optarg;
+			break;
+		case 'c':
+			if (csh == 0)
+				usage(1);
+			csh = 1;
+			break;
+		case 's':
+			if (csh == 1)
+				usage(1);
+			csh = 0;
+			break;
+		case 'D':
+			Dflag = 1;
+			break;
+		case 'd':
+			dflag++;
+			break;
+		case 'E':
+			if (strcasecmp(optarg, "sha256") != 0 &&
+			    strcasecmp(optarg, "md5") != 0) {
+				fprintf(stderr, "Invalid hash algorithm "
+				    "\"%s\"\n", optarg);
+				exit(1);
+			}
+			break;
+		case 'k':
+			kflag = 1;
+			break;
+		case 'O':
+			if (strcmp(optarg, "allow-remote-pkcs11") == 0)
+				agent_opts.allow_remote_providers = 1;
+			else if (strcmp(optarg, "no-restrict-websafe") == 0 ||
+			    strncmp(optarg, "websafe-allow=", 14) == 0)
+				;	/* XXX websafe widening: FIDO issue */
+			else {
+				fprintf(stderr, "Unknown -O option \"%s\"\n",
+				    optarg);
+				exit(1);
+			}
+			break;
+		case 'P':
+			agent_opts.provider_allowlist = optarg;
+			break;
+		case 't':
+			if ((life = parse_lifetime(optarg)) < 0) {
+				fprintf(stderr, "Invalid lifetime\n");
+				usage(1);
+			}
+			agent_opts.default_lifetime = (uint32_t)life;
+			break;
+		case OPT_NO_SOFTWARE_KEYS:
+			agent_opts.software_keys = 0;
+			break;
+		case OPT_CONFIRM_FORWARDED:
+			agent_opts.confirm_forwarded = 1;
+			break;
+		case OPT_ALLOW_REMOTE_PROVIDERS:
+			agent_opts.allow_remote_providers = 1;
+			break;
+		case 'h':
+			usage(0);
+		default:
+			usage(1);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 0 && (csh != -1 || Dflag || dflag || kflag))
+		usage(1);
+	if (Dflag && dflag)
+		usage(1);
+	if (csh == -1)
+		csh = shell_is_csh();
+	if (kflag)
+		kill_agent(csh);
+
+	log_init("tokagent", dflag > 1 ? LOG_LEVEL_DEBUG3 :
+	    (dflag ? LOG_LEVEL_DEBUG2 : LOG_LEVEL_INFO), 1);
+	raise_fd_limit();
+	parent_pid = getpid();
+	fd = make_socket(bind_path);
+
+	if (Dflag || dflag) {
+		printf(csh ? "setenv SSH_AUTH_SOCK %s;\n" :
+		    "SSH_AUTH_SOCK=%s; export SSH_AUTH_SOCK;\n", socket_path);
+		printf("echo Agent pid %ld;\n", (long)parent_pid);
+		fflush(stdout);
+	} else {
+		if ((pid = fork()) == -1)
+			fatal_f("fork: %s", strerror(errno));
+		if (pid != 0) {
+			/* Parent: print the variables or run the command. */
+			close(fd);
+			if (argc == 0) {
+				printf(csh ? "setenv SSH_AUTH_SOCK %s;\n" :
+				    "SSH_AUTH_SOCK=%s; export SSH_AUTH_SOCK;\n",
+				    socket_path);
+				printf(csh ? "setenv SSH_AGENT_PID %ld;\n" :
+				    "SSH_AGENT_PID=%ld; export "
+				    "SSH_AGENT_PID;\n", (long)pid);
+				printf("echo Agent pid %ld;\n", (long)pid);
+				exit(0);
+			}
+			snprintf(pidbuf, sizeof(pidbuf), "%ld", (long)pid);
+			if (setenv("SSH_AUTH_SOCK", socket_path, 1) == -1 ||
+			    setenv("SSH_AGENT_PID", pidbuf, 1) == -1)
+				fatal_f("setenv");
+			execvp(argv[0], argv);
+			perror(argv[0]);
+			exit(1);
+		}
+		/* Child: the agent. */
+		if (argc > 0) {
+			/* Leave with the command that owns us. */
+			(void)prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+		} else {
+			if (setsid() == -1)
+				fatal_f("setsid: %s", strerror(errno));
+		}
+		if (chdir("/") == -1)
+			fatal_f("chdir: %s", strerror(errno));
+		if ((devnull = open("/dev/null", O_RDWR)) != -1) {
+			(void)dup2(devnull, STDIN_FILENO);
+			(void)dup2(devnull, STDOUT_FILENO);
+			(void)dup2(devnull, STDERR_FILENO);
+			if (devnull > 2)
+				close(devnull);
+		}
+		log_init("tokagent", LOG_LEVEL_INFO, 0);
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	loop_init();
+	child_init();
+	if ((agent_idtab = idtab_new()) == NULL)
+		fatal_f("out of memory");
+	start_soft_helper();
+	conn_listen(fd, geteuid());
+	if (argc > 0)
+		(void)loop_add_timer(PARENT_CHECK_MS, check_parent, NULL);
+	verbose("listening on %s", socket_path);
+
+	while (loop_running())
+		loop_run_once();
+
+	verbose("exiting");
+	conn_close_all();
+	tokens_shutdown();
+	helper_stop(agent_soft);
+	idtab_free(agent_idtab);
+	close(fd);
+	cleanup_socket();
+	return 0;
 }

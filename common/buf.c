@@ -144,6 +144,9 @@ buf_consume(struct buf *b, size_t len)
 {
 	if (len > buf_len(b))
 		return TOK_ERR_MESSAGE_INCOMPLETE;
+	/* Consumed bytes may have been secrets: they do not linger. */
+	if (!b->readonly && len != 0)
+		explicit_bzero(b->d + b->off, len);
 	b->off += len;
 	if (b->off == b->size && !b->readonly)
 		b->off = b->size = 0;
@@ -156,6 +159,19 @@ buf_consume_end(struct buf *b, size_t len)
 	if (len > buf_len(b))
 		return TOK_ERR_MESSAGE_INCOMPLETE;
 	b->size -= len;
+	return 0;
+}
+
+/*
+ * Advance past bytes that a caller still points at (direct getters): no
+ * zeroing and no offset reset, so the pointer stays valid until the next put.
+ */
+static int
+buf_skip(struct buf *b, size_t len)
+{
+	if (len > buf_len(b))
+		return TOK_ERR_MESSAGE_INCOMPLETE;
+	b->off += len;
 	return 0;
 }
 
@@ -405,11 +421,7 @@ buf_get_string_direct(struct buf *b, const u_char **valp, size_t *lenp)
 		*valp = buf_ptr(b) + 4;
 	if (lenp != NULL)
 		*lenp = len;
-	/* Read-only views never reset offsets, so *valp stays valid. */
-	if (b->readonly)
-		return buf_consume(b, 4 + (size_t)len);
-	b->off += 4 + (size_t)len;
-	return 0;
+	return buf_skip(b, 4 + (size_t)len);
 }
 
 int
@@ -485,8 +497,6 @@ buf_get_stringb(struct buf *b, struct buf *v)
 int
 buf_froms(struct buf *b, struct buf **bufp)
 {
-	const u_char *p;
-	size_t len;
 	struct buf *v;
 	uint32_t plen;
 	int r;
@@ -500,12 +510,7 @@ buf_froms(struct buf *b, struct buf **bufp)
 		return TOK_ERR_MESSAGE_INCOMPLETE;
 	if ((v = buf_from(buf_ptr(b) + 4, plen)) == NULL)
 		return TOK_ERR_ALLOC;
-	/* The view must outlive any reset of b: read-only views never reset. */
-	if (b->readonly)
-		r = buf_get_string_direct(b, &p, &len);
-	else
-		b->off += 4 + (size_t)plen, r = 0;
-	if (r != 0) {
+	if ((r = buf_skip(b, 4 + (size_t)plen)) != 0) {
 		buf_free(v);
 		return r;
 	}
@@ -540,7 +545,7 @@ buf_get_bignum2_bytes_direct(struct buf *b, const u_char **valp,
 		d++;
 		len--;
 	}
-	if ((r = buf_consume(b, 4 + (size_t)plen)) != 0)
+	if ((r = buf_skip(b, 4 + (size_t)plen)) != 0)
 		return r;
 	if (valp != NULL)
 		*valp = d;

@@ -53,7 +53,7 @@ u_char *buf_mutable_ptr(struct buf *b);
 /* buf_equal: 1 when both hold the same unread bytes (not constant time). */
 int buf_equal(const struct buf *a, const struct buf *b);
 
-/* buf_consume: drop len bytes from the front. */
+/* buf_consume: drop len bytes from the front (zeroed when owned). */
 int buf_consume(struct buf *b, size_t len) BUF_WUR;
 /* buf_consume_end: drop len bytes from the end. */
 int buf_consume_end(struct buf *b, size_t len) BUF_WUR;

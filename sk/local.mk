@@ -1,1 +1,33 @@
-# sk
+# sk/: FIDO2 through libfido2.  libsk.la is the core (device selection,
+# enroll, sign, resident keys) shared by the OpenSSH middleware module
+# tokagent-sk.so and the agent's sk helper.
+SK_CPPFLAGS = $(AM_CPPFLAGS) $(FIDO2_CFLAGS) $(CBOR_CFLAGS)
+
+noinst_LTLIBRARIES += sk/libsk.la
+sk_libsk_la_SOURCES = \
+	sk/sk.c sk/sk.h \
+	sk/fido_ops.c \
+	sk/fido_unix.c sk/fido_unix.h
+sk_libsk_la_CPPFLAGS = $(SK_CPPFLAGS)
+sk_libsk_la_LIBADD = $(FIDO2_LIBS) $(CBOR_LIBS) \
+	$(OPENSSL_LIBS) $(LIBBSD_LIBS)
+
+# The OpenSSH SecurityKeyProvider middleware.  Only the four sk-api
+# functions are exported.
+pkglib_LTLIBRARIES += sk/tokagent-sk.la
+sk_tokagent_sk_la_SOURCES = sk/middleware.c sk/sk-api.h
+sk_tokagent_sk_la_CPPFLAGS = $(SK_CPPFLAGS)
+sk_tokagent_sk_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
+	-export-symbols-regex '^sk_(api_version|enroll|sign|load_resident_keys)$$'
+sk_tokagent_sk_la_LIBADD = sk/libsk.la common/libcommon.la
+
+# Unit test: FIDO_ERR translation and response building over a fake
+# struct sk_devops.
+if HAVE_CMOCKA
+check_PROGRAMS += sk/test_sk
+TESTS += sk/test_sk
+sk_test_sk_SOURCES = sk/test_sk.c
+sk_test_sk_CPPFLAGS = $(SK_CPPFLAGS)
+sk_test_sk_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+sk_test_sk_LDADD = sk/libsk.la common/libcommon.la $(CMOCKA_LIBS)
+endif

@@ -1,1 +1,9 @@
-# token
+# token/: what every helper shares (the IPC server loop), and the software
+# token helper that holds software keys.
+noinst_LTLIBRARIES += token/libtoken.la
+token_libtoken_la_SOURCES = token/server.c token/server.h
+pkglibexec_PROGRAMS += token/tokagent-soft-helper
+token_tokagent_soft_helper_SOURCES = token/soft-helper.c token/soft.c \
+	token/soft.h
+token_tokagent_soft_helper_LDADD = token/libtoken.la common/libcommon.la \
+	$(OPENSSL_LIBS) $(LIBBSD_LIBS)

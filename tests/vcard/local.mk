@@ -1,1 +1,13 @@
-# tests/vcard
+# tests/vcard/: a virtual PIV smartcard plugged into pcscd through vpcd.
+check_PROGRAMS += tests/vcard/vcard
+tests_vcard_vcard_SOURCES = \
+	tests/vcard/vcard.c \
+	tests/vcard/piv.c tests/vcard/piv.h \
+	tests/vcard/state.c tests/vcard/state.h \
+	tests/vcard/crypto.c tests/vcard/crypto.h \
+	tests/vcard/tlv.c tests/vcard/tlv.h
+tests_vcard_vcard_LDADD = common/libcommon.la $(OPENSSL_LIBS) $(LIBBSD_LIBS)
+
+TESTS += tests/vcard/basic.sh tests/vcard/pin.sh tests/vcard/admin.sh
+EXTRA_DIST += tests/vcard/basic.sh tests/vcard/pin.sh tests/vcard/admin.sh \
+	tests/vcard/lib.sh tests/p11/pcscd.sh

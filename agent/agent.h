@@ -1,0 +1,55 @@
+/*
+ * State shared by the agent's modules: options from the command line, the
+ * identity table, and the message numbers of the agent protocol
+ * (draft-miller-ssh-agent / RFC 9987, OpenSSH PROTOCOL.agent).
+ */
+#ifndef AGENT_AGENT_H
+#define AGENT_AGENT_H
+
+#include <stdint.h>
+
+struct idtab;
+struct helper;
+
+#define SSH_AGENTC_REMOVE_ALL_RSA_IDENTITIES	9
+#define SSH_AGENTC_REQUEST_IDENTITIES		11
+#define SSH_AGENT_IDENTITIES_ANSWER		12
+#define SSH_AGENTC_SIGN_REQUEST			13
+#define SSH_AGENT_SIGN_RESPONSE			14
+#define SSH_AGENT_FAILURE			5
+#define SSH_AGENT_SUCCESS			6
+#define SSH_AGENTC_ADD_IDENTITY			17
+#define SSH_AGENTC_REMOVE_IDENTITY		18
+#define SSH_AGENTC_REMOVE_ALL_IDENTITIES	19
+#define SSH_AGENTC_ADD_SMARTCARD_KEY		20
+#define SSH_AGENTC_REMOVE_SMARTCARD_KEY		21
+#define SSH_AGENTC_LOCK				22
+#define SSH_AGENTC_UNLOCK			23
+#define SSH_AGENTC_ADD_ID_CONSTRAINED		25
+#define SSH_AGENTC_ADD_SMARTCARD_KEY_CONSTRAINED 26
+#define SSH_AGENTC_EXTENSION			27
+#define SSH_AGENT_EXTENSION_FAILURE		28
+#define SSH_AGENT_EXTENSION_RESPONSE		29
+
+#define SSH_AGENT_CONSTRAIN_LIFETIME		1
+#define SSH_AGENT_CONSTRAIN_CONFIRM		2
+#define SSH_AGENT_CONSTRAIN_EXTENSION		255
+
+#define AGENT_DEFAULT_ALLOWLIST	"/usr/lib*/*,/usr/local/lib*/*"
+
+struct agent_options {
+	int software_keys;		/* accept software keys (default on) */
+	uint32_t default_lifetime;	/* seconds, 0 = forever (-t) */
+	const char *provider_allowlist;	/* -P */
+	int allow_remote_providers;	/* providers from forwarded connections */
+	int confirm_forwarded;		/* confirm every use through forwarding */
+	uint64_t confirm_timeout_ms;	/* how long a prompt waits for the user */
+};
+
+extern struct agent_options agent_opts;
+/* Every identity the agent offers. */
+extern struct idtab *agent_idtab;
+/* The software token helper, or NULL when software keys are off. */
+extern struct helper *agent_soft;
+
+#endif /* AGENT_AGENT_H */

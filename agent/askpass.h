@@ -1,0 +1,41 @@
+/*
+ * Asynchronous askpass children (SSH_ASKPASS): confirmations, PIN and
+ * passphrase prompts, and touch notifications.  The agent never waits on
+ * them: the answer arrives through a callback from the event loop.
+ */
+#ifndef AGENT_ASKPASS_H
+#define AGENT_ASKPASS_H
+
+#include <stdint.h>
+
+struct askpass;
+
+enum askpass_kind {
+	ASKPASS_CONFIRM,	/* SSH_ASKPASS_PROMPT=confirm: yes/no */
+	ASKPASS_SECRET,		/* a PIN or passphrase is read from its stdout */
+	ASKPASS_NOTIFY,		/* SSH_ASKPASS_PROMPT=none: shown until cancelled */
+};
+
+/*
+ * r: 0 when the user agreed (CONFIRM) or answered (SECRET), else
+ * TOK_ERR_CONFIRM_DENIED, TOK_ERR_TIMEOUT or TOK_ERR_SYSTEM (no askpass).
+ * secret: for ASKPASS_SECRET on success, the answer without its newline in
+ * secure memory; the callee owns it (secmem_free).  Otherwise NULL.
+ */
+typedef void askpass_cb(int r, char *secret, void *arg);
+
+/*
+ * askpass_start: run the askpass program with prompt.  timeout_ms (0: none)
+ * bounds how long the user has.  cb is called exactly once unless
+ * askpass_cancel is called first; it is never called from inside
+ * askpass_start.  Returns NULL (and calls nothing) when it can not start.
+ * For ASKPASS_NOTIFY cb may be NULL.
+ */
+struct askpass *askpass_start(enum askpass_kind kind, const char *prompt,
+    uint64_t timeout_ms, askpass_cb *cb, void *arg);
+/* askpass_cancel: kill the prompt; its callback will not be called.  NULL ok. */
+void askpass_cancel(struct askpass *ap);
+/* askpass_program: the program used ($SSH_ASKPASS or the default). */
+const char *askpass_program(void);
+
+#endif /* AGENT_ASKPASS_H */

@@ -1,0 +1,57 @@
+/*
+ * Client connections on the agent socket: non-blocking I/O, framing,
+ * peer credentials, and the one request a connection may have in flight.
+ * A connection's requests are answered in order; while one waits (for a
+ * helper, a touch, a prompt) the connection reads nothing more, and every
+ * other connection carries on.
+ */
+#ifndef AGENT_CONN_H
+#define AGENT_CONN_H
+
+#include <sys/types.h>
+#include <stdint.h>
+
+struct buf;
+struct dest_binding_set;
+
+#define CONN_MSG_MAX	(256 * 1024)	/* larger messages close the connection */
+
+struct conn {
+	uint64_t serial;		/* for logs */
+	int fd;
+	uid_t uid;
+	pid_t pid;			/* 0 when unknown */
+	struct dest_binding_set *bindings;
+	/* private to conn.c */
+	struct loop_fd *lf;
+	struct buf *in, *out;
+	void *op;			/* request in flight */
+	void (*op_cancel)(void *op);
+	int closing;
+	int dispatching;
+	struct conn *next, *prev;
+};
+
+/*
+ * conn_listen: accept clients on the listening socket fd.  allow_uid is the
+ * uid (besides root) allowed to connect.
+ */
+void conn_listen(int fd, uid_t allow_uid);
+/*
+ * conn_reply: queue reply (a message body, type byte first) for the
+ * request being handled and end it; the next request is then read.
+ */
+void conn_reply(struct conn *c, const struct buf *reply);
+/* conn_reply_status: reply SSH_AGENT_SUCCESS (ok) or SSH_AGENT_FAILURE. */
+void conn_reply_status(struct conn *c, int ok);
+/*
+ * conn_wait: the current request continues asynchronously as op; cancel(op)
+ * is called if the connection closes first (op must then be dropped).
+ */
+void conn_wait(struct conn *c, void *op, void (*cancel)(void *op));
+/* conn_count: open client connections. */
+size_t conn_count(void);
+/* conn_close_all: close every client connection (at exit). */
+void conn_close_all(void);
+
+#endif /* AGENT_CONN_H */

@@ -1,0 +1,207 @@
+/*
+ * Agent protocol dispatch (see dispatch.h).  Listing and extensions are
+ * answered here; signing, adding and removing keys, smartcards and locking
+ * live in their own modules.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/agent.h"
+#include "agent/conn.h"
+#include "agent/dest.h"
+#include "agent/dispatch.h"
+#include "agent/idtab.h"
+#include "agent/keys.h"
+#include "agent/lock.h"
+#include "agent/sign.h"
+#include "agent/tokens.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/log.h"
+
+#define EXT_QUERY	"query"
+
+static const char *const dispatch_extensions[] = {
+	EXT_QUERY,
+	DEST_SESSION_BIND_NAME,
+	NULL,
+};
+
+static void
+dispatch_reply_buf(struct conn *c, struct buf *b, int r)
+{
+	if (r != 0) {
+		error_fr(r, "compose reply");
+		conn_reply_status(c, 0);
+	} else
+		conn_reply(c, b);
+	buf_free(b);
+}
+
+static void
+dispatch_list(struct conn *c, struct buf *m)
+{
+	struct identity *id, *next;
+	struct buf *b, *body;
+	uint32_t n = 0;
+	int r;
+
+	if ((r = buf_expect_empty(m)) != 0) {
+		error_fr(r, "request identities");
+		conn_reply_status(c, 0);
+		return;
+	}
+	if ((b = buf_new()) == NULL || (body = buf_new()) == NULL)
+		fatal_f("out of memory");
+	r = 0;
+	/* A locked agent lists nothing. */
+	for (id = lock_is_locked() ? NULL : idtab_first(agent_idtab);
+	    id != NULL && r == 0; id = next) {
+		next = idtab_next(id);
+		if (keys_expire_if_due(id) || !id->present)
+			continue;
+		if (id->dest != NULL &&
+		    dest_permitted(id->dest, c->bindings, NULL, NULL) != 0)
+			continue;
+		if ((r = buf_put_stringb(body, id->blob)) != 0 ||
+		    (r = buf_put_cstring(body, id->comment)) != 0)
+			break;
+		n++;
+	}
+	if (r == 0 && (r = buf_put_u8(b, SSH_AGENT_IDENTITIES_ANSWER)) == 0 &&
+	    (r = buf_put_u32(b, n)) == 0)
+		r = buf_putb(b, body);
+	buf_free(body);
+	dispatch_reply_buf(c, b, r);
+}
+
+static void
+dispatch_query(struct conn *c, struct buf *m)
+{
+	struct buf *b;
+	int r, i;
+
+	if ((r = buf_expect_empty(m)) != 0) {
+		error_fr(r, "query extension");
+		conn_reply_status(c, 0);
+		return;
+	}
+	if ((b = buf_new()) == NULL)
+		fatal_f("out of memory");
+	if ((r = buf_put_u8(b, SSH_AGENT_EXTENSION_RESPONSE)) != 0 ||
+	    (r = buf_put_cstring(b, EXT_QUERY)) != 0)
+		goto out;
+	for (i = 0; dispatch_extensions[i] != NULL; i++) {
+		if ((r = buf_put_cstring(b, dispatch_extensions[i])) != 0)
+			goto out;
+	}
+ out:
+	dispatch_reply_buf(c, b, r);
+}
+
+static void
+dispatch_session_bind(struct conn *c, struct buf *m)
+{
+	u_char fail = SSH_AGENT_EXTENSION_FAILURE;
+	struct buf *b;
+	int r;
+
+	if ((r = dest_bind(c->bindings, m)) != 0) {
+		error("client %llu (pid %ld): session-bind refused: %s",
+		    (unsigned long long)c->serial, (long)c->pid,
+		    tok_strerror(r));
+		if ((b = buf_from(&fail, 1)) == NULL)
+			fatal_f("out of memory");
+		conn_reply(c, b);
+		buf_free(b);
+		return;
+	}
+	debug_f("client %llu bound (%zu hops)", (unsigned long long)c->serial,
+	    dest_bindings_count(c->bindings));
+	conn_reply_status(c, 1);
+}
+
+static void
+dispatch_extension(struct conn *c, struct buf *m)
+{
+	char *name = NULL;
+	int r;
+
+	if ((r = buf_get_cstring(m, &name, NULL)) != 0) {
+		error_fr(r, "extension name");
+		conn_reply_status(c, 0);
+		return;
+	}
+	if (strcmp(name, EXT_QUERY) == 0)
+		dispatch_query(c, m);
+	else if (strcmp(name, DEST_SESSION_BIND_NAME) == 0)
+		dispatch_session_bind(c, m);
+	else {
+		debug_f("unsupported extension \"%s\"", name);
+		conn_reply_status(c, 0);
+	}
+	free(name);
+}
+
+void
+dispatch_message(struct conn *c, struct buf *m)
+{
+	uint8_t type;
+
+	if (buf_get_u8(m, &type) != 0) {
+		error("client %llu: empty message", (unsigned long long)c->serial);
+		conn_reply_status(c, 0);
+		return;
+	}
+	debug2_f("client %llu: message %u", (unsigned long long)c->serial,
+	    type);
+	if (lock_is_locked() && type != SSH_AGENTC_UNLOCK &&
+	    type != SSH_AGENTC_REQUEST_IDENTITIES) {
+		/* Locked: only listing (empty) and unlock are answered. */
+		conn_reply_status(c, 0);
+		return;
+	}
+	switch (type) {
+	case SSH_AGENTC_REQUEST_IDENTITIES:
+		dispatch_list(c, m);
+		break;
+	case SSH_AGENTC_SIGN_REQUEST:
+		sign_request(c, m);
+		break;
+	case SSH_AGENTC_ADD_IDENTITY:
+	case SSH_AGENTC_ADD_ID_CONSTRAINED:
+		keys_add(c, m, type == SSH_AGENTC_ADD_ID_CONSTRAINED);
+		break;
+	case SSH_AGENTC_REMOVE_IDENTITY:
+		keys_remove(c, m);
+		break;
+	case SSH_AGENTC_REMOVE_ALL_IDENTITIES:
+	case SSH_AGENTC_REMOVE_ALL_RSA_IDENTITIES:
+		keys_remove_all(c, m);
+		break;
+	case SSH_AGENTC_ADD_SMARTCARD_KEY:
+	case SSH_AGENTC_ADD_SMARTCARD_KEY_CONSTRAINED:
+		tokens_add_provider(c, m,
+		    type == SSH_AGENTC_ADD_SMARTCARD_KEY_CONSTRAINED);
+		break;
+	case SSH_AGENTC_REMOVE_SMARTCARD_KEY:
+		tokens_remove_provider(c, m);
+		break;
+	case SSH_AGENTC_LOCK:
+		lock_lock(c, m);
+		break;
+	case SSH_AGENTC_UNLOCK:
+		lock_unlock(c, m);
+		break;
+	case SSH_AGENTC_EXTENSION:
+		dispatch_extension(c, m);
+		break;
+	default:
+		error("client %llu (pid %ld): unknown message type %u",
+		    (unsigned long long)c->serial, (long)c->pid, type);
+		conn_reply_status(c, 0);
+		break;
+	}
+}

@@ -1,0 +1,472 @@
+/* Token helper supervision from the agent side (see helper.h). */
+#include "config.h"
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/child.h"
+#include "agent/helper.h"
+#include "agent/loop.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/frame.h"
+#include "common/ipc.h"
+#include "common/log.h"
+
+#define HELPER_RESTART_MIN_MS	100
+#define HELPER_RESTART_MAX_MS	10000
+#define HELPER_READ_CHUNK	65536
+
+struct helper_req {
+	uint32_t id;
+	helper_reply_cb *cb;
+	void *arg;
+	struct loop_timer *timer;
+	struct helper *h;
+	TAILQ_ENTRY(helper_req) entry;
+};
+
+struct helper {
+	char *name;
+	char *prog;
+	char **argv;
+	pid_t pid;
+	int fd;
+	struct loop_fd *lf;
+	struct buf *in, *out;
+	uint32_t next_id;
+	TAILQ_HEAD(, helper_req) reqs;
+	helper_event_cb *ecb;
+	helper_restart_cb *rcb;
+	void *arg;
+	uint64_t restart_delay;
+	struct loop_timer *restart_timer;
+	uint64_t started_ms;
+};
+
+static int helper_start(struct helper *h);
+static void helper_died(struct helper *h, const char *why);
+
+char *
+helper_find_program(const char *name)
+{
+	char self[PATH_MAX], *dirs = NULL, *dir, *cp, *path = NULL, *d;
+	const char *env, *sub[] = { "token", "sk", "pkcs", NULL };
+	ssize_t n;
+	int i;
+
+	if ((env = getenv("TOKAGENT_HELPER_PATH")) != NULL &&
+	    (dirs = strdup(env)) != NULL) {
+		for (cp = dirs; (dir = strsep(&cp, ":")) != NULL;) {
+			if (*dir == '\0')
+				continue;
+			if (asprintf(&path, "%s/%s", dir, name) < 0)
+				break;
+			if (access(path, X_OK) == 0)
+				goto out;
+			free(path);
+			path = NULL;
+		}
+	}
+	if (asprintf(&path, "%s/%s", LIBEXECDIR, name) >= 0) {
+		if (access(path, X_OK) == 0)
+			goto out;
+		free(path);
+		path = NULL;
+	}
+	/* Uninstalled: agent/tokagent next to token/, sk/, pkcs/. */
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
+		goto out;
+	self[n] = '\0';
+	d = dirname(dirname(self));
+	for (i = 0; sub[i] != NULL; i++) {
+		if (asprintf(&path, "%s/%s/%s", d, sub[i], name) < 0) {
+			path = NULL;
+			goto out;
+		}
+		if (access(path, X_OK) == 0)
+			goto out;
+		free(path);
+		path = NULL;
+	}
+ out:
+	free(dirs);
+	return path;
+}
+
+const char *
+helper_name(const struct helper *h)
+{
+	return h->name;
+}
+
+static void
+helper_req_finish(struct helper_req *req, int r, uint8_t type,
+    struct buf *payload, const char *detail)
+{
+	struct helper *h = req->h;
+
+	TAILQ_REMOVE(&h->reqs, req, entry);
+	loop_cancel_timer(req->timer);
+	if (req->cb != NULL)
+		req->cb(r, type, payload, detail, req->arg);
+	free(req);
+}
+
+static void
+helper_fail_all(struct helper *h, int r)
+{
+	struct helper_req *req;
+
+	while ((req = TAILQ_FIRST(&h->reqs)) != NULL)
+		helper_req_finish(req, r, 0, NULL, NULL);
+}
+
+static void
+helper_update_events(struct helper *h)
+{
+	if (h->lf != NULL)
+		loop_set_events(h->lf,
+		    LOOP_READ | (buf_len(h->out) > 0 ? LOOP_WRITE : 0));
+}
+
+static void
+helper_handle_msg(struct helper *h, struct buf *m)
+{
+	struct helper_req *req;
+	uint32_t id, code;
+	uint8_t type;
+	char *detail = NULL;
+	int r;
+
+	if ((r = ipc_msg_header(m, &id, &type)) != 0) {
+		helper_died(h, "malformed message header");
+		return;
+	}
+	if (id == 0) {
+		if (h->ecb != NULL)
+			h->ecb(h, type, m, h->arg);
+		return;
+	}
+	TAILQ_FOREACH(req, &h->reqs, entry) {
+		if (req->id == id)
+			break;
+	}
+	if (req == NULL) {
+		/* A late reply to a cancelled or timed-out request. */
+		debug_f("%s: reply to unknown request %u", h->name, id);
+		return;
+	}
+	if (type != IPC_FAILURE) {
+		helper_req_finish(req, 0, type, m, NULL);
+		return;
+	}
+	if ((r = buf_get_u32(m, &code)) != 0 ||
+	    (r = buf_get_cstring(m, &detail, NULL)) != 0 ||
+	    (r = buf_expect_empty(m)) != 0 ||
+	    code == 0 || code > (uint32_t)-TOK_ERR_LAST) {
+		error_f("%s: malformed failure reply", h->name);
+		code = (uint32_t)-TOK_ERR_PROTOCOL;
+	}
+	helper_req_finish(req, -(int)code, 0, NULL, detail);
+	free(detail);
+}
+
+static void
+helper_io(int fd, int events, void *arg)
+{
+	struct helper *h = arg;
+	struct buf *m;
+	u_char *p;
+	ssize_t n;
+	int r;
+
+	if (events & LOOP_WRITE) {
+		n = write(fd, buf_ptr(h->out), buf_len(h->out));
+		if (n == -1 && errno != EAGAIN && errno != EINTR) {
+			helper_died(h, "write failed");
+			return;
+		}
+		if (n > 0 && buf_consume(h->out, (size_t)n) != 0)
+			fatal_f("buffer accounting");
+		helper_update_events(h);
+	}
+	if (events & (LOOP_READ | LOOP_HUP)) {
+		if ((r = buf_reserve(h->in, HELPER_READ_CHUNK, &p)) != 0) {
+			helper_died(h, "input overflow");
+			return;
+		}
+		n = read(fd, p, HELPER_READ_CHUNK);
+		if (buf_consume_end(h->in,
+		    HELPER_READ_CHUNK - (n > 0 ? (size_t)n : 0)) != 0)
+			fatal_f("buffer accounting");
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+			helper_died(h, n == 0 ? "exited" : "read failed");
+			return;
+		}
+		for (;;) {
+			if ((r = frame_take(h->in, IPC_MSG_MAX, &m)) != 0) {
+				helper_died(h, "oversized message");
+				return;
+			}
+			if (m == NULL)
+				break;
+			helper_handle_msg(h, m);
+			buf_free(m);
+			if (h->fd == -1)
+				return;	/* died while handling */
+		}
+	}
+}
+
+static void
+helper_restart_timer(void *arg)
+{
+	struct helper *h = arg;
+
+	h->restart_timer = NULL;
+	if (helper_start(h) != 0) {
+		helper_died(h, "restart failed");
+		return;
+	}
+	if (h->rcb != NULL)
+		h->rcb(h, h->arg);
+}
+
+static void
+helper_reap(pid_t pid)
+{
+	/* agent/child.c reaps it when it is gone. */
+	if (pid > 0)
+		kill(pid, SIGTERM);
+}
+
+static void
+helper_close(struct helper *h)
+{
+	loop_remove_fd(h->lf);
+	h->lf = NULL;
+	if (h->fd != -1)
+		close(h->fd);
+	h->fd = -1;
+	helper_reap(h->pid);
+	h->pid = -1;
+	buf_reset(h->in);
+	buf_reset(h->out);
+}
+
+static void
+helper_died(struct helper *h, const char *why)
+{
+	uint64_t ran;
+
+	error("helper %s (pid %ld) %s; restarting", h->name, (long)h->pid,
+	    why);
+	helper_close(h);
+	helper_fail_all(h, TOK_ERR_HELPER_DIED);
+	/* Back off when it keeps dying right after start. */
+	ran = loop_now_ms() - h->started_ms;
+	if (ran > 30000)
+		h->restart_delay = HELPER_RESTART_MIN_MS;
+	else if (h->restart_delay < HELPER_RESTART_MAX_MS)
+		h->restart_delay *= 2;
+	if (h->restart_timer == NULL)
+		h->restart_timer = loop_add_timer(h->restart_delay,
+		    helper_restart_timer, h);
+}
+
+static int
+helper_start(struct helper *h)
+{
+	int sp[2], devnull;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
+		error_f("socketpair: %s", strerror(errno));
+		return TOK_ERR_SYSTEM;
+	}
+	if ((pid = fork()) == -1) {
+		error_f("fork: %s", strerror(errno));
+		close(sp[0]);
+		close(sp[1]);
+		return TOK_ERR_SYSTEM;
+	}
+	if (pid == 0) {
+		/* Child: IPC on fd 3, stdin/stdout on /dev/null, stderr kept for logs. */
+		if ((devnull = open("/dev/null", O_RDWR)) == -1 ||
+		    dup2(devnull, 0) == -1 || dup2(devnull, 1) == -1 ||
+		    dup2(sp[1], 3) == -1)
+			_exit(127);
+		closefrom(4);
+		signal(SIGPIPE, SIG_DFL);
+		execv(h->prog, h->argv);
+		fprintf(stderr, "tokagent: exec %s: %s\n", h->prog,
+		    strerror(errno));
+		_exit(127);
+	}
+	close(sp[1]);
+	if (fcntl(sp[0], F_SETFL, O_NONBLOCK) == -1) {
+		close(sp[0]);
+		helper_reap(pid);
+		return TOK_ERR_SYSTEM;
+	}
+	(void)child_watch(pid, NULL, NULL);
+	h->fd = sp[0];
+	h->pid = pid;
+	h->started_ms = loop_now_ms();
+	if ((h->lf = loop_add_fd(h->fd, LOOP_READ, helper_io, h)) == NULL) {
+		helper_close(h);
+		return TOK_ERR_ALLOC;
+	}
+	debug_f("started %s (%s) pid %ld", h->name, h->prog, (long)pid);
+	return 0;
+}
+
+struct helper *
+helper_spawn(const char *name, const char *prog, char *const argv[],
+    helper_event_cb *ecb, helper_restart_cb *rcb, void *arg)
+{
+	struct helper *h;
+	size_t n, i;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	h->fd = -1;
+	h->pid = -1;
+	h->next_id = 1;
+	h->ecb = ecb;
+	h->rcb = rcb;
+	h->arg = arg;
+	h->restart_delay = HELPER_RESTART_MIN_MS;
+	TAILQ_INIT(&h->reqs);
+	for (n = 0; argv[n] != NULL; n++)
+		;
+	if ((h->name = strdup(name)) == NULL ||
+	    (h->prog = strdup(prog)) == NULL ||
+	    (h->argv = calloc(n + 1, sizeof(*h->argv))) == NULL ||
+	    (h->in = buf_new()) == NULL || (h->out = buf_new()) == NULL)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		if ((h->argv[i] = strdup(argv[i])) == NULL)
+			goto fail;
+	}
+	if (buf_set_max_size(h->in, IPC_MSG_MAX + 2 * HELPER_READ_CHUNK) != 0 ||
+	    helper_start(h) != 0)
+		goto fail;
+	return h;
+ fail:
+	error_f("could not start helper %s", name);
+	helper_stop(h);
+	return NULL;
+}
+
+static void
+helper_req_timeout(void *arg)
+{
+	struct helper_req *req = arg;
+	struct helper *h = req->h;
+
+	req->timer = NULL;
+	error("helper %s: request %u timed out", h->name, req->id);
+	helper_req_finish(req, TOK_ERR_TIMEOUT, 0, NULL, NULL);
+	/* A hung helper serves nobody: start a fresh one. */
+	helper_died(h, "hung");
+}
+
+int
+helper_request(struct helper *h, uint8_t type, const struct buf *payload,
+    uint64_t timeout_ms, helper_reply_cb *cb, void *arg, uint32_t *idp)
+{
+	struct helper_req *req = NULL;
+	struct buf *m = NULL;
+	int r = TOK_ERR_INTERNAL;
+
+	if (idp != NULL)
+		*idp = 0;
+	if (h->fd == -1)
+		return TOK_ERR_HELPER_DIED;
+	if ((req = calloc(1, sizeof(*req))) == NULL ||
+	    (m = buf_new()) == NULL) {
+		r = TOK_ERR_ALLOC;
+		goto out;
+	}
+	if (++h->next_id == 0)
+		h->next_id = 1;
+	req->id = h->next_id;
+	req->cb = cb;
+	req->arg = arg;
+	req->h = h;
+	if ((r = ipc_msg_start(m, req->id, type)) != 0 ||
+	    (payload != NULL && (r = buf_putb(m, payload)) != 0) ||
+	    (r = frame_put(h->out, m)) != 0)
+		goto out;
+	if (timeout_ms != 0 && (req->timer = loop_add_timer(timeout_ms,
+	    helper_req_timeout, req)) == NULL) {
+		r = TOK_ERR_ALLOC;
+		goto out;
+	}
+	TAILQ_INSERT_TAIL(&h->reqs, req, entry);
+	if (idp != NULL)
+		*idp = req->id;
+	req = NULL;
+	helper_update_events(h);
+	r = 0;
+ out:
+	free(req);
+	buf_free(m);
+	return r;
+}
+
+void
+helper_cancel(struct helper *h, uint32_t id)
+{
+	struct helper_req *req;
+	struct buf *m;
+
+	TAILQ_FOREACH(req, &h->reqs, entry) {
+		if (req->id == id)
+			break;
+	}
+	if (req == NULL)
+		return;
+	req->cb = NULL;
+	helper_req_finish(req, TOK_ERR_CANCELLED, 0, NULL, NULL);
+	if (h->fd == -1 || (m = buf_new()) == NULL)
+		return;
+	if (ipc_msg_start(m, 0, IPC_CANCEL) == 0 &&
+	    buf_put_u32(m, id) == 0 && frame_put(h->out, m) == 0)
+		helper_update_events(h);
+	buf_free(m);
+}
+
+void
+helper_stop(struct helper *h)
+{
+	size_t i;
+
+	if (h == NULL)
+		return;
+	loop_cancel_timer(h->restart_timer);
+	helper_close(h);
+	helper_fail_all(h, TOK_ERR_HELPER_DIED);
+	if (h->argv != NULL) {
+		for (i = 0; h->argv[i] != NULL; i++)
+			free(h->argv[i]);
+		free(h->argv);
+	}
+	free(h->name);
+	free(h->prog);
+	buf_free(h->in);
+	buf_free(h->out);
+	free(h);
+}

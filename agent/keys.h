@@ -1,0 +1,42 @@
+/*
+ * Adding and removing identities (ssh-add, ssh-add -d/-D), and their
+ * lifetimes.  The agent never parses private key material: an add is
+ * forwarded whole to the helper that will hold the key (the software token,
+ * or the sk helper for FIDO keys), which answers with the public key and a
+ * handle; the agent then applies the constraints that follow the key.
+ */
+#ifndef AGENT_KEYS_H
+#define AGENT_KEYS_H
+
+struct buf;
+struct conn;
+struct constraints;
+struct identity;
+
+/* keys_add: SSH_AGENTC_ADD_IDENTITY / ADD_ID_CONSTRAINED (m after the type byte). */
+void keys_add(struct conn *c, struct buf *m, int constrained);
+/* keys_remove: SSH_AGENTC_REMOVE_IDENTITY. */
+void keys_remove(struct conn *c, struct buf *m);
+/* keys_remove_all: SSH_AGENTC_REMOVE_ALL_IDENTITIES (and the legacy 9). */
+void keys_remove_all(struct conn *c, struct buf *m);
+/*
+ * keys_expire_if_due: remove id when its lifetime is over.  Returns 1 when
+ * it was removed (id is freed), else 0.
+ */
+int keys_expire_if_due(struct identity *id);
+/*
+ * keys_apply_constraints: give id the confirm, lifetime (or the agent's
+ * default) and destination constraints of c; takes c's destination
+ * constraints (c->dest becomes NULL).
+ */
+void keys_apply_constraints(struct identity *id, struct constraints *c);
+/*
+ * keys_insert: put a new identity in the table, replacing one with the same
+ * blob (whose private half is dropped from its helper).  Takes id.
+ * Returns 0 or an error (id is then freed).
+ */
+int keys_insert(struct identity *id) __attribute__((warn_unused_result));
+/* keys_drop: take id out of the table, tell its helper, free it. */
+void keys_drop(struct identity *id, const char *why);
+
+#endif /* AGENT_KEYS_H */

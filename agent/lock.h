@@ -1,0 +1,19 @@
+/*
+ * Locking the agent with a passphrase (ssh-add -x / -X).  Only a salted
+ * hash of the passphrase is kept.  Wrong passphrases are answered after a
+ * growing delay, from a timer, so other clients are never stalled.
+ */
+#ifndef AGENT_LOCK_H
+#define AGENT_LOCK_H
+
+struct buf;
+struct conn;
+
+/* lock_is_locked: 1 while the agent is locked. */
+int lock_is_locked(void);
+/* lock_lock: SSH_AGENTC_LOCK (m after the type byte). */
+void lock_lock(struct conn *c, struct buf *m);
+/* lock_unlock: SSH_AGENTC_UNLOCK (m after the type byte). */
+void lock_unlock(struct conn *c, struct buf *m);
+
+#endif /* AGENT_LOCK_H */

@@ -1,0 +1,288 @@
+/* The signing pipeline (see sign.h). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/agent.h"
+#include "agent/askpass.h"
+#include "agent/conn.h"
+#include "agent/dest.h"
+#include "agent/helper.h"
+#include "agent/idtab.h"
+#include "agent/keys.h"
+#include "agent/lock.h"
+#include "agent/prompt.h"
+#include "agent/sign.h"
+#include "agent/tokens.h"
+#include "agent/userauth.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/ipc.h"
+#include "common/key.h"
+#include "common/log.h"
+
+#define SIGN_CONFIRM_TIMEOUT_MS	(120 * 1000)
+#define SIGN_SOFT_TIMEOUT_MS	(30 * 1000)
+#define SIGN_TOKEN_TIMEOUT_MS	(120 * 1000)
+#define SSHSIG_MAGIC		"SSHSIG"
+
+struct sign_op {
+	struct conn *c;
+	struct buf *blob;	/* the key, looked up again after each wait */
+	struct buf *data;
+	uint32_t flags;
+	char *description;	/* who, what for, which key */
+	struct askpass *ap;
+	struct helper *h;
+	uint32_t reqid;
+	void *login;		/* a PIN prompt + token login in progress */
+	int logged_in;		/* we already asked for the PIN once */
+};
+
+static void
+sign_op_free(struct sign_op *op)
+{
+	if (op == NULL)
+		return;
+	askpass_cancel(op->ap);
+	tokens_login_cancel(op->login);
+	buf_free(op->blob);
+	buf_free(op->data);
+	free(op->description);
+	free(op);
+}
+
+static void
+sign_op_cancel(void *arg)
+{
+	struct sign_op *op = arg;
+
+	if (op->h != NULL)
+		helper_cancel(op->h, op->reqid);
+	sign_op_free(op);
+}
+
+static void
+sign_fail(struct sign_op *op, int r, const char *why)
+{
+	struct conn *c = op->c;
+
+	error("sign request from pid %ld refused: %s%s%s", (long)c->pid,
+	    tok_strerror(r), why ? ": " : "", why ? why : "");
+	sign_op_free(op);
+	conn_reply_status(c, 0);
+}
+
+static struct identity *
+sign_lookup(struct sign_op *op)
+{
+	struct identity *id;
+
+	id = idtab_lookup(agent_idtab, buf_ptr(op->blob), buf_len(op->blob));
+	if (id != NULL && keys_expire_if_due(id))
+		id = NULL;
+	return id;
+}
+
+static void sign_send(struct sign_op *);
+
+static void
+sign_login_done(int r, void *arg)
+{
+	struct sign_op *op = arg;
+
+	op->login = NULL;
+	if (r != 0) {
+		sign_fail(op, r, "token login failed");
+		return;
+	}
+	sign_send(op);
+}
+
+static void
+sign_reply(int r, uint8_t type, struct buf *reply, const char *detail,
+    void *arg)
+{
+	struct sign_op *op = arg;
+	struct identity *id;
+	struct buf *b = NULL;
+	const u_char *sig;
+	size_t siglen;
+
+	op->h = NULL;
+	if (r == 0 && type != IPC_SIGNATURE)
+		r = TOK_ERR_PROTOCOL;
+	/* A replugged token lost its login: ask for the PIN, then try again. */
+	if (r == TOK_ERR_PIN_REQUIRED && !op->logged_in &&
+	    (id = sign_lookup(op)) != NULL) {
+		op->logged_in = 1;
+		if ((op->login = tokens_login(id, op->description ?
+		    op->description : id->comment, sign_login_done, op)) != NULL)
+			return;
+	}
+	if (r != 0) {
+		sign_fail(op, r, detail);
+		return;
+	}
+	if ((id = sign_lookup(op)) == NULL) {
+		sign_fail(op, TOK_ERR_KEY_NOT_FOUND, "removed while signing");
+		return;
+	}
+	/* The helper is untrusted too: check what it made before passing it on. */
+	if ((r = buf_get_string_direct(reply, &sig, &siglen)) != 0 ||
+	    (r = buf_expect_empty(reply)) != 0 ||
+	    (r = key_sig_check_format(id->key, sig, siglen, op->flags)) != 0) {
+		sign_fail(op, r, "bad signature from helper");
+		return;
+	}
+	if ((b = buf_new()) == NULL ||
+	    buf_put_u8(b, SSH_AGENT_SIGN_RESPONSE) != 0 ||
+	    buf_put_string(b, sig, siglen) != 0) {
+		buf_free(b);
+		sign_fail(op, TOK_ERR_ALLOC, NULL);
+		return;
+	}
+	debug_f("signed with %s for pid %ld", id->fingerprint, (long)op->c->pid);
+	conn_reply(op->c, b);
+	buf_free(b);
+	sign_op_free(op);
+}
+
+static void
+sign_send(struct sign_op *op)
+{
+	struct identity *id;
+	struct buf *p = NULL;
+	uint64_t timeout;
+	int r;
+
+	if ((id = sign_lookup(op)) == NULL) {
+		sign_fail(op, TOK_ERR_KEY_NOT_FOUND, NULL);
+		return;
+	}
+	if (lock_is_locked()) {
+		sign_fail(op, TOK_ERR_AGENT_LOCKED, NULL);
+		return;
+	}
+	timeout = id->helper == agent_soft ? SIGN_SOFT_TIMEOUT_MS :
+	    SIGN_TOKEN_TIMEOUT_MS;
+	if ((p = buf_new()) == NULL ||
+	    (r = buf_put_u64(p, id->handle)) != 0 ||
+	    (r = buf_put_stringb(p, op->data)) != 0 ||
+	    (r = buf_put_u32(p, op->flags)) != 0 ||
+	    (r = buf_put_cstring(p, op->description ?
+	    op->description : "")) != 0 ||
+	    (r = helper_request(id->helper, IPC_SIGN, p, timeout, sign_reply,
+	    op, &op->reqid)) != 0) {
+		buf_free(p);
+		sign_fail(op, p == NULL ? TOK_ERR_ALLOC : r, NULL);
+		return;
+	}
+	buf_free(p);
+	op->h = id->helper;
+}
+
+static void
+sign_confirmed(int r, char *secret, void *arg)
+{
+	struct sign_op *op = arg;
+
+	op->ap = NULL;
+	(void)secret;
+	if (r != 0) {
+		sign_fail(op, r, "not confirmed by the user");
+		return;
+	}
+	sign_send(op);
+}
+
+/*
+ * OpenSSH's "websafe" rule: a FIDO key made for a web origin (application
+ * not "ssh:...") may sign only SSH userauth requests and SSHSIG blobs, so a
+ * forwarded agent can not be used to answer a web site's challenge.
+ */
+static int
+sign_policy(const struct identity *id, const struct buf *data)
+{
+	struct userauth_request *req = NULL;
+	const char *app;
+
+	if (!key_is_sk(id->key) || (app = key_sk_application(id->key)) == NULL ||
+	    strncmp(app, "ssh:", 4) == 0)
+		return 0;
+	if (buf_len(data) >= 6 && memcmp(buf_ptr(data), SSHSIG_MAGIC, 6) == 0)
+		return 0;
+	if (userauth_parse(buf_ptr(data), buf_len(data), id->key, &req) == 0) {
+		userauth_request_free(req);
+		return 0;
+	}
+	return TOK_ERR_CONSTRAINT_REFUSED;
+}
+
+void
+sign_request(struct conn *c, struct buf *m)
+{
+	struct sign_op *op = NULL;
+	struct identity *id;
+	const char *reason = NULL;
+	char *prompt = NULL;
+	int r, confirm;
+
+	if ((op = calloc(1, sizeof(*op))) == NULL ||
+	    (op->blob = buf_new()) == NULL || (op->data = buf_new()) == NULL)
+		fatal_f("out of memory");
+	op->c = c;
+	if ((r = buf_get_stringb(m, op->blob)) != 0 ||
+	    (r = buf_get_stringb(m, op->data)) != 0 ||
+	    (r = buf_get_u32(m, &op->flags)) != 0 ||
+	    (r = buf_expect_empty(m)) != 0) {
+		sign_fail(op, r, "malformed request");
+		return;
+	}
+	/* lock -> lifetime -> destination -> policy -> confirm -> token */
+	if (lock_is_locked()) {
+		sign_fail(op, TOK_ERR_AGENT_LOCKED, NULL);
+		return;
+	}
+	if ((id = sign_lookup(op)) == NULL) {
+		sign_fail(op, TOK_ERR_KEY_NOT_FOUND, NULL);
+		return;
+	}
+	if ((r = dest_check_sign(id->dest, c->bindings, id->key,
+	    buf_ptr(op->data), buf_len(op->data), NULL, &reason)) != 0) {
+		sign_fail(op, r, reason);
+		return;
+	}
+	if ((r = sign_policy(id, op->data)) != 0) {
+		sign_fail(op, r, "key for a web origin may only sign SSH "
+		    "logins and SSHSIG data");
+		return;
+	}
+	if (!id->present) {
+		sign_fail(op, TOK_ERR_DEVICE_NOT_PRESENT, id->comment);
+		return;
+	}
+	confirm = id->confirm || (agent_opts.confirm_forwarded &&
+	    dest_bindings_count(c->bindings) > 1);
+	/* Words for prompts and touch notices; software keys rarely need them. */
+	if (confirm || id->helper != agent_soft)
+		op->description = prompt_describe(c, id, buf_ptr(op->data),
+		    buf_len(op->data));
+	if (confirm) {
+		if ((prompt = prompt_confirm_text(op->description ?
+		    op->description : id->comment)) == NULL ||
+		    (op->ap = askpass_start(ASKPASS_CONFIRM, prompt,
+		    agent_opts.confirm_timeout_ms, sign_confirmed, op)) == NULL) {
+			free(prompt);
+			sign_fail(op, TOK_ERR_CONFIRM_DENIED,
+			    "could not ask for confirmation");
+			return;
+		}
+		free(prompt);
+		conn_wait(c, op, sign_op_cancel);
+		return;
+	}
+	conn_wait(c, op, sign_op_cancel);
+	sign_send(op);
+}

@@ -1,0 +1,622 @@
+/* Hardware tokens from the agent side (see tokens.h). */
+#include "config.h"
+
+#include <sys/queue.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/agent.h"
+#include "agent/askpass.h"
+#include "agent/conn.h"
+#include "agent/constraints.h"
+#include "agent/dest.h"
+#include "agent/helper.h"
+#include "agent/idtab.h"
+#include "agent/keys.h"
+#include "agent/tokens.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/ipc.h"
+#include "common/key.h"
+#include "common/log.h"
+#include "common/secmem.h"
+#include "pkcs/p11-ipc.h"
+
+#define P11_HELPER		"tokagent-p11-helper"
+#define SK_HELPER		"tokagent-sk-helper"
+#define P11_ADD_TIMEOUT_MS	(60 * 1000)
+#define P11_LOGIN_TIMEOUT_MS	(30 * 1000)
+#define PIN_PROMPT_TIMEOUT_MS	(120 * 1000)
+#define TOKENS_MAX_KEYS		4096
+
+struct provider {
+	char *path;			/* realpath of the module */
+	struct helper *h;
+	struct buf *constraints;	/* as given to ssh-add -s; applied to each key */
+	LIST_ENTRY(provider) entry;
+};
+
+struct provider_op {
+	struct conn *c;
+	struct provider *p;
+	uint32_t reqid;
+};
+
+struct login_op {
+	struct helper *h;
+	struct askpass *ap;
+	uint32_t reqid;
+	void (*done)(int r, void *arg);
+	void *arg;
+};
+
+static LIST_HEAD(, provider) providers = LIST_HEAD_INITIALIZER(providers);
+static struct helper *tokens_sk;
+
+int
+tokens_provider_allowed(const char *path, char **realp)
+{
+	char resolved[PATH_MAX], *list = NULL, *cp, *pat;
+	int r = TOK_ERR_PROVIDER_REFUSED;
+
+	*realp = NULL;
+	if (realpath(path, resolved) == NULL) {
+		error("provider %s: %s", path, strerror(errno));
+		return TOK_ERR_PROVIDER_REFUSED;
+	}
+	if ((list = strdup(agent_opts.provider_allowlist)) == NULL)
+		return TOK_ERR_ALLOC;
+	for (cp = list; (pat = strsep(&cp, ",")) != NULL;) {
+		if (*pat != '\0' && fnmatch(pat, resolved, 0) == 0) {
+			r = 0;
+			break;
+		}
+	}
+	free(list);
+	if (r != 0) {
+		error("provider %s (%s) is not in the allowlist \"%s\"", path,
+		    resolved, agent_opts.provider_allowlist);
+		return r;
+	}
+	if ((*realp = strdup(resolved)) == NULL)
+		return TOK_ERR_ALLOC;
+	return 0;
+}
+
+static struct provider *
+tokens_find_provider(const char *path)
+{
+	struct provider *p;
+
+	LIST_FOREACH(p, &providers, entry) {
+		if (strcmp(p->path, path) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+static struct provider *
+tokens_provider_of(const struct helper *h)
+{
+	struct provider *p;
+
+	LIST_FOREACH(p, &providers, entry) {
+		if (p->h == h)
+			return p;
+	}
+	return NULL;
+}
+
+/* A new identity for a token key, with the provider's constraints. */
+static int
+tokens_new_identity(struct provider *p, uint64_t handle, struct key *k,
+    const char *label)
+{
+	struct identity *id = NULL;
+	struct constraints cons;
+	struct buf *cb = NULL;
+	int r;
+
+	memset(&cons, 0, sizeof(cons));
+	if ((id = calloc(1, sizeof(*id))) == NULL ||
+	    (id->blob = buf_new()) == NULL ||
+	    (cb = buf_fromb(p->constraints)) == NULL) {
+		r = TOK_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = key_dup_public(k, &id->key)) != 0 ||
+	    (r = key_to_blob(k, id->blob)) != 0 ||
+	    (r = key_fingerprint(k, &id->fingerprint)) != 0 ||
+	    (r = constraints_parse(cb, &cons)) != 0)
+		goto out;
+	if ((id->comment = strdup(*label ? label : p->path)) == NULL ||
+	    (id->provider = strdup(p->path)) == NULL) {
+		r = TOK_ERR_ALLOC;
+		goto out;
+	}
+	id->helper = p->h;
+	id->handle = handle;
+	id->present = 1;
+	keys_apply_constraints(id, &cons);
+	r = keys_insert(id);
+	id = NULL;
+ out:
+	constraints_clear(&cons);
+	buf_free(cb);
+	identity_free(id);
+	return r;
+}
+
+/* Add or refresh one key the helper reports, and its associated certificates. */
+static int
+tokens_provider_key(struct provider *p, uint64_t handle, struct key *k,
+    const char *label)
+{
+	struct constraints cons;
+	struct identity *id;
+	struct buf *cb;
+	const u_char *blob;
+	size_t len, i;
+	int r;
+
+	memset(&cons, 0, sizeof(cons));
+	if ((cb = buf_fromb(p->constraints)) == NULL)
+		return TOK_ERR_ALLOC;
+	r = constraints_parse(cb, &cons);
+	buf_free(cb);
+	if (r != 0)
+		return r;
+	blob = key_blob(k, &len);
+	if (!cons.certs_only) {
+		if ((id = idtab_lookup(agent_idtab, blob, len)) != NULL &&
+		    id->helper == p->h) {
+			id->present = 1;
+			id->handle = handle;
+		} else if ((r = tokens_new_identity(p, handle, k, label)) != 0)
+			goto out;
+	}
+	for (i = 0; i < cons.ncerts; i++) {
+		if (!key_equal_public(cons.certs[i], k))
+			continue;
+		blob = key_blob(cons.certs[i], &len);
+		if ((id = idtab_lookup(agent_idtab, blob, len)) != NULL &&
+		    id->helper == p->h) {
+			id->present = 1;
+			id->handle = handle;
+		} else if ((r = tokens_new_identity(p, handle, cons.certs[i],
+		    label)) != 0)
+			goto out;
+	}
+	r = 0;
+ out:
+	constraints_clear(&cons);
+	return r;
+}
+
+/* IPC_KEYS or an IPC_EVENT key list: the provider's keys now. */
+static int
+tokens_provider_sync(struct provider *p, struct buf *m)
+{
+	struct identity *id;
+	struct key *k = NULL;
+	uint64_t handle;
+	uint32_t n, i;
+	char *label = NULL;
+	int r;
+
+	if ((r = buf_get_u32(m, &n)) != 0)
+		return r;
+	if (n > TOKENS_MAX_KEYS)
+		return TOK_ERR_PROTOCOL;
+	/* Absent until listed again: a pulled card's keys are not offered. */
+	for (id = idtab_first(agent_idtab); id != NULL; id = idtab_next(id)) {
+		if (id->helper == p->h)
+			id->present = 0;
+	}
+	for (i = 0; i < n; i++) {
+		if ((r = buf_get_u64(m, &handle)) != 0 ||
+		    (r = key_froms(m, &k)) != 0 ||
+		    (r = buf_get_cstring(m, &label, NULL)) != 0)
+			goto out;
+		if (key_has_private(k) || key_is_cert(k)) {
+			r = TOK_ERR_PROTOCOL;
+			goto out;
+		}
+		if ((r = tokens_provider_key(p, handle, k, label)) != 0)
+			goto out;
+		key_free(k);
+		k = NULL;
+		free(label);
+		label = NULL;
+	}
+	r = buf_expect_empty(m);
+ out:
+	key_free(k);
+	free(label);
+	return r;
+}
+
+static void
+tokens_provider_event(struct helper *h, uint8_t type, struct buf *m,
+    void *arg)
+{
+	struct provider *p = tokens_provider_of(h);
+	char *what = NULL;
+	int r;
+
+	(void)arg;
+	if (p == NULL || type != IPC_EVENT ||
+	    (r = buf_get_cstring(m, &what, NULL)) != 0 ||
+	    (r = tokens_provider_sync(p, m)) != 0) {
+		error("bad event from %s", helper_name(h));
+		free(what);
+		return;
+	}
+	verbose("provider %s: %s", p->path, what);
+	free(what);
+}
+
+static void
+tokens_rescan_reply(int r, uint8_t type, struct buf *m, const char *detail,
+    void *arg)
+{
+	struct provider *p = arg;
+
+	if (r == 0 && type == IPC_KEYS)
+		r = tokens_provider_sync(p, m);
+	if (r != 0)
+		error("provider %s: rescan failed: %s%s%s", p->path,
+		    tok_strerror(r), detail ? ": " : "", detail ? detail : "");
+}
+
+static void
+tokens_provider_restarted(struct helper *h, void *arg)
+{
+	struct provider *p = arg;
+	struct identity *id;
+
+	/* The new helper has no login: keys come back as it finds them. */
+	for (id = idtab_first(agent_idtab); id != NULL; id = idtab_next(id)) {
+		if (id->helper == h)
+			id->present = 0;
+	}
+	if (helper_request(h, IPC_P11_RESCAN, NULL, P11_ADD_TIMEOUT_MS,
+	    tokens_rescan_reply, p, NULL) != 0)
+		error("provider %s: could not rescan", p->path);
+}
+
+static void
+tokens_provider_free(struct provider *p)
+{
+	struct identity *id, *next;
+
+	for (id = idtab_first(agent_idtab); id != NULL; id = next) {
+		next = idtab_next(id);
+		if (id->helper == p->h) {
+			id->helper = NULL;	/* it is going away */
+			keys_drop(id, "provider removed");
+		}
+	}
+	LIST_REMOVE(p, entry);
+	helper_stop(p->h);
+	free(p->path);
+	buf_free(p->constraints);
+	free(p);
+}
+
+static void
+provider_op_cancel(void *arg)
+{
+	struct provider_op *op = arg;
+
+	helper_cancel(op->p->h, op->reqid);
+	free(op);
+}
+
+static void
+tokens_add_reply(int r, uint8_t type, struct buf *m, const char *detail,
+    void *arg)
+{
+	struct provider_op *op = arg;
+	struct conn *c = op->c;
+	struct provider *p = op->p;
+
+	free(op);
+	if (r == 0 && type != IPC_KEYS)
+		r = TOK_ERR_PROTOCOL;
+	if (r == 0)
+		r = tokens_provider_sync(p, m);
+	if (r != 0)
+		error("add provider %s failed: %s%s%s", p->path,
+		    tok_strerror(r), detail ? ": " : "", detail ? detail : "");
+	else
+		logit("provider %s added by pid %ld", p->path, (long)c->pid);
+	conn_reply_status(c, r == 0);
+}
+
+void
+tokens_add_provider(struct conn *c, struct buf *m, int constrained)
+{
+	struct provider_op *op = NULL;
+	struct provider *p = NULL;
+	struct constraints cons;
+	struct buf *payload = NULL;
+	const u_char *pin;
+	size_t pinlen;
+	char *path = NULL, *real = NULL, *prog = NULL;
+	char *argv[3];
+	int r;
+
+	memset(&cons, 0, sizeof(cons));
+	if ((r = buf_get_cstring(m, &path, NULL)) != 0 ||
+	    (r = buf_get_string_direct(m, &pin, &pinlen)) != 0)
+		goto fail;
+	if (!constrained && (r = buf_expect_empty(m)) != 0)
+		goto fail;
+	/* Check the constraints now; they are applied to each key found. */
+	{
+		struct buf *cb;
+
+		if ((cb = buf_fromb(m)) == NULL) {
+			r = TOK_ERR_ALLOC;
+			goto fail;
+		}
+		r = constraints_parse(cb, &cons);
+		buf_free(cb);
+		constraints_clear(&cons);
+		if (r != 0)
+			goto fail;
+	}
+	if (dest_bindings_is_remote(c->bindings) &&
+	    !agent_opts.allow_remote_providers) {
+		error("refusing PKCS#11 provider %s from a forwarded "
+		    "connection", path);
+		r = TOK_ERR_PROVIDER_REFUSED;
+		goto fail;
+	}
+	if ((r = tokens_provider_allowed(path, &real)) != 0)
+		goto fail;
+	if ((p = tokens_find_provider(real)) == NULL) {
+		if ((prog = helper_find_program(P11_HELPER)) == NULL) {
+			error("%s not found", P11_HELPER);
+			r = TOK_ERR_FEATURE_UNSUPPORTED;
+			goto fail;
+		}
+		if ((p = calloc(1, sizeof(*p))) == NULL ||
+		    (p->path = strdup(real)) == NULL) {
+			free(p);
+			p = NULL;
+			r = TOK_ERR_ALLOC;
+			goto fail;
+		}
+		argv[0] = prog;
+		argv[1] = p->path;
+		argv[2] = NULL;
+		if ((p->h = helper_spawn("p11", prog, argv,
+		    tokens_provider_event, tokens_provider_restarted,
+		    p)) == NULL) {
+			free(p->path);
+			free(p);
+			p = NULL;
+			r = TOK_ERR_HELPER_DIED;
+			goto fail;
+		}
+		LIST_INSERT_HEAD(&providers, p, entry);
+	}
+	/* Adding a provider again re-logs in and takes the new constraints. */
+	buf_free(p->constraints);
+	if ((p->constraints = buf_dup(m)) == NULL ||
+	    (payload = buf_new()) == NULL ||
+	    (op = calloc(1, sizeof(*op))) == NULL) {
+		r = TOK_ERR_ALLOC;
+		goto fail;
+	}
+	op->c = c;
+	op->p = p;
+	if ((r = buf_put_cstring(payload, p->path)) != 0 ||
+	    (r = buf_put_string(payload, pin, pinlen)) != 0 ||
+	    (r = helper_request(p->h, IPC_ADD_PROVIDER, payload,
+	    P11_ADD_TIMEOUT_MS, tokens_add_reply, op, &op->reqid)) != 0)
+		goto fail;
+	buf_free(payload);
+	free(path);
+	free(real);
+	free(prog);
+	conn_wait(c, op, provider_op_cancel);
+	return;
+ fail:
+	error("add provider %s from pid %ld: %s", path ? path : "?",
+	    (long)c->pid, tok_strerror(r));
+	free(op);
+	buf_free(payload);
+	free(path);
+	free(real);
+	free(prog);
+	conn_reply_status(c, 0);
+}
+
+void
+tokens_remove_provider(struct conn *c, struct buf *m)
+{
+	struct provider *p;
+	char *path = NULL, real[PATH_MAX];
+	int r;
+
+	if ((r = buf_get_cstring(m, &path, NULL)) != 0 ||
+	    (r = buf_get_string_direct(m, NULL, NULL)) != 0 ||
+	    (r = buf_expect_empty(m)) != 0) {
+		error_fr(r, "remove provider");
+		free(path);
+		conn_reply_status(c, 0);
+		return;
+	}
+	if (realpath(path, real) == NULL || (p = tokens_find_provider(real)) ==
+	    NULL) {
+		error("remove provider %s: not loaded", path);
+		free(path);
+		conn_reply_status(c, 0);
+		return;
+	}
+	logit("provider %s removed by pid %ld", p->path, (long)c->pid);
+	tokens_provider_free(p);
+	free(path);
+	conn_reply_status(c, 1);
+}
+
+struct helper *
+tokens_sk_helper(void)
+{
+	char *prog, *argv[2];
+
+	if (tokens_sk != NULL)
+		return tokens_sk;
+	if ((prog = helper_find_program(SK_HELPER)) == NULL) {
+		error("FIDO keys need %s, which was not found", SK_HELPER);
+		return NULL;
+	}
+	argv[0] = prog;
+	argv[1] = NULL;
+	tokens_sk = helper_spawn("sk", prog, argv, NULL, NULL, NULL);
+	free(prog);
+	return tokens_sk;
+}
+
+int
+tokens_sk_apply(struct identity *id, struct conn *c, struct constraints *cons)
+{
+	char *real = NULL;
+	int r;
+
+	if (cons->certs != NULL) {
+		error("associated certificates are for PKCS#11 keys only");
+		return TOK_ERR_INVALID_FORMAT;
+	}
+	if (cons->sk_provider == NULL ||
+	    strcmp(cons->sk_provider, "internal") == 0)
+		return 0;
+	if (!key_is_sk(id->key)) {
+		error("sk-provider constraint on a non-FIDO key");
+		return TOK_ERR_INVALID_FORMAT;
+	}
+	if (dest_bindings_is_remote(c->bindings) &&
+	    !agent_opts.allow_remote_providers) {
+		error("refusing sk provider %s from a forwarded connection",
+		    cons->sk_provider);
+		return TOK_ERR_PROVIDER_REFUSED;
+	}
+	if ((r = tokens_provider_allowed(cons->sk_provider, &real)) != 0)
+		return r;
+	free(real);
+	/* XXX external sk middlewares are not loaded by the sk helper yet. */
+	error("sk provider %s: external middlewares are not supported yet",
+	    cons->sk_provider);
+	return TOK_ERR_FEATURE_UNSUPPORTED;
+}
+
+static void
+login_op_free(struct login_op *op)
+{
+	askpass_cancel(op->ap);
+	free(op);
+}
+
+static void
+tokens_login_reply(int r, uint8_t type, struct buf *m, const char *detail,
+    void *arg)
+{
+	struct login_op *op = arg;
+	void (*done)(int, void *) = op->done;
+	void *darg = op->arg;
+
+	(void)m;
+	if (r == 0 && type != IPC_OK)
+		r = TOK_ERR_PROTOCOL;
+	if (r != 0)
+		error("token login failed: %s%s%s", tok_strerror(r),
+		    detail ? ": " : "", detail ? detail : "");
+	login_op_free(op);
+	done(r, darg);
+}
+
+static void
+tokens_pin_entered(int r, char *pin, void *arg)
+{
+	struct login_op *op = arg;
+	void (*done)(int, void *) = op->done;
+	void *darg = op->arg;
+	struct buf *p = NULL;
+
+	op->ap = NULL;
+	if (r == 0) {
+		if ((p = buf_new()) == NULL)
+			r = TOK_ERR_ALLOC;
+		else if ((r = buf_put_cstring(p, pin)) == 0)
+			r = helper_request(op->h, IPC_P11_LOGIN, p,
+			    P11_LOGIN_TIMEOUT_MS, tokens_login_reply, op,
+			    &op->reqid);
+	}
+	buf_free(p);
+	secmem_free(pin);
+	if (r != 0) {
+		login_op_free(op);
+		done(r, darg);
+	}
+}
+
+void *
+tokens_login(struct identity *id, const char *why,
+    void (*done)(int r, void *arg), void *arg)
+{
+	struct login_op *op;
+	char *prompt = NULL;
+
+	if (id->helper == NULL || id->helper == agent_soft ||
+	    id->helper == tokens_sk || (op = calloc(1, sizeof(*op))) == NULL)
+		return NULL;
+	op->h = id->helper;
+	op->done = done;
+	op->arg = arg;
+	if (asprintf(&prompt, "Enter PIN for the token of key \"%s\" (%s) "
+	    "to allow %s", id->comment, id->provider ? id->provider : "?",
+	    why) < 0 ||
+	    (op->ap = askpass_start(ASKPASS_SECRET, prompt,
+	    PIN_PROMPT_TIMEOUT_MS, tokens_pin_entered, op)) == NULL) {
+		free(prompt);
+		free(op);
+		return NULL;
+	}
+	free(prompt);
+	return op;
+}
+
+void
+tokens_login_cancel(void *login)
+{
+	struct login_op *op = login;
+
+	if (op == NULL)
+		return;
+	if (op->ap == NULL)
+		helper_cancel(op->h, op->reqid);
+	login_op_free(op);
+}
+
+void
+tokens_forget_secrets(void)
+{
+	/* XXX the sk helper's PIN cache (issue: FIDO keys) hooks in here. */
+}
+
+void
+tokens_shutdown(void)
+{
+	struct provider *p;
+
+	while ((p = LIST_FIRST(&providers)) != NULL)
+		tokens_provider_free(p);
+	helper_stop(tokens_sk);
+	tokens_sk = NULL;
+}

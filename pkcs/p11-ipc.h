@@ -1,0 +1,29 @@
+/*
+ * Helper-protocol messages specific to the p11 helper (pkcs/), numbered in
+ * the 60-79 range common/ipc.h reserves for it.  Framing and the shared
+ * types are in common/ipc.h.
+ *
+ *   IPC_P11_LOGIN   -> string pin
+ *                   <- IPC_OK once every present token that needs a login
+ *                      is logged in; IPC_FAILURE TOK_ERR_PIN_INVALID
+ *                      (detail names the token and says "final try" or
+ *                      "few tries left" when the token reports it),
+ *                      TOK_ERR_PIN_BLOCKED, ...
+ *                      Sent by the agent after a request failed with
+ *                      TOK_ERR_PIN_REQUIRED (e.g. a token was replugged and
+ *                      lost its login): the helper never keeps the PIN
+ *                      after the login that used it.
+ *   IPC_P11_RESCAN  -> (empty)
+ *                   <- IPC_KEYS, as for IPC_ADD_PROVIDER: the keys of the
+ *                      tokens present now (e.g. after the PC/SC watcher saw
+ *                      a card come or go).
+ */
+#ifndef PKCS_P11_IPC_H
+#define PKCS_P11_IPC_H
+
+enum p11_ipc_type {
+	IPC_P11_LOGIN = 60,
+	IPC_P11_RESCAN = 61,
+};
+
+#endif /* PKCS_P11_IPC_H */

@@ -1,0 +1,1 @@
+SHA256:3a1g8kroLnhO5tpzRc4NyeFM+xFCp8EviBukotrYKGc

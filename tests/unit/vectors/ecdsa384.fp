@@ -1,0 +1,1 @@
+SHA256:V6ezjtCwcJnrj+9M+EMxIPg19zWwyTf0DS41tClEiAg

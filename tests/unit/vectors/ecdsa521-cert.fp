@@ -1,0 +1,1 @@
+SHA256:zXA68n1Noq3mE7ao+4sWsiwwGkfnVAzMcDI41NjeZNM

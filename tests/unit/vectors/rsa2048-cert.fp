@@ -1,0 +1,1 @@
+SHA256:LiVyehBZo1/8I/oU/ynpB+16x9ANNA/NH4+2e5+rpL4

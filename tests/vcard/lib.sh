@@ -1,0 +1,80 @@
+# tests/vcard/lib.sh: shared setup for the vcard tests (bash).
+#
+#	. "$top_srcdir/tests/vcard/lib.sh"
+#	vc_setup			# private dir $VC_DIR, pcscd, card
+#
+# Tests exit 0 (pass), 77 (skip: pcscd, vpcd or OpenSC missing; a failure
+# under CI=true) or 1 (fail).  Everything started is killed on exit.
+
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/p11/pcscd.sh"
+
+vc_fail() {
+	echo "FAIL: $*" >&2
+	if [ -n "${VCARD_LOG:-}" ] && [ -r "$VCARD_LOG" ]; then
+		echo "--- vcard log (tail)" >&2
+		tail -20 "$VCARD_LOG" >&2
+	fi
+	exit 1
+}
+
+vc_skip() {
+	if [ "${CI:-}" = true ]; then
+		echo "FAIL (skip not allowed under CI=true): $*" >&2
+		exit 1
+	fi
+	echo "SKIP: $*" >&2
+	exit 77
+}
+
+# vc_setup: temp dir, the tools, a private pcscd and a fresh card.
+vc_setup() {
+	local c r
+	for c in opensc-tool pkcs11-tool openssl; do
+		command -v "$c" >/dev/null 2>&1 || vc_skip "missing $c"
+	done
+	[ -r "$PCSCD_OPENSC_MODULE" ] || vc_skip "missing $PCSCD_OPENSC_MODULE"
+	VC_DIR=$(mktemp -d "${TMPDIR:-/tmp}/vcard-test.XXXXXX") ||
+	    vc_fail "mktemp"
+	trap 'rm -rf "$VC_DIR"' EXIT
+	# OpenSC keeps a file cache in $HOME/.cache: keep it private.
+	export HOME=$VC_DIR
+	VC_STATE=$VC_DIR/card.state
+	pcscd_start "$VC_DIR/pcscd"
+	r=$?
+	[ $r = 77 ] && exit 77
+	[ $r = 0 ] || vc_fail "pcscd did not start"
+	vcard_start "$VC_STATE" || vc_fail "vcard did not start"
+}
+
+VC_PIV_SELECT=00A4040009A00000030800001000
+
+# vc_apdus APDU...: select PIV and send the APDUs (hex) in one session;
+# prints the status words (e.g. 63C2), one per line, the select's first.
+vc_apdus() {
+	local args=(-s "$VC_PIV_SELECT") a
+	for a in "$@"; do
+		args+=(-s "$a")
+	done
+	opensc-tool "${args[@]}" 2>/dev/null |
+	    sed -n 's/^Received (SW1=0x\(..\), SW2=0x\(..\)).*/\1\2/p'
+}
+
+# vc_sw APDU...: the status word of the last APDU.
+vc_sw() {
+	vc_apdus "$@" | tail -1
+}
+
+# vc_expect_sw WANT APDU...: fail unless the last APDU answers WANT.
+vc_expect_sw() {
+	local want=$1 got
+	shift
+	got=$(vc_sw "$@")
+	[ "$got" = "$want" ] || vc_fail "APDU $* answered '$got', want $want"
+}
+
+vc_p11() {
+	pkcs11-tool --module "$PCSCD_OPENSC_MODULE" "$@"
+}

@@ -1,0 +1,44 @@
+/*
+ * vcard: the PIV application (NIST SP 800-73-4) of the virtual card.
+ * Takes command APDUs, answers response APDUs; holds the volatile state
+ * (security status, pending challenges, command and response chaining) and
+ * changes the persistent state (struct vc_state) it was given.
+ *
+ * All functions returning int return 0 or a negative TOK_ERR_* code.
+ */
+#ifndef TESTS_VCARD_PIV_H
+#define TESTS_VCARD_PIV_H
+
+#include <sys/types.h>
+#include <stddef.h>
+
+struct buf;
+struct vc_state;
+struct vc_piv;
+
+/* The card's answer to reset (also returned by vc_piv_atr). */
+#define VC_PIV_ATR_MAX	33
+
+/*
+ * vc_piv_new: a PIV application over st (borrowed: st must outlive it).
+ * pin_always_9c: 1 to require the PIN right before every use of the 9c key
+ * (SP 800-73 "PIN always"), 0 to treat 9c like 9a.  NULL when out of memory.
+ */
+struct vc_piv *vc_piv_new(struct vc_state *st, int pin_always_9c);
+/* vc_piv_free: free (volatile state zeroed).  NULL is accepted. */
+void vc_piv_free(struct vc_piv *piv);
+/* vc_piv_reset: power cycle/reset: security status and chaining cleared. */
+void vc_piv_reset(struct vc_piv *piv);
+/* vc_piv_atr: the ATR bytes (static storage) and their count in *lenp. */
+const u_char *vc_piv_atr(size_t *lenp);
+/*
+ * vc_piv_process: handle one command APDU (len bytes at capdu, untrusted)
+ * and append the response APDU (data + SW1 SW2) to rapdu.  Malformed
+ * commands get an error status word, not an error return; a non-zero
+ * return means an internal failure (out of memory) and nothing useful
+ * was appended.
+ */
+int vc_piv_process(struct vc_piv *piv, const u_char *capdu, size_t len,
+    struct buf *rapdu) __attribute__((warn_unused_result));
+
+#endif /* TESTS_VCARD_PIV_H */
