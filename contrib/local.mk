@@ -1,1 +1,2 @@
-# contrib
+# contrib/: bootstrap script, systemd user unit, askpass helpers, snippets.
+EXTRA_DIST += contrib/bootstrap

@@ -1,1 +1,2 @@
-# man
+# man/: manual pages.
+dist_man_MANS += man/tokagent.1

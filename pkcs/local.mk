@@ -28,3 +28,10 @@ tests_unit_test_p11_SOURCES = tests/unit/test_p11.c
 tests_unit_test_p11_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_p11_LDADD = pkcs/libp11.la $(UNIT_LDADD) $(OPENSSL_LIBS) -ldl
 TESTS += tests/unit/test_p11
+
+# A test-only module in front of SoftHSM2 that can unplug its token.
+noinst_LTLIBRARIES += pkcs/libp11shim.la
+pkcs_libp11shim_la_SOURCES = pkcs/p11-shim.c pkcs/pkcs11.h
+pkcs_libp11shim_la_CFLAGS = $(AM_CFLAGS) -pthread
+pkcs_libp11shim_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+pkcs_libp11shim_la_LIBADD = -ldl -lpthread

@@ -11,8 +11,9 @@
  *   PROVIDER	the module path, already resolved and allowed by the agent;
  *		every IPC_ADD_PROVIDER / IPC_REMOVE_PROVIDER must name it.
  *
- * The module is loaded at the first IPC_ADD_PROVIDER (so a bad module is
- * an IPC_FAILURE, not a dead helper), only if the file exports
+ * The module is loaded at the first IPC_ADD_PROVIDER, IPC_P11_RESCAN or
+ * IPC_P11_LOGIN (so a bad module is an IPC_FAILURE, not a dead helper; a
+ * restarted helper is sent a rescan first), only if the file exports
  * C_GetFunctionList.  The PIN lives in secure memory for the length of the
  * login and is then freed: after a replug, signing fails with
  * TOK_ERR_PIN_REQUIRED and the agent sends IPC_P11_LOGIN with a PIN it
@@ -173,6 +174,23 @@ p11_helper_start_watch(struct p11_helper *h)
 	return 0;
 }
 
+/*
+ * p11_helper_load: load the provider the helper was started for, if it is
+ * not loaded yet.  A restarted helper gets IPC_P11_RESCAN / IPC_P11_LOGIN
+ * before any IPC_ADD_PROVIDER: the path was checked by the agent already.
+ */
+static int
+p11_helper_load(struct p11_helper *h)
+{
+	int r;
+
+	if (h->p != NULL)
+		return 0;
+	if ((r = p11_provider_open(h->provider_path, &h->p)) != 0)
+		return r;
+	return p11_helper_start_watch(h);
+}
+
 static int
 p11_helper_add_provider(struct p11_helper *h, uint32_t id, struct buf *m)
 {
@@ -193,8 +211,7 @@ p11_helper_add_provider(struct p11_helper *h, uint32_t id, struct buf *m)
 		    "not the provider this helper serves");
 		goto out;
 	}
-	if (h->p == NULL &&
-	    (r = p11_provider_open(h->provider_path, &h->p)) != 0) {
+	if ((r = p11_helper_load(h)) != 0) {
 		err = p11_helper_failure(h, id, r, "cannot load provider");
 		goto out;
 	}
@@ -210,8 +227,6 @@ p11_helper_add_provider(struct p11_helper *h, uint32_t id, struct buf *m)
 	}
 	verbose_f("provider %s: %zu keys", h->provider_path,
 	    p11_provider_nkeys(h->p));
-	if ((err = p11_helper_start_watch(h)) != 0)
-		goto out;
 	err = p11_helper_keys(h, id);
  out:
 	secmem_free(pin);
@@ -232,9 +247,8 @@ p11_helper_login(struct p11_helper *h, uint32_t id, struct buf *m)
 		err = p11_helper_failure(h, id, r, "malformed request");
 		goto out;
 	}
-	if (h->p == NULL) {
-		err = p11_helper_failure(h, id, TOK_ERR_PROTOCOL,
-		    "no provider added");
+	if ((r = p11_helper_load(h)) != 0) {
+		err = p11_helper_failure(h, id, r, "cannot load provider");
 		goto out;
 	}
 	r = p11_provider_login(h->p, pin, &detail);
@@ -367,9 +381,9 @@ p11_helper_dispatch(struct p11_helper *h, struct buf *m, int *donep)
 		if ((r = buf_expect_empty(m)) != 0)
 			return p11_helper_failure(h, id, r,
 			    "malformed request");
-		if (h->p == NULL)
-			return p11_helper_failure(h, id, TOK_ERR_PROTOCOL,
-			    "no provider added");
+		if ((r = p11_helper_load(h)) != 0)
+			return p11_helper_failure(h, id, r,
+			    "cannot load provider");
 		if ((r = p11_provider_scan(h->p, NULL)) != 0)
 			return p11_helper_failure(h, id, r, NULL);
 		return p11_helper_keys(h, id);

@@ -16,7 +16,13 @@
  *   IPC_P11_RESCAN  -> (empty)
  *                   <- IPC_KEYS, as for IPC_ADD_PROVIDER: the keys of the
  *                      tokens present now (e.g. after the PC/SC watcher saw
- *                      a card come or go).
+ *                      a card come or go, or to a restarted helper: the
+ *                      provider is loaded if it was not; tokens that need
+ *                      a login list the keys of their public objects and
+ *                      signing answers TOK_ERR_PIN_REQUIRED).
+ *
+ * Both load the provider the helper was started for when no
+ * IPC_ADD_PROVIDER came before them.
  */
 #ifndef PKCS_P11_IPC_H
 #define PKCS_P11_IPC_H

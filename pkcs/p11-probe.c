@@ -19,6 +19,13 @@
  *	TOK_ERR_PIN_INVALID; with PIN it must succeed and signing work.
  *   p11-probe garbage HELPER MODULE PIN
  *	malformed requests get IPC_FAILURE or end the helper, never a crash.
+ *   p11-probe replug HELPER SHIM PIN STATEFILE events|noevents
+ *	with the test module pkcs/p11-shim.c in front of SoftHSM: unplug the
+ *	token (write "absent" to STATEFILE) and plug it back; with events the
+ *	helper must report both through IPC_EVENT, without them through
+ *	IPC_P11_RESCAN; keys keep their handles; signing fails fast while the
+ *	token is out, asks for the PIN after it is back (TOK_ERR_PIN_REQUIRED),
+ *	and works after IPC_P11_LOGIN.
  * Exit 0 when every check passed.
  */
 #include "config.h"
@@ -27,6 +34,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -622,9 +630,177 @@ cmd_garbage(const char *helper, const char *module, const char *pin)
 }
 
 static void
+probe_set_state(const char *path, const char *state)
+{
+	FILE *f;
+
+	if ((f = fopen(path, "w")) == NULL || fputs(state, f) == EOF ||
+	    fclose(f) != 0)
+		probe_die("cannot write the shim state file");
+}
+
+/*
+ * probe_wait_event: wait up to timeout_ms for an IPC_EVENT and load its key
+ * list into pr->keys; 0 on success.
+ */
+static int
+probe_wait_event(struct probe *pr, int timeout_ms)
+{
+	struct pollfd pfd;
+	struct buf *m = NULL;
+	u_char tmp[8192];
+	uint32_t id;
+	uint8_t type;
+	ssize_t n;
+	int waited = 0;
+
+	for (;;) {
+		if (frame_take(pr->in, IPC_MSG_MAX, &m) != 0)
+			probe_die("bad frame from helper");
+		if (m != NULL) {
+			if (ipc_msg_header(m, &id, &type) != 0)
+				probe_die("short message");
+			if (id != 0 || type != IPC_EVENT)
+				probe_die("unexpected message while waiting");
+			if (buf_get_cstring(m, NULL, NULL) != 0)
+				probe_die("bad event");
+			probe_parse_keys(pr, m);
+			buf_free(m);
+			return 0;
+		}
+		pfd.fd = pr->fd;
+		pfd.events = POLLIN;
+		if (waited >= timeout_ms)
+			return TOK_ERR_TIMEOUT;
+		if (poll(&pfd, 1, 100) == 0) {
+			waited += 100;
+			continue;
+		}
+		if ((n = read(pr->fd, tmp, sizeof(tmp))) <= 0)
+			return TOK_ERR_HELPER_DIED;
+		if (buf_put(pr->in, tmp, (size_t)n) != 0)
+			probe_die("buffer");
+	}
+}
+
+/* probe_rescan: IPC_P11_RESCAN into pr->keys; 0 or the error. */
+static int
+probe_rescan(struct probe *pr)
+{
+	struct buf *rep;
+	uint8_t type;
+	int r;
+
+	if ((rep = probe_call(pr, IPC_P11_RESCAN, NULL, &type)) == NULL)
+		return TOK_ERR_HELPER_DIED;
+	if (type == IPC_KEYS) {
+		probe_parse_keys(pr, rep);
+		r = 0;
+	} else if (type == IPC_FAILURE)
+		r = probe_failure_code(rep);
+	else
+		r = TOK_ERR_PROTOCOL;
+	buf_free(rep);
+	return r;
+}
+
+static void
+cmd_replug(const char *helper, const char *shim, const char *pin,
+    const char *statefile, int events)
+{
+	struct probe pr;
+	struct buf *sig;
+	uint64_t handles[PROBE_MAX_KEYS];
+	size_t i, n;
+	int r, status, round;
+
+	probe_set_state(statefile, "present");
+	probe_spawn(&pr, helper, shim);
+	r = probe_add(&pr, shim, pin);
+	CHECK(r == 0, "add provider: %s", tok_strerror(r));
+	if (r != 0 || pr.nkeys == 0)
+		goto done;
+	n = pr.nkeys;
+	for (i = 0; i < n; i++)
+		handles[i] = pr.keys[i].handle;
+	if ((sig = buf_new()) == NULL)
+		probe_die("out of memory");
+	for (round = 0; round < 2; round++) {
+		r = probe_sign_verify(&pr, 0, 0x02);
+		CHECK(r == 0, "round %d: sign before unplug: %s", round,
+		    tok_strerror(r));
+		probe_set_state(statefile, "absent");
+		if (events) {
+			r = probe_wait_event(&pr, 5000);
+			CHECK(r == 0, "round %d: no event after unplug: %s",
+			    round, tok_strerror(r));
+		} else {
+			/* The sign notices first, then a rescan drops the keys. */
+			buf_reset(sig);
+			r = probe_sign(&pr, handles[0], (const u_char *)"x", 1,
+			    0, sig);
+			CHECK(r == TOK_ERR_DEVICE_NOT_PRESENT,
+			    "round %d: sign while unplugged: %s", round,
+			    tok_strerror(r));
+			r = probe_rescan(&pr);
+			CHECK(r == 0, "rescan: %s", tok_strerror(r));
+		}
+		CHECK(pr.nkeys == 0, "round %d: %zu keys while unplugged",
+		    round, pr.nkeys);
+		buf_reset(sig);
+		r = probe_sign(&pr, handles[0], (const u_char *)"x", 1, 0, sig);
+		CHECK(r == TOK_ERR_DEVICE_NOT_PRESENT || r ==
+		    TOK_ERR_KEY_NOT_FOUND, "round %d: sign while unplugged: %s",
+		    round, tok_strerror(r));
+		probe_set_state(statefile, "present");
+		if (events) {
+			r = probe_wait_event(&pr, 5000);
+			CHECK(r == 0, "round %d: no event after replug: %s",
+			    round, tok_strerror(r));
+		} else {
+			r = probe_rescan(&pr);
+			CHECK(r == 0, "rescan: %s", tok_strerror(r));
+		}
+		CHECK(pr.nkeys == n, "round %d: %zu keys after replug, had %zu",
+		    round, pr.nkeys, n);
+		for (i = 0; i < n && i < pr.nkeys; i++)
+			CHECK(pr.keys[i].handle == handles[i],
+			    "round %d: handle of key %zu changed", round, i);
+		buf_reset(sig);
+		r = probe_sign(&pr, handles[0], (const u_char *)"x", 1, 0, sig);
+		CHECK(r == TOK_ERR_PIN_REQUIRED,
+		    "round %d: sign after replug: %s", round, tok_strerror(r));
+		r = probe_login(&pr, pin);
+		CHECK(r == 0, "round %d: login: %s", round, tok_strerror(r));
+		for (i = 0; i < pr.nkeys; i++) {
+			r = probe_sign_verify(&pr, i, 0x04);
+			CHECK(r == 0, "round %d: sign %s after login: %s",
+			    round, pr.keys[i].label, tok_strerror(r));
+		}
+	}
+	/*
+	 * A replug between two signatures that no scan saw: the token is
+	 * back before anyone looked (the shim treats any new contents of the
+	 * state file as a replug).
+	 */
+	probe_set_state(statefile, "present again");
+	buf_reset(sig);
+	r = probe_sign(&pr, handles[0], (const u_char *)"x", 1, 0, sig);
+	CHECK(r == TOK_ERR_PIN_REQUIRED, "sign after quick replug: %s",
+	    tok_strerror(r));
+	buf_free(sig);
+	r = probe_remove(&pr, shim);
+	CHECK(r == 0, "remove provider: %s", tok_strerror(r));
+ done:
+	status = probe_wait(&pr);
+	CHECK(probe_exit_status(status) == 0, "helper exit status %d",
+	    probe_exit_status(status));
+}
+
+static void
 usage(void)
 {
-	fprintf(stderr, "usage: p11-probe keys|fail|relogin|garbage ...\n");
+	fprintf(stderr, "usage: p11-probe keys|fail|relogin|garbage|replug ...\n");
 	exit(2);
 }
 
@@ -641,6 +817,9 @@ main(int argc, char **argv)
 		    argc == 7 ? argv[6] : argv[4]);
 	else if (strcmp(argv[1], "relogin") == 0 && argc == 6)
 		cmd_relogin(argv[2], argv[3], argv[4], argv[5]);
+	else if (strcmp(argv[1], "replug") == 0 && argc == 7)
+		cmd_replug(argv[2], argv[3], argv[4], argv[5],
+		    strcmp(argv[6], "events") == 0);
 	else if (strcmp(argv[1], "garbage") == 0 && argc == 5)
 		cmd_garbage(argv[2], argv[3], argv[4]);
 	else

@@ -1121,6 +1121,7 @@ p11_sign_once(struct p11_provider *p, struct p11_token *t, struct p11_key *k,
     char **detailp, CK_RV *rvp)
 {
 	CK_MECHANISM mech;
+	CK_SESSION_INFO si;
 	struct buf *in = NULL;
 	u_char md[EVP_MAX_MD_SIZE], *sig = NULL;
 	const u_char *inp;
@@ -1133,10 +1134,20 @@ p11_sign_once(struct p11_provider *p, struct p11_token *t, struct p11_key *k,
 	memset(&mech, 0, sizeof(mech));
 	if ((r = p11_session_ensure(p, t)) != 0)
 		goto out;
-	if (p11_needs_login(t) && !p11_logged_in(p, t)) {
-		p11_detail_token(detailp, t, "login needed");
-		r = TOK_ERR_PIN_REQUIRED;
-		goto out;
+	if (p11_needs_login(t)) {
+		/* A lost session is a replug: tell it from a plain logout. */
+		memset(&si, 0, sizeof(si));
+		if ((rv = p->f->C_GetSessionInfo(t->sess, &si)) != CKR_OK) {
+			*rvp = rv;
+			r = p11_err_from_ckr(rv);
+			goto out;
+		}
+		if (si.state != CKS_RO_USER_FUNCTIONS &&
+		    si.state != CKS_RW_USER_FUNCTIONS) {
+			p11_detail_token(detailp, t, "login needed");
+			r = TOK_ERR_PIN_REQUIRED;
+			goto out;
+		}
 	}
 	if (!k->have_priv && (r = p11_find_private(p, t, k, rvp)) != 0) {
 		p11_detail_token(detailp, t, "private key not found");

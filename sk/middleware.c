@@ -24,7 +24,7 @@
 #include "sk/sk-api.h"
 #include "sk/sk.h"
 
-#define MW_USER_ID_LEN		32	/* as OpenSSH: zero-padded "user" */
+#define MW_USER_ID_LEN		32	/* zero-padded, as OpenSSH */
 
 /* Options OpenSSH passes. */
 struct mw_opts {
@@ -141,7 +141,7 @@ mw_report(const char *what, int r, const char *device)
 {
 	switch (r) {
 	case TOK_ERR_PIN_REQUIRED:
-	case TOK_ERR_PIN_INVALID:	/* the core said which token, tries left */
+	case TOK_ERR_PIN_INVALID:	/* the core logged tries left */
 		debug_f("%s: %s", what, tok_strerror(r));
 		break;
 	default:
@@ -349,7 +349,8 @@ sk_load_resident_keys(const char *pin, struct sk_option **options,
 			goto out;
 		}
 		rks[nrks++] = rk;
-		rk->alg = k->alg == SK_ALG_ECDSA ? SSH_SK_ECDSA : SSH_SK_ED25519;
+		rk->alg = k->alg == SK_ALG_ECDSA ?
+		    SSH_SK_ECDSA : SSH_SK_ED25519;
 		rk->slot = i;
 		rk->flags = k->flags;
 		rk->application = k->application;

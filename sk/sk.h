@@ -20,14 +20,14 @@
 #define SK_WUR __attribute__((warn_unused_result))
 
 /* Algorithms (same values as the OpenSSH sk-api). */
-#define SK_ALG_ECDSA		0	/* ECDSA P-256 with SHA-256 (COSE ES256) */
+#define SK_ALG_ECDSA		0	/* ECDSA P-256, SHA-256 (ES256) */
 #define SK_ALG_ED25519		1	/* Ed25519 (COSE EdDSA) */
 
 /* Key flags (same values as the OpenSSH sk-api and key format). */
-#define SK_FLAG_UP		0x01	/* user presence (touch) required */
-#define SK_FLAG_UV		0x04	/* user verification (PIN) required */
-#define SK_FLAG_FORCE		0x10	/* overwrite an existing resident key */
-#define SK_FLAG_RESIDENT	0x20	/* resident (discoverable) credential */
+#define SK_FLAG_UP		0x01	/* touch required */
+#define SK_FLAG_UV		0x04	/* PIN (uv) required */
+#define SK_FLAG_FORCE		0x10	/* overwrite resident key */
+#define SK_FLAG_RESIDENT	0x20	/* discoverable credential */
 
 /* Authenticator data flags returned by a token. */
 #define SK_AUTHDATA_UP		0x01
@@ -37,9 +37,9 @@
 #define SK_ECDSA_PUB_LEN	65	/* uncompressed P-256 point */
 #define SK_ED25519_PUB_LEN	32
 #define SK_ED25519_SIG_LEN	64
-#define SK_KEY_HANDLE_MAX	1024	/* longest credential id accepted */
+#define SK_KEY_HANDLE_MAX	1024	/* longest credential id */
 #define SK_USER_ID_MAX		64
-#define SK_DEVICES_MAX		64	/* devices considered per operation */
+#define SK_DEVICES_MAX		64	/* devices per operation */
 
 /* ------------------------------------------------------------------ */
 /* The device operations table. */
@@ -60,7 +60,7 @@ struct sk_devcred_req {
 	const u_char *user_id;
 	size_t user_id_len;
 	int resident;
-	int cred_prot;			/* 0 = none, else 1..3 (CTAP credProtect) */
+	int cred_prot;			/* credProtect 1..3; 0: none */
 };
 
 /*
@@ -94,7 +94,7 @@ struct sk_devassert_req {
 	const u_char *key_handle;
 	size_t key_handle_len;
 	int up;				/* ask for user presence */
-	int uv;				/* ask for built-in uv (no PIN) */
+	int uv;				/* built-in uv (no PIN) */
 };
 
 /* An assertion as the token returned it (raw, untrusted). */
@@ -122,7 +122,7 @@ struct sk_devops {
 	    const char *pin, struct sk_devcred *credp);
 	int (*get_assert)(void *dev, const struct sk_devassert_req *req,
 	    const char *pin, struct sk_devassert *assertp);
-	/* resident: every resident credential whose rp id starts with prefix. */
+	/* resident: all resident credentials of rp ids starting with prefix. */
 	int (*resident)(void *dev, const char *prefix, const char *pin,
 	    struct sk_devcred **credsp, size_t *ncredsp);
 	int (*cancel)(void *dev);
@@ -152,11 +152,11 @@ struct sk_key {
 	int alg;			/* SK_ALG_* */
 	uint8_t flags;			/* SK_FLAG_* of the key */
 	char *application;
-	u_char *pubkey;			/* 65-byte point or 32-byte Ed25519 */
+	u_char *pubkey;			/* P-256 point or Ed25519 key */
 	size_t pubkey_len;
 	u_char *key_handle;
 	size_t key_handle_len;
-	u_char *att_sig;		/* attestation (enroll only; may be NULL) */
+	u_char *att_sig;		/* attestation (enroll; may be NULL) */
 	size_t att_sig_len;
 	u_char *att_cert;
 	size_t att_cert_len;
@@ -235,7 +235,7 @@ void sk_ctx_cancel(struct sk_ctx *ctx);
 /* A signing request. */
 struct sk_sign_req {
 	int alg;			/* SK_ALG_* */
-	const u_char *data;		/* raw message; SHA-256 = client data hash */
+	const u_char *data;		/* its SHA-256: client data hash */
 	size_t data_len;
 	const char *application;
 	const u_char *key_handle;

@@ -46,7 +46,7 @@ static struct fake_state {
 	int touches[FAKE_NDEVS];	/* get_assert with up=1 */
 	const char *last_pin;
 	int last_uv;
-	struct sk_devcred cred;		/* what make_cred returns (copied) */
+	struct sk_devcred cred;		/* make_cred returns a copy */
 	int make_cred_calls;
 	int last_cred_prot;
 } fake;

@@ -9,7 +9,9 @@
  * usage: badframes [-l] [-v] [SOCKET]
  *	-l	lenient: cases marked strict (trailing bytes after a complete
  *		message, duplicate constraints OpenSSH does not check) may also
- *		succeed; what they changed is undone.  For OpenSSH's agent.
+ *		succeed; what they changed is undone; cases that make
+ *		OpenSSH 9.2's agent exit (a malformed LOCK/UNLOCK is fatal()
+ *		there) are skipped.  For OpenSSH's agent.
  *	-v	print every case
  * Exit 0 when every case passes, 1 otherwise, 2 on usage/setup errors.
  */
@@ -35,6 +37,7 @@
 #define BF_HALFCLOSE	0x01	/* shutdown(SHUT_WR) after sending */
 #define BF_STRICT	0x02	/* OpenSSH accepts it; tokagent must not */
 #define BF_MUSTCLOSE	0x04	/* only a closed connection is right */
+#define BF_KILLS_OPENSSH 0x08	/* OpenSSH 9.2's agent fatal()s: skip if -l */
 
 struct bf_ctx {
 	const char *sock;
@@ -1015,7 +1018,7 @@ static const struct bf_case cases[] = {
 	    b_addc_confirm_trailing, undo_remove_testkey },
 	{ "ADD_CONSTRAINED confirm + junk", 0, b_addc_confirm_junk,
 	    undo_remove_testkey },
-	{ "ADD_CONSTRAINED duplicate confirm", BF_STRICT, b_addc_dup_confirm,
+	{ "ADD_CONSTRAINED duplicate confirm", 0, b_addc_dup_confirm,
 	    undo_remove_testkey },
 	{ "ADD_CONSTRAINED unknown extension", 0, b_addc_ext_unknown,
 	    undo_remove_testkey },
@@ -1029,12 +1032,14 @@ static const struct bf_case cases[] = {
 	    b_addc_ext_certs_garbage, undo_remove_testkey },
 	{ "ADD_CONSTRAINED sk-provider truncated", 0,
 	    b_addc_ext_sk_provider_junk, undo_remove_testkey },
-	{ "LOCK without passphrase", 0, b_lock_no_pass, NULL },
-	{ "LOCK truncated passphrase", 0, b_lock_trunc_pass, NULL },
+	{ "LOCK without passphrase", BF_KILLS_OPENSSH, b_lock_no_pass, NULL },
+	{ "LOCK truncated passphrase", BF_KILLS_OPENSSH, b_lock_trunc_pass,
+	    NULL },
 	{ "LOCK + trailing byte", BF_STRICT, b_lock_trailing,
 	    undo_unlock_pw },
 	{ "UNLOCK when not locked", 0, b_unlock_not_locked, NULL },
-	{ "UNLOCK without passphrase", 0, b_unlock_no_pass, NULL },
+	{ "UNLOCK without passphrase", BF_KILLS_OPENSSH, b_unlock_no_pass,
+	    NULL },
 	{ "EXTENSION unknown name", 0, b_ext_unknown, NULL },
 	{ "EXTENSION without name", 0, b_ext_no_name, NULL },
 	{ "EXTENSION name length 0x7fffffff", 0, b_ext_huge_name, NULL },
@@ -1240,7 +1245,7 @@ main(int argc, char **argv)
 	char outcome[256];
 	const char *why;
 	size_t i;
-	int ch, nfail = 0, r;
+	int ch, nfail = 0, nskip = 0, r;
 
 	memset(&ctx, 0, sizeof(ctx));
 	while ((ch = getopt(argc, argv, "lv")) != -1) {
@@ -1268,6 +1273,13 @@ main(int argc, char **argv)
 		return 2;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if ((cases[i].flags & BF_KILLS_OPENSSH) != 0 && ctx.lenient) {
+			nskip++;
+			if (ctx.verbose)
+				printf("skip %-44s (fatal in OpenSSH 9.2)\n",
+				    cases[i].name);
+			continue;
+		}
 		r = run_case(&ctx, &cases[i], outcome, sizeof(outcome));
 		if (r != 0) {
 			nfail++;
@@ -1281,8 +1293,8 @@ main(int argc, char **argv)
 			break;
 		}
 	}
-	printf("badframes: %zu cases, %d failed%s\n", i, nfail,
-	    ctx.lenient ? " (lenient)" : "");
+	printf("badframes: %zu cases, %d failed, %d skipped%s\n", i, nfail,
+	    nskip, ctx.lenient ? " (lenient)" : "");
 	buf_free(keys);
 	buf_free(ctx.keyblob);
 	buf_free(ctx.edblob);

@@ -11,7 +11,7 @@
 sk_setup()
 {
 	SK_MOD=$TI_BUILD/sk/.libs/tokagent-sk.so
-	SK_VFIDO=$TI_BUILD/tests/vfido/vfido
+	SK_VFIDO=${SK_VFIDO:-$TI_BUILD/tests/vfido/vfido}
 	[ -f "$SK_MOD" ] || ti_fail "middleware not built: $SK_MOD"
 	[ -x "$SK_VFIDO" ] || ti_fail "vfido not built: $SK_VFIDO"
 	ti_require_cmd ssh-keygen ssh ssh-add
@@ -88,7 +88,7 @@ sk_sign_verify()
 	local key=$1 msg=$TI_DIR/msg.$RANDOM
 	shift
 	echo "hello $RANDOM" >"$msg"
-	ssh-keygen -Y sign -f "$key" -n file "$@" "$msg" </dev/null ||
+	ssh-keygen -Y sign -w "$SK_MOD" -f "$key" -n file "$@" "$msg" </dev/null ||
 	    return 1
 	printf 'signer %s\n' "$(cat "$key.pub")" >"$TI_DIR/allowed_signers"
 	ssh-keygen -Y verify -f "$TI_DIR/allowed_signers" -I signer \

@@ -80,6 +80,18 @@ teardown_keys(void **state)
 /* ---- builders ------------------------------------------------------- */
 
 static void
+put_str(struct buf *b, const char *s)
+{
+	assert_int_equal(buf_put_cstring(b, s), 0);
+}
+
+static void
+put_byte(struct buf *b, uint8_t v)
+{
+	assert_int_equal(buf_put_u8(b, v), 0);
+}
+
+static void
 put_key(struct buf *b, const struct key *k)
 {
 	assert_int_equal(key_puts(k, b), 0);
@@ -370,42 +382,42 @@ test_parse_invalid(void **state)
 } while (0)
 	BAD((put_hop(c, NULL, NULL, "x", NULL, 0),
 	    put_hop(c, NULL, "h1", NULL, k1, 0),
-	    (void)buf_put_cstring(c, "")), "reserved in from-hop");
+	    put_str(c, "")), "reserved in from-hop");
 	BAD((put_hop(c, NULL, NULL, NULL, NULL, 0),
 	    put_hop(c, NULL, "h1", "x", k1, 0),
-	    (void)buf_put_cstring(c, "")), "reserved in to-hop");
+	    put_str(c, "")), "reserved in to-hop");
 	BAD((put_hop(c, NULL, NULL, NULL, NULL, 0),
 	    put_hop(c, NULL, "h1", NULL, k1, 0),
-	    (void)buf_put_cstring(c, "x")), "reserved in constraint");
+	    put_str(c, "x")), "reserved in constraint");
 	BAD((put_hop(c, "bob", "h1", NULL, k1, 0),
 	    put_hop(c, NULL, "h2", NULL, k2, 0),
-	    (void)buf_put_cstring(c, "")), "user in from-hop");
+	    put_str(c, "")), "user in from-hop");
 	BAD((put_hop(c, NULL, "h1", NULL, NULL, 0),
 	    put_hop(c, NULL, "h2", NULL, k2, 0),
-	    (void)buf_put_cstring(c, "")), "from host without keys");
+	    put_str(c, "")), "from host without keys");
 	BAD((put_hop(c, NULL, NULL, NULL, k1, 0),
 	    put_hop(c, NULL, "h2", NULL, k2, 0),
-	    (void)buf_put_cstring(c, "")), "from keys without host");
+	    put_str(c, "")), "from keys without host");
 	BAD((put_hop(c, NULL, NULL, NULL, NULL, 0),
 	    put_hop(c, NULL, "h2", NULL, NULL, 0),
-	    (void)buf_put_cstring(c, "")), "to host without keys");
+	    put_str(c, "")), "to host without keys");
 	BAD((put_hop(c, NULL, NULL, NULL, NULL, 0),
 	    put_hop(c, NULL, NULL, NULL, k2, 0),
-	    (void)buf_put_cstring(c, "")), "to keys without host");
+	    put_str(c, "")), "to keys without host");
 	BAD((put_hop(c, NULL, NULL, NULL, NULL, 0),
 	    put_hop(c, NULL, "h2", NULL, k2, 0),
-	    (void)buf_put_cstring(c, ""),
-	    (void)buf_put_u8(c, 0)), "trailing data in constraint");
+	    put_str(c, ""),
+	    put_byte(c, 0)), "trailing data in constraint");
 	BAD((put_hop(c, NULL, NULL, NULL, NULL, 0),
 	    put_hop(c, NULL, "h2", NULL, k2, 0)), "missing reserved");
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	BAD((put_hop(c, NULL, NULL, NULL, NULL, 0),
 	    put_hop(c, NULL, longname, NULL, k2, 0),
-	    (void)buf_put_cstring(c, "")), "overlong hostname");
+	    put_str(c, "")), "overlong hostname");
 	BAD((put_hop(c, NULL, NULL, NULL, NULL, 0),
 	    put_hop(c, longname, "h2", NULL, k2, 0),
-	    (void)buf_put_cstring(c, "")), "overlong user");
+	    put_str(c, "")), "overlong user");
 	/* embedded NUL in the hostname */
 	{
 		struct buf *h;
@@ -1236,6 +1248,71 @@ test_describe_path(void **state)
 	dest_constraints_free(dc);
 }
 
+/* ---- fuzz seeds --------------------------------------------------- */
+
+static void
+write_seed(const char *dir, const char *sub, const char *name,
+    const struct buf *b)
+{
+	char *path;
+	FILE *f;
+
+	assert_true(asprintf(&path, "%s/%s/%s", dir, sub, name) > 0);
+	assert_non_null(f = fopen(path, "w"));
+	assert_int_equal(fwrite(buf_ptr(b), 1, buf_len(b), f), buf_len(b));
+	fclose(f);
+	free(path);
+}
+
+/*
+ * With DEST_FUZZ_SEEDS=DIR, write seed inputs for the fuzz harnesses into
+ * DIR/constraints, DIR/bind and DIR/userauth (which must exist).
+ */
+static void
+test_write_seeds(void **state)
+{
+	const char *dir = getenv("DEST_FUZZ_SEEDS");
+	struct buf *list, *m, *b, *seq;
+	u_char sid[32];
+
+	if (dir == NULL)
+		skip();
+	assert_non_null(list = buf_new());
+	assert_non_null(m = buf_new());
+	put_constraint(list, -1, NULL, 1);
+	put_constraint(list, 1, "b*", 2);
+	put_raw_constraint(list, "h1", hosts[1], 0, "hc", hostca, 1);
+	assert_int_equal(buf_put_stringb(m, list), 0);
+	write_seed(dir, "constraints", "three", m);
+	buf_free(list);
+	buf_free(m);
+
+	sid_for(sid, sizeof(sid), 1);
+	assert_non_null(seq = buf_new());
+	b = bind_body(hosts[1], hosts[1], sid, sizeof(sid), 1);
+	write_seed(dir, "bind", "one", b);
+	assert_int_equal(buf_put_u8(seq, buf_len(b) >> 8), 0);
+	assert_int_equal(buf_put_u8(seq, buf_len(b) & 0xff), 0);
+	assert_int_equal(buf_putb(seq, b), 0);
+	buf_free(b);
+	b = bind_body(hcert, hosts[4], sid, sizeof(sid), 0);
+	assert_int_equal(buf_put_u8(seq, buf_len(b) >> 8), 0);
+	assert_int_equal(buf_put_u8(seq, buf_len(b) & 0xff), 0);
+	assert_int_equal(buf_putb(seq, b), 0);
+	buf_free(b);
+	write_seed(dir, "bind", "two", seq);
+	buf_free(seq);
+
+	b = userauth_body(sid, sizeof(sid), "bob", USERAUTH_METHOD_HOSTBOUND,
+	    "ssh-ed25519", userkey, hosts[1]);
+	write_seed(dir, "userauth", "hostbound", b);
+	buf_free(b);
+	b = userauth_body(sid, sizeof(sid), "bob", USERAUTH_METHOD_PUBKEY,
+	    "rsa-sha2-512", rsakey, NULL);
+	write_seed(dir, "userauth", "rsa", b);
+	buf_free(b);
+}
+
 int
 main(void)
 {
@@ -1255,6 +1332,7 @@ main(void)
 		cmocka_unit_test(test_userauth),
 		cmocka_unit_test(test_hostkey_name),
 		cmocka_unit_test(test_describe_path),
+		cmocka_unit_test(test_write_seeds),
 	};
 
 	return cmocka_run_group_tests(tests, setup_keys, teardown_keys);

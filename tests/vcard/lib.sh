@@ -51,14 +51,15 @@ vc_setup() {
 
 VC_PIV_SELECT=00A4040009A00000030800001000
 
-# vc_apdus APDU...: select PIV and send the APDUs (hex) in one session;
+# vc_apdus APDU...: select PIV and send the APDUs (hex) in one session
+# (OpenSC's default driver: the PIV one slips its own commands in between);
 # prints the status words (e.g. 63C2), one per line, the select's first.
 vc_apdus() {
 	local args=(-s "$VC_PIV_SELECT") a
 	for a in "$@"; do
 		args+=(-s "$a")
 	done
-	opensc-tool "${args[@]}" 2>/dev/null |
+	opensc-tool -c default "${args[@]}" 2>/dev/null |
 	    sed -n 's/^Received (SW1=0x\(..\), SW2=0x\(..\)).*/\1\2/p'
 }
 

@@ -592,6 +592,7 @@ piv_general_auth(struct vc_piv *piv, const struct vc_apdu *a,
 		goto out;
 	}
 	if ((r = vc_crypto_sign(pkey, c, clen, sig)) != 0) {
+		debug_fr(r, "key %02x: %zu bytes not signed", a->p2, clen);
 		if (r == TOK_ERR_INVALID_ARGUMENT) {
 			*swp = SW_WRONG_DATA;
 			r = 0;
