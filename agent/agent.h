@@ -36,6 +36,7 @@ struct helper;
 #define SSH_AGENT_CONSTRAIN_EXTENSION		255
 
 #define AGENT_DEFAULT_ALLOWLIST	"/usr/lib*/*,/usr/local/lib*/*"
+#define AGENT_CONFIRM_TIMEOUT_MS	(120 * 1000)
 
 struct agent_options {
 	int software_keys;		/* accept software keys (default on) */

@@ -34,7 +34,7 @@ conn_count(void)
 	return nconns;
 }
 
-static void
+void
 conn_free(struct conn *c)
 {
 	if (c->op != NULL && c->op_cancel != NULL)
@@ -126,6 +126,17 @@ conn_accept(int lfd, int events, void *arg)
 		close(fd);
 		return;
 	}
+	if ((c = conn_new(fd, cred.uid, cred.pid)) == NULL)
+		return;
+	debug2_f("client %llu: pid %ld uid %ld", (unsigned long long)c->serial,
+	    (long)c->pid, (long)c->uid);
+}
+
+struct conn *
+conn_new(int fd, uid_t uid, pid_t pid)
+{
+	struct conn *c;
+
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->in = buf_new()) == NULL || (c->out = buf_new()) == NULL ||
 	    (c->bindings = dest_bindings_new()) == NULL ||
@@ -139,19 +150,18 @@ conn_accept(int lfd, int events, void *arg)
 			free(c);
 		}
 		close(fd);
-		return;
+		return NULL;
 	}
 	c->fd = fd;
-	c->uid = cred.uid;
-	c->pid = cred.pid;
+	c->uid = uid;
+	c->pid = pid;
 	c->serial = ++conn_serial;
 	c->next = conns;
 	if (conns != NULL)
 		conns->prev = c;
 	conns = c;
 	nconns++;
-	debug2_f("client %llu: pid %ld uid %ld", (unsigned long long)c->serial,
-	    (long)c->pid, (long)c->uid);
+	return c;
 }
 
 static void

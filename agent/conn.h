@@ -49,6 +49,13 @@ void conn_reply_status(struct conn *c, int ok);
  * is called if the connection closes first (op must then be dropped).
  */
 void conn_wait(struct conn *c, void *op, void (*cancel)(void *op));
+/*
+ * conn_new: a connection on the connected, non-blocking socket fd (owned from
+ * now on) for a peer with uid and pid; NULL on no memory (fd is closed).
+ */
+struct conn *conn_new(int fd, uid_t uid, pid_t pid);
+/* conn_free: close c now, cancelling its request in flight. */
+void conn_free(struct conn *c);
 /* conn_count: open client connections. */
 size_t conn_count(void);
 /* conn_close_all: close every client connection (at exit). */

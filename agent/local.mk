@@ -1,8 +1,10 @@
 # agent/: the tokagent daemon.  No private keys and no device libraries
-# here: those live in the helpers (token/, sk/, pkcs/).
-bin_PROGRAMS += agent/tokagent
-agent_tokagent_SOURCES = \
-	agent/tokagent.c agent/agent.h \
+# here: those live in the helpers (token/, sk/, pkcs/).  Everything but
+# main() is a convenience library, so unit tests and fuzzers link the same
+# code the daemon runs.
+noinst_LTLIBRARIES += agent/libagent.la
+agent_libagent_la_SOURCES = \
+	agent/agent.h agent/state.c \
 	agent/askpass.c agent/askpass.h \
 	agent/child.c agent/child.h \
 	agent/conn.c agent/conn.h \
@@ -19,5 +21,9 @@ agent_tokagent_SOURCES = \
 	agent/sign.c agent/sign.h \
 	agent/tokens.c agent/tokens.h \
 	agent/userauth.c agent/userauth.h
-agent_tokagent_CPPFLAGS = $(AM_CPPFLAGS) -DLIBEXECDIR='"$(pkglibexecdir)"'
-agent_tokagent_LDADD = common/libcommon.la $(OPENSSL_LIBS) $(LIBBSD_LIBS)
+agent_libagent_la_CPPFLAGS = $(AM_CPPFLAGS) -DLIBEXECDIR='"$(pkglibexecdir)"'
+
+bin_PROGRAMS += agent/tokagent
+agent_tokagent_SOURCES = agent/tokagent.c
+agent_tokagent_LDADD = agent/libagent.la common/libcommon.la \
+	$(OPENSSL_LIBS) $(LIBBSD_LIBS)

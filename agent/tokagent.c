@@ -36,15 +36,6 @@
 
 #define SOFT_HELPER		"tokagent-soft-helper"
 #define PARENT_CHECK_MS		10000
-#define CONFIRM_TIMEOUT_MS	(120 * 1000)
-
-struct agent_options agent_opts = {
-	.software_keys = 1,
-	.provider_allowlist = AGENT_DEFAULT_ALLOWLIST,
-	.confirm_timeout_ms = CONFIRM_TIMEOUT_MS,
-};
-struct idtab *agent_idtab;
-struct helper *agent_soft;
 
 static char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static char socket_dir[PATH_MAX];

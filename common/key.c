@@ -285,7 +285,8 @@ key_ec_pkey(const struct key_kt *kt, const u_char *q, size_t qlen,
 		goto out;
 	if (EVP_PKEY_fromdata(ctx, &pk, d != NULL ? EVP_PKEY_KEYPAIR :
 	    EVP_PKEY_PUBLIC_KEY, params) != 1) {
-		r = TOK_ERR_KEY_INVALID;	/* e.g. point not on the curve */
+		/* E.g. a point not on the curve. */
+		r = TOK_ERR_KEY_INVALID;
 		goto out;
 	}
 	if ((cctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL)) == NULL)

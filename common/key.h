@@ -162,9 +162,9 @@ void key_free(struct key *k);
 
 /* ---- Security keys ------------------------------------------------ */
 
-/* key_sk_application: the application ("ssh:..."), or NULL unless sk. Lives as long as k. */
+/* key_sk_application: "ssh:..." (lives as long as k), or NULL unless sk. */
 const char *key_sk_application(const struct key *k);
-/* key_sk_flags: the sk flags from the private part, 0 when unknown or not sk. */
+/* key_sk_flags: sk flags from the private part; 0 if unknown or not sk. */
 uint8_t key_sk_flags(const struct key *k);
 /*
  * key_sk_key_handle: the credential id (key handle) from the private part.

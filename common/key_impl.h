@@ -41,7 +41,7 @@ struct key_cert {
 	u_char *extensions;
 	size_t extlen;
 	struct key *signature_key;
-	size_t signed_len;	/* bytes of the blob covered by the CA signature */
+	size_t signed_len;	/* blob bytes the CA signature covers */
 	size_t sig_off;		/* the signature's contents within the blob */
 	size_t sig_len;
 };
@@ -51,7 +51,7 @@ struct key {
 	EVP_PKEY *pkey;
 	int has_private;
 	int bits;
-	u_char pub[KEY_EC_POINT_MAX];	/* Ed25519 pk or uncompressed EC point */
+	u_char pub[KEY_EC_POINT_MAX];	/* Ed25519 pk or EC point (04 x y) */
 	size_t publen;
 	char *sk_application;
 	uint8_t sk_flags;
@@ -61,7 +61,7 @@ struct key {
 	u_char *sk_reserved;
 	size_t sk_reservedlen;
 	struct key_cert *cert;
-	u_char *blob;		/* exact public blob (certificate blob for certs) */
+	u_char *blob;		/* exact public blob (cert blob for certs) */
 	size_t bloblen;
 	u_char *plain;		/* plain public blob; == blob unless a cert */
 	size_t plainlen;

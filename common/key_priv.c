@@ -18,6 +18,8 @@
 #include "common/key.h"
 #include "common/key_impl.h"
 
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
 /* Ed25519 "sk" (seed || pk) for k's public key; replaces k->pkey. */
 static int
 key_priv_ed25519(struct buf *b, struct key *k)
@@ -168,8 +170,10 @@ key_priv_fields(struct buf *b, struct key *k, int is_cert)
 			r = TOK_ERR_ALLOC;
 			goto out;
 		}
-		if ((r = key_put_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_N, ne)) != 0 ||
-		    (r = key_put_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_E, ne)) != 0 ||
+		if ((r = key_put_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_N,
+		    ne)) != 0 ||
+		    (r = key_put_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_E,
+		    ne)) != 0 ||
 		    (r = buf_get_bignum2_bytes_direct(ne, &n, &nlen)) != 0 ||
 		    (r = buf_get_bignum2_bytes_direct(ne, &e, &elen)) != 0)
 			goto out;
@@ -279,8 +283,14 @@ int
 key_private_to_agent(const struct key *k, const char *comment,
     struct buf *out)
 {
+	/* The agent protocol's order: n, e, d, iqmp, p, q. */
+	static const char *const rsa_params[] = {
+		OSSL_PKEY_PARAM_RSA_N, OSSL_PKEY_PARAM_RSA_E,
+		OSSL_PKEY_PARAM_RSA_D, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+		OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2,
+	};
 	u_char sk[KEY_ED25519_SK_LEN];
-	size_t len = 32;
+	size_t i, len = 32;
 	int is_cert, r = TOK_ERR_INTERNAL;
 
 	if (k == NULL || out == NULL)
@@ -306,26 +316,24 @@ key_private_to_agent(const struct key *k, const char *comment,
 		break;
 	case KEY_ECDSA:
 		if ((!is_cert && (r = key_put_plain_fields(k, out)) != 0) ||
-		    (r = key_put_bn_param(k->pkey, OSSL_PKEY_PARAM_PRIV_KEY, out)) != 0)
+		    (r = key_put_bn_param(k->pkey, OSSL_PKEY_PARAM_PRIV_KEY,
+		    out)) != 0)
 			goto out;
 		break;
 	case KEY_RSA:
-		if ((!is_cert && ((r = key_put_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_N,
-		    out)) != 0 ||
-		    (r = key_put_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_E, out)) != 0)) ||
-		    (r = key_put_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_D, out)) != 0 ||
-		    (r = key_put_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
-		    out)) != 0 ||
-		    (r = key_put_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_FACTOR1, out)) != 0 ||
-		    (r = key_put_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_FACTOR2, out)) != 0)
-			goto out;
+		/* n and e only for plain keys; certificates carry them. */
+		for (i = is_cert ? 2 : 0; i < nitems(rsa_params); i++)
+			if ((r = key_put_bn_param(k->pkey, rsa_params[i],
+			    out)) != 0)
+				goto out;
 		break;
 	case KEY_ECDSA_SK:
 	case KEY_ED25519_SK:
 		if (is_cert) {
-			if ((k->kt->type == KEY_ED25519_SK &&
-			    (r = buf_put_string(out, k->pub, k->publen)) != 0) ||
-			    (r = buf_put_cstring(out, k->sk_application)) != 0)
+			if (k->kt->type == KEY_ED25519_SK &&
+			    (r = buf_put_string(out, k->pub, k->publen)) != 0)
+				goto out;
+			if ((r = buf_put_cstring(out, k->sk_application)) != 0)
 				goto out;
 		} else if ((r = key_put_plain_fields(k, out)) != 0)
 			goto out;

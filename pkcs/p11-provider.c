@@ -1344,6 +1344,7 @@ p11_provider_watch(struct p11_provider *p, int *fdp)
 		r = TOK_ERR_SYSTEM;
 		goto out;
 	}
+	(void)pthread_detach(p->watcher);
 	p->have_watcher = 1;
 	*fdp = p->watch_pipe[0];
 	r = 0;

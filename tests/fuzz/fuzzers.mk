@@ -1,3 +1,5 @@
-# tests/fuzz/fuzzers.mk: one block per harness
+# tests/fuzz/fuzzers.mk: one fragment per harness family.
+include tests/fuzz/agent.mk
 include tests/fuzz/dest.mk
 include tests/fuzz/key.mk
+include tests/fuzz/vcard.mk

@@ -413,7 +413,8 @@ piv_change_pin(struct vc_piv *piv, const struct vc_apdu *a, const u_char *d,
 	if ((r = vc_state_pin_set(piv->st, target, d + VC_PIN_LEN,
 	    VC_PIN_LEN)) != 0)
 		return r;
-	if (target == VC_REF_PIN)
+	/* Changing the PIN proved it; unblocking with the PUK did not. */
+	if (ref == VC_REF_PIN)
 		piv->pin_ok = piv->pin_always_ok = 1;
 	*swp = SW_OK;
 	return 0;

@@ -78,9 +78,7 @@ struct vfido_call {
 static cbor_item_t *
 cb_int(int64_t v)
 {
-	if (v >= 0)
-		return cbor_build_uint64((uint64_t)v);
-	return cbor_build_negint64((uint64_t)(-1 - v));
+	return vfido_cbor_int(v);
 }
 
 static cbor_item_t *
@@ -820,7 +818,9 @@ do_client_pin(struct vfido_call *call)
 		st = VFIDO_CTAP2_MISSING_PARAMETER;
 		goto done;
 	}
-	if (cp->proto != 0 && !proto_supported(c, cp->proto)) {
+	/* libfido2 asks for retries under protocol 1 whatever we offer */
+	if (cp->subcmd != 1 && cp->proto != 0 &&
+	    !proto_supported(c, cp->proto)) {
 		st = VFIDO_CTAP1_INVALID_PARAMETER;
 		goto done;
 	}

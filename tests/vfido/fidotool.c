@@ -732,6 +732,27 @@ cmd_frames(const char *path)
 	    rep[4] == 0x90 && rep[7] == 0x00;
 	check(ok, "getInfo still answered");
 	close(fd);
+	/* random garbage, then a connection cut mid-report */
+	if ((fd = connect_unix(path)) != -1) {
+		for (i = 0; i < 64; i++) {
+			RAND_bytes(rep, sizeof(rep));
+			if (write(fd, rep, sizeof(rep)) != sizeof(rep))
+				break;
+		}
+		close(fd);
+	}
+	if ((fd = connect_unix(path)) != -1) {
+		mkinit(rep, 0xffffffff, 0x06, 8);
+		ok = write(fd, rep, 30) == 30;
+		close(fd);
+	}
+	if ((fd = connect_unix(path)) == -1)
+		return 1;
+	mkinit(rep, 0xffffffff, 0x06, 8);
+	ok = raw_send(fd, rep) == 0 && raw_recv(fd, rep, 2000) == 0 &&
+	    rep[4] == 0x86;
+	check(ok, "survives garbage and cut connections");
+	close(fd);
 	return frames_failed;
 }
 

@@ -48,8 +48,8 @@ vfido_state_free(struct vfido_state *s)
 	freezero(s, sizeof(*s));
 }
 
-static int
-vfido_state_fresh(const char *serial, struct vfido_state **statep)
+int
+vfido_state_new(const char *serial, struct vfido_state **statep)
 {
 	struct vfido_state *s;
 
@@ -390,7 +390,7 @@ vfido_state_load(const char *path, const char *serial,
 			error_fr(r, "open %s", path);
 			goto out;
 		}
-		if ((r = vfido_state_fresh(serial, &s)) != 0)
+		if ((r = vfido_state_new(serial, &s)) != 0)
 			goto out;
 		if ((s->path = strdup(path)) == NULL) {
 			r = TOK_ERR_ALLOC;

@@ -54,6 +54,12 @@ struct vfido_state {
  */
 int vfido_state_load(const char *path, const char *serial,
     struct vfido_state **statep) __attribute__((warn_unused_result));
+/*
+ * vfido_state_new: a fresh token in memory only (no path: saving is a
+ * no-op), as tests and fuzzers want.
+ */
+int vfido_state_new(const char *serial, struct vfido_state **statep)
+    __attribute__((warn_unused_result));
 /* vfido_state_save: write the state atomically to its path. */
 int vfido_state_save(const struct vfido_state *s)
     __attribute__((warn_unused_result));

@@ -54,12 +54,25 @@ vfido_map_add(cbor_item_t *map, cbor_item_t *k, cbor_item_t *v)
 	return ok ? 0 : TOK_ERR_ALLOC;
 }
 
-static cbor_item_t *
-vfido_int(int64_t v)
+cbor_item_t *
+vfido_cbor_int(int64_t v)
 {
-	if (v >= 0)
-		return cbor_build_uint64((uint64_t)v);
-	return cbor_build_negint64((uint64_t)(-1 - v));
+	uint64_t u = v >= 0 ? (uint64_t)v : (uint64_t)(-1 - v);
+	cbor_item_t *it;
+
+	/* smallest encoding: CTAP2 canonical CBOR, and libfido2 insists */
+	if (u <= UINT8_MAX)
+		it = v >= 0 ? cbor_build_uint8((uint8_t)u) :
+		    cbor_build_negint8((uint8_t)u);
+	else if (u <= UINT16_MAX)
+		it = v >= 0 ? cbor_build_uint16((uint16_t)u) :
+		    cbor_build_negint16((uint16_t)u);
+	else if (u <= UINT32_MAX)
+		it = v >= 0 ? cbor_build_uint32((uint32_t)u) :
+		    cbor_build_negint32((uint32_t)u);
+	else
+		it = v >= 0 ? cbor_build_uint64(u) : cbor_build_negint64(u);
+	return it;
 }
 
 int
@@ -78,12 +91,12 @@ vfido_key_cose(EVP_PKEY *pk, int alg, cbor_item_t **itemp)
 			return TOK_ERR_LIBCRYPTO;
 		if ((map = cbor_new_definite_map(5)) == NULL)
 			return TOK_ERR_ALLOC;
-		if ((r = vfido_map_add(map, vfido_int(1), vfido_int(2))) ||
-		    (r = vfido_map_add(map, vfido_int(3), vfido_int(alg))) ||
-		    (r = vfido_map_add(map, vfido_int(-1), vfido_int(1))) ||
-		    (r = vfido_map_add(map, vfido_int(-2),
+		if ((r = vfido_map_add(map, vfido_cbor_int(1), vfido_cbor_int(2))) ||
+		    (r = vfido_map_add(map, vfido_cbor_int(3), vfido_cbor_int(alg))) ||
+		    (r = vfido_map_add(map, vfido_cbor_int(-1), vfido_cbor_int(1))) ||
+		    (r = vfido_map_add(map, vfido_cbor_int(-2),
 		    cbor_build_bytestring(pt + 1, 32))) ||
-		    (r = vfido_map_add(map, vfido_int(-3),
+		    (r = vfido_map_add(map, vfido_cbor_int(-3),
 		    cbor_build_bytestring(pt + 33, 32))))
 			goto out;
 	} else if (alg == VFIDO_COSE_EDDSA) {
@@ -93,10 +106,10 @@ vfido_key_cose(EVP_PKEY *pk, int alg, cbor_item_t **itemp)
 			return TOK_ERR_LIBCRYPTO;
 		if ((map = cbor_new_definite_map(4)) == NULL)
 			return TOK_ERR_ALLOC;
-		if ((r = vfido_map_add(map, vfido_int(1), vfido_int(1))) ||
-		    (r = vfido_map_add(map, vfido_int(3), vfido_int(alg))) ||
-		    (r = vfido_map_add(map, vfido_int(-1), vfido_int(6))) ||
-		    (r = vfido_map_add(map, vfido_int(-2),
+		if ((r = vfido_map_add(map, vfido_cbor_int(1), vfido_cbor_int(1))) ||
+		    (r = vfido_map_add(map, vfido_cbor_int(3), vfido_cbor_int(alg))) ||
+		    (r = vfido_map_add(map, vfido_cbor_int(-1), vfido_cbor_int(6))) ||
+		    (r = vfido_map_add(map, vfido_cbor_int(-2),
 		    cbor_build_bytestring(pt, 32))))
 			goto out;
 	} else

@@ -26,6 +26,9 @@
 #define VFIDO_KEY_RK		0x01	/* resident: must also be in the store */
 #define VFIDO_KEY_PROT_MASK	0x06	/* credProtect level << 1 */
 
+/* vfido_cbor_int: a CBOR integer in its shortest form (new reference), or NULL. */
+cbor_item_t *vfido_cbor_int(int64_t v);
+
 /* vfido_key_generate: a new key for a COSE alg (ES256 or EdDSA). */
 int vfido_key_generate(int alg, EVP_PKEY **pkp)
     __attribute__((warn_unused_result));

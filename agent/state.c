@@ -1,0 +1,14 @@
+/* The agent-wide state declared in agent.h. */
+#include "config.h"
+
+#include <stddef.h>
+
+#include "agent/agent.h"
+
+struct agent_options agent_opts = {
+	.software_keys = 1,
+	.provider_allowlist = AGENT_DEFAULT_ALLOWLIST,
+	.confirm_timeout_ms = AGENT_CONFIRM_TIMEOUT_MS,
+};
+struct idtab *agent_idtab;
+struct helper *agent_soft;

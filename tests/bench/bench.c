@@ -1,0 +1,1166 @@
+/*
+ * bench: tokagent against OpenSSH's ssh-agent, same machine, same run.
+ *
+ * Starts both agents on private sockets (tokagent from the build tree,
+ * /usr/bin/ssh-agent), loads keys made with ssh-keygen (and, for the
+ * 10,000-key scenario, Ed25519 keys made here with OpenSSL and added with
+ * ADD_IDENTITY), speaks the agent protocol directly and prints, per
+ * scenario, ops/s, p50 and p99 for each agent and the ratio.
+ *
+ * usage: bench [--duration SECONDS] [--scenario NAME]
+ *	[--agent-only tokagent|ssh-agent] [--tokagent PATH] [--ssh-agent PATH]
+ *	[--list]
+ * Every scenario is bounded in time: no read waits more than a few
+ * seconds, so an agent that blocks (OpenSSH during a confirm prompt) is
+ * reported as blocked instead of hanging the bench.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "tests/integ/agentio.h"
+
+#define BENCH_NAGENTS		2
+#define BENCH_IO_TIMEOUT_MS	3000
+#define BENCH_MAX_SAMPLES	(2 * 1024 * 1024)
+#define BENCH_MANY_KEYS		10000
+#define BENCH_NCONN		1000
+#define BENCH_CONFIRM_SLEEP	2	/* seconds the askpass waits */
+#define BENCH_ADD_BUDGET_S	10	/* adding the 10,000 keys may take */
+
+struct bench_agent {
+	const char *name;
+	char path[PATH_MAX];
+	char sock[PATH_MAX];
+	char log[PATH_MAX];
+	pid_t pid;
+	int up;
+};
+
+struct bench_result {
+	int ok;			/* 0: scenario could not run */
+	double ops;		/* operations per second */
+	double p50_ms, p99_ms;
+	char note[128];
+};
+
+struct bench_keys {
+	char dir[128];		/* short: socket paths are built from it */
+	char ed[10][PATH_MAX];	/* ed25519 private key files */
+	char ecdsa[PATH_MAX];
+	char rsa[PATH_MAX];
+	char confirm[PATH_MAX];
+	struct buf *edblob;	/* public blob of ed[0] */
+	struct buf *ecdsablob;
+	struct buf *rsablob;
+	struct buf *confirmblob;
+};
+
+static double duration_s = 2.0;
+static struct bench_agent agents[BENCH_NAGENTS] = {
+	{ .name = "tokagent" },
+	{ .name = "ssh-agent" },
+};
+static volatile sig_atomic_t interrupted;
+
+/* --- samples ----------------------------------------------------------- */
+
+struct samples {
+	uint64_t *ns;
+	size_t n, cap;
+};
+
+static int
+samples_add(struct samples *s, uint64_t ns)
+{
+	uint64_t *p;
+	size_t ncap;
+
+	if (s->n == s->cap) {
+		if (s->cap >= BENCH_MAX_SAMPLES)
+			return 0;	/* enough: keep the first ones */
+		ncap = s->cap == 0 ? 4096 : s->cap * 2;
+		if ((p = realloc(s->ns, ncap * sizeof(*p))) == NULL)
+			return TOK_ERR_ALLOC;
+		s->ns = p;
+		s->cap = ncap;
+	}
+	s->ns[s->n++] = ns;
+	return 0;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Fill p50/p99 of res from s (sorted in place). */
+static void
+samples_summarise(struct samples *s, struct bench_result *res)
+{
+	size_t i50, i99;
+
+	if (s->n == 0)
+		return;
+	qsort(s->ns, s->n, sizeof(*s->ns), cmp_u64);
+	i50 = (s->n - 1) * 50 / 100;
+	i99 = (s->n - 1) * 99 / 100;
+	res->p50_ms = (double)s->ns[i50] / 1e6;
+	res->p99_ms = (double)s->ns[i99] / 1e6;
+}
+
+static void
+samples_free(struct samples *s)
+{
+	free(s->ns);
+	memset(s, 0, sizeof(*s));
+}
+
+/* --- processes --------------------------------------------------------- */
+
+static void
+kill_agents(void)
+{
+	int i;
+
+	for (i = 0; i < BENCH_NAGENTS; i++) {
+		if (agents[i].pid > 0) {
+			kill(agents[i].pid, SIGTERM);
+			waitpid(agents[i].pid, NULL, 0);
+			agents[i].pid = 0;
+		}
+	}
+}
+
+static void
+on_signal(int sig)
+{
+	int i;
+
+	(void)sig;
+	interrupted = 1;
+	for (i = 0; i < BENCH_NAGENTS; i++) {
+		if (agents[i].pid > 0)
+			kill(agents[i].pid, SIGTERM);
+	}
+	_exit(130);
+}
+
+/*
+ * Run argv with SSH_AUTH_SOCK=sock (may be NULL), stdout/stderr to
+ * /dev/null; 0 when it exits 0.
+ */
+static int
+run_quiet(char *const argv[], const char *sock)
+{
+	pid_t pid;
+	int status, fd;
+
+	if ((pid = fork()) == -1)
+		return TOK_ERR_SYSTEM;
+	if (pid == 0) {
+		if ((fd = open("/dev/null", O_RDWR)) != -1) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		if (sock != NULL)
+			setenv("SSH_AUTH_SOCK", sock, 1);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno != EINTR)
+			return TOK_ERR_SYSTEM;
+	}
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 :
+	    TOK_ERR_INTERNAL;
+}
+
+static int
+wait_socket(const char *path, pid_t pid, int timeout_ms)
+{
+	struct stat st;
+	int waited = 0, fd;
+
+	while (waited < timeout_ms) {
+		if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+		    aio_connect(path, &fd) == 0) {
+			close(fd);
+			return 0;
+		}
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return TOK_ERR_HELPER_DIED;
+		usleep(20000);
+		waited += 20;
+	}
+	return TOK_ERR_TIMEOUT;
+}
+
+static int
+start_agent(struct bench_agent *a, const char *dir, const char *askpass)
+{
+	char tag[64];
+	pid_t pid;
+	int fd;
+
+	snprintf(tag, sizeof(tag), "%s", a->name);
+	if (snprintf(a->sock, sizeof(a->sock), "%s/%s.sock", dir,
+	    tag) >= (int)sizeof(a->sock) ||
+	    snprintf(a->log, sizeof(a->log), "%s/%s.log", dir,
+	    tag) >= (int)sizeof(a->log))
+		return TOK_ERR_INVALID_ARGUMENT;
+	if (access(a->path, X_OK) != 0)
+		return TOK_ERR_SYSTEM;
+	if ((pid = fork()) == -1)
+		return TOK_ERR_SYSTEM;
+	if (pid == 0) {
+		setpgid(0, 0);
+		if ((fd = open(a->log, O_WRONLY | O_CREAT | O_TRUNC,
+		    0600)) != -1) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		if ((fd = open("/dev/null", O_RDONLY)) != -1)
+			dup2(fd, 0);
+		setenv("SSH_ASKPASS", askpass, 1);
+		setenv("SSH_ASKPASS_REQUIRE", "force", 1);
+		setenv("DISPLAY", ":0", 0);
+		unsetenv("SSH_AUTH_SOCK");
+		execl(a->path, a->path, "-D", "-a", a->sock, (char *)NULL);
+		_exit(127);
+	}
+	a->pid = pid;
+	if (wait_socket(a->sock, pid, 5000) != 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+		a->pid = 0;
+		return TOK_ERR_HELPER_DIED;
+	}
+	a->up = 1;
+	return 0;
+}
+
+/* --- protocol helpers -------------------------------------------------- */
+
+/* One request on fd; the reply type must be want. */
+static int
+simple_request(int fd, const struct buf *msg, uint8_t want, int timeout_ms)
+{
+	struct buf *reply = NULL;
+	uint8_t type;
+	int r;
+
+	if ((r = aio_request(fd, msg, timeout_ms, &reply)) != 0)
+		goto out;
+	if ((r = buf_get_u8(reply, &type)) != 0)
+		goto out;
+	r = type == want ? 0 : TOK_ERR_PROTOCOL;
+ out:
+	buf_free(reply);
+	return r;
+}
+
+static int
+remove_all(const char *sock)
+{
+	struct buf *msg = NULL;
+	int fd = -1, r = TOK_ERR_ALLOC;
+
+	if ((msg = buf_new()) == NULL)
+		goto out;
+	if ((r = buf_put_u8(msg, AIO_REMOVE_ALL)) != 0 ||
+	    (r = aio_connect(sock, &fd)) != 0 ||
+	    (r = simple_request(fd, msg, AIO_SUCCESS,
+	    BENCH_IO_TIMEOUT_MS)) != 0)
+		goto out;
+	r = 0;
+ out:
+	if (fd != -1)
+		close(fd);
+	buf_free(msg);
+	return r;
+}
+
+static struct buf *
+make_sign_request(const struct buf *blob, uint32_t flags)
+{
+	struct buf *msg;
+	u_char data[128];
+
+	/* about the size of a userauth request */
+	memset(data, 0xa5, sizeof(data));
+	if ((msg = buf_new()) == NULL)
+		return NULL;
+	if (buf_put_u8(msg, AIO_SIGN_REQUEST) != 0 ||
+	    buf_put_stringb(msg, blob) != 0 ||
+	    buf_put_string(msg, data, sizeof(data)) != 0 ||
+	    buf_put_u32(msg, flags) != 0) {
+		buf_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/* Read the public blob (base64 field 2) of a .pub file. */
+static int
+load_pub_blob(const char *privpath, struct buf **blobp)
+{
+	char path[PATH_MAX + 8], line[16384], *sp, *ep;
+	struct buf *blob = NULL;
+	FILE *f = NULL;
+	u_char *dp;
+	int n, r = TOK_ERR_INVALID_FORMAT;
+
+	*blobp = NULL;
+	snprintf(path, sizeof(path), "%s.pub", privpath);
+	if ((f = fopen(path, "r")) == NULL) {
+		r = TOK_ERR_SYSTEM;
+		goto out;
+	}
+	if (fgets(line, sizeof(line), f) == NULL ||
+	    (sp = strchr(line, ' ')) == NULL)
+		goto out;
+	sp++;
+	if ((ep = strchr(sp, ' ')) == NULL && (ep = strchr(sp, '\n')) == NULL)
+		goto out;
+	*ep = '\0';
+	if ((blob = buf_new()) == NULL) {
+		r = TOK_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = buf_reserve(blob, strlen(sp), &dp)) != 0)
+		goto out;
+	if ((n = EVP_DecodeBlock(dp, (u_char *)sp, (int)strlen(sp))) < 0) {
+		r = TOK_ERR_INVALID_FORMAT;
+		goto out;
+	}
+	/* EVP_DecodeBlock counts '=' padding as zero bytes */
+	if ((r = buf_consume_end(blob, strlen(sp) - (size_t)n)) != 0)
+		goto out;
+	while (ep > sp && ep[-1] == '=') {
+		if ((r = buf_consume_end(blob, 1)) != 0)
+			goto out;
+		ep--;
+	}
+	*blobp = blob;
+	blob = NULL;
+	r = 0;
+ out:
+	if (f != NULL)
+		fclose(f);
+	buf_free(blob);
+	return r;
+}
+
+static int
+ssh_add(const char *sock, const char *opt, const char *keyfile)
+{
+	char *argv[4];
+	int i = 0;
+
+	argv[i++] = (char *)"ssh-add";
+	if (opt != NULL)
+		argv[i++] = (char *)opt;
+	argv[i++] = (char *)keyfile;
+	argv[i] = NULL;
+	return run_quiet(argv, sock);
+}
+
+static int
+keygen(const char *type, const char *bits, const char *path)
+{
+	char *argv[] = { (char *)"ssh-keygen", (char *)"-q", (char *)"-t",
+	    (char *)type, (char *)"-b", (char *)bits, (char *)"-N",
+	    (char *)"", (char *)"-C", (char *)path, (char *)"-f",
+	    (char *)path, NULL };
+
+	if (bits == NULL) {
+		argv[4] = (char *)"-N";
+		argv[5] = (char *)"";
+		argv[6] = (char *)"-C";
+		argv[7] = (char *)path;
+		argv[8] = (char *)"-f";
+		argv[9] = (char *)path;
+		argv[10] = NULL;
+	}
+	return run_quiet(argv, NULL);
+}
+
+static int
+make_keys(struct bench_keys *k)
+{
+	int i, r;
+
+	for (i = 0; i < 10; i++) {
+		snprintf(k->ed[i], sizeof(k->ed[i]), "%s/ed%d", k->dir, i);
+		if ((r = keygen("ed25519", NULL, k->ed[i])) != 0)
+			return r;
+	}
+	snprintf(k->ecdsa, sizeof(k->ecdsa), "%s/ecdsa", k->dir);
+	snprintf(k->rsa, sizeof(k->rsa), "%s/rsa", k->dir);
+	snprintf(k->confirm, sizeof(k->confirm), "%s/confirm", k->dir);
+	if ((r = keygen("ecdsa", "256", k->ecdsa)) != 0 ||
+	    (r = keygen("rsa", "2048", k->rsa)) != 0 ||
+	    (r = keygen("ed25519", NULL, k->confirm)) != 0)
+		return r;
+	if ((r = load_pub_blob(k->ed[0], &k->edblob)) != 0 ||
+	    (r = load_pub_blob(k->ecdsa, &k->ecdsablob)) != 0 ||
+	    (r = load_pub_blob(k->rsa, &k->rsablob)) != 0 ||
+	    (r = load_pub_blob(k->confirm, &k->confirmblob)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+load_ten(const char *sock, const struct bench_keys *k)
+{
+	int i, r;
+
+	for (i = 0; i < 10; i++) {
+		if ((r = ssh_add(sock, NULL, k->ed[i])) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* --- the request loop, one or more clients ----------------------------- */
+
+struct loop_arg {
+	const char *sock;
+	const struct buf *msg;
+	uint8_t want;
+	uint64_t until;
+	struct samples s;
+	size_t errors;
+	int r;
+};
+
+static void *
+loop_thread(void *v)
+{
+	struct loop_arg *la = v;
+	uint64_t t0;
+	int fd = -1;
+
+	la->r = 0;
+	if ((la->r = aio_connect(la->sock, &fd)) != 0)
+		return NULL;
+	while (!interrupted && aio_now_ns() < la->until) {
+		t0 = aio_now_ns();
+		if (simple_request(fd, la->msg, la->want,
+		    BENCH_IO_TIMEOUT_MS) != 0) {
+			la->errors++;
+			/* a broken connection: reconnect once, else stop */
+			close(fd);
+			if (aio_connect(la->sock, &fd) != 0) {
+				fd = -1;
+				la->r = TOK_ERR_SYSTEM;
+				break;
+			}
+			if (la->errors > 100)
+				break;
+			continue;
+		}
+		if ((la->r = samples_add(&la->s, aio_now_ns() - t0)) != 0)
+			break;
+	}
+	if (fd != -1)
+		close(fd);
+	return NULL;
+}
+
+/* nclients clients send msg as fast as they can for duration_s. */
+static void
+request_loop(const char *sock, const struct buf *msg, uint8_t want,
+    int nclients, struct bench_result *res)
+{
+	struct loop_arg la[8];
+	pthread_t th[8];
+	struct samples all;
+	uint64_t start, elapsed;
+	size_t errors = 0;
+	int i, j;
+
+	memset(&all, 0, sizeof(all));
+	memset(la, 0, sizeof(la));
+	start = aio_now_ns();
+	for (i = 0; i < nclients; i++) {
+		la[i].sock = sock;
+		la[i].msg = msg;
+		la[i].want = want;
+		la[i].until = start + (uint64_t)(duration_s * 1e9);
+		if (pthread_create(&th[i], NULL, loop_thread, &la[i]) != 0) {
+			snprintf(res->note, sizeof(res->note),
+			    "pthread_create failed");
+			nclients = i;
+			break;
+		}
+	}
+	for (i = 0; i < nclients; i++)
+		pthread_join(th[i], NULL);
+	elapsed = aio_now_ns() - start;
+	for (i = 0; i < nclients; i++) {
+		errors += la[i].errors;
+		for (j = 0; j < (int)la[i].s.n; j++) {
+			if (samples_add(&all, la[i].s.ns[j]) != 0)
+				break;
+		}
+		samples_free(&la[i].s);
+	}
+	if (all.n > 0) {
+		res->ok = 1;
+		res->ops = (double)all.n / ((double)elapsed / 1e9);
+		samples_summarise(&all, res);
+	}
+	if (errors > 0)
+		snprintf(res->note, sizeof(res->note), "%zu errors", errors);
+	samples_free(&all);
+}
+
+/* --- scenarios --------------------------------------------------------- */
+
+static void
+sc_list10(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	struct buf *msg;
+
+	if (remove_all(a->sock) != 0 || load_ten(a->sock, k) != 0) {
+		snprintf(res->note, sizeof(res->note), "loading keys failed");
+		return;
+	}
+	if ((msg = buf_new()) == NULL ||
+	    buf_put_u8(msg, AIO_REQUEST_IDENTITIES) != 0) {
+		buf_free(msg);
+		return;
+	}
+	request_loop(a->sock, msg, AIO_IDENTITIES_ANSWER, 1, res);
+	buf_free(msg);
+}
+
+static void
+sign_common(struct bench_agent *a, const char *keyfile,
+    const struct buf *blob, uint32_t flags, int nclients,
+    struct bench_result *res)
+{
+	struct buf *msg;
+
+	if (remove_all(a->sock) != 0 || ssh_add(a->sock, NULL, keyfile) != 0) {
+		snprintf(res->note, sizeof(res->note), "loading keys failed");
+		return;
+	}
+	if ((msg = make_sign_request(blob, flags)) == NULL)
+		return;
+	request_loop(a->sock, msg, AIO_SIGN_RESPONSE, nclients, res);
+	buf_free(msg);
+}
+
+static void
+sc_sign_ed25519(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	sign_common(a, k->ed[0], k->edblob, 0, 1, res);
+}
+
+static void
+sc_sign_ed25519_c2(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	sign_common(a, k->ed[0], k->edblob, 0, 2, res);
+}
+
+static void
+sc_sign_ed25519_c4(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	sign_common(a, k->ed[0], k->edblob, 0, 4, res);
+}
+
+static void
+sc_sign_ecdsa(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	sign_common(a, k->ecdsa, k->ecdsablob, 0, 1, res);
+}
+
+static void
+sc_sign_ecdsa_c4(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	sign_common(a, k->ecdsa, k->ecdsablob, 0, 4, res);
+}
+
+static void
+sc_sign_rsa(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	sign_common(a, k->rsa, k->rsablob, 0x04, 1, res);
+}
+
+static void
+sc_sign_rsa_c4(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	sign_common(a, k->rsa, k->rsablob, 0x04, 4, res);
+}
+
+struct confirm_arg {
+	const char *sock;
+	const struct buf *msg;
+	int r;
+	uint64_t done;
+};
+
+static void *
+confirm_thread(void *v)
+{
+	struct confirm_arg *ca = v;
+	int fd;
+
+	ca->r = aio_connect(ca->sock, &fd);
+	if (ca->r == 0) {
+		ca->r = simple_request(fd, ca->msg, AIO_SIGN_RESPONSE,
+		    (BENCH_CONFIRM_SLEEP + 3) * 1000);
+		close(fd);
+	}
+	ca->done = aio_now_ns();
+	return NULL;
+}
+
+/*
+ * List latency from a second client while a first one waits on a confirm
+ * prompt (askpass sleeps BENCH_CONFIRM_SLEEP s, then says yes).
+ */
+static void
+sc_list_during_confirm(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	struct confirm_arg ca;
+	struct samples s;
+	struct buf *list = NULL, *sign = NULL;
+	pthread_t th;
+	uint64_t start, t0, until, maxns = 0;
+	size_t blocked = 0;
+	int fd = -1, r;
+
+	memset(&s, 0, sizeof(s));
+	memset(&ca, 0, sizeof(ca));
+	if (remove_all(a->sock) != 0 || load_ten(a->sock, k) != 0 ||
+	    ssh_add(a->sock, "-c", k->confirm) != 0) {
+		snprintf(res->note, sizeof(res->note), "loading keys failed");
+		return;
+	}
+	if ((list = buf_new()) == NULL ||
+	    buf_put_u8(list, AIO_REQUEST_IDENTITIES) != 0 ||
+	    (sign = make_sign_request(k->confirmblob, 0)) == NULL)
+		goto out;
+	if (aio_connect(a->sock, &fd) != 0)
+		goto out;
+	ca.sock = a->sock;
+	ca.msg = sign;
+	start = aio_now_ns();
+	if (pthread_create(&th, NULL, confirm_thread, &ca) != 0)
+		goto out;
+	usleep(200000);	/* let the prompt start */
+	until = start + (uint64_t)(BENCH_CONFIRM_SLEEP * 1e9) - 100000000ULL;
+	while (!interrupted && aio_now_ns() < until) {
+		t0 = aio_now_ns();
+		r = simple_request(fd, list, AIO_IDENTITIES_ANSWER,
+		    BENCH_IO_TIMEOUT_MS);
+		if (r != 0) {
+			blocked++;
+			maxns = (uint64_t)BENCH_IO_TIMEOUT_MS * 1000000ULL;
+			break;
+		}
+		t0 = aio_now_ns() - t0;
+		if (t0 > maxns)
+			maxns = t0;
+		if (samples_add(&s, t0) != 0)
+			break;
+		if (ca.done != 0)
+			break;	/* the prompt is over: nothing to measure */
+	}
+	pthread_join(th, NULL);
+	if (s.n > 0 || blocked) {
+		res->ok = 1;
+		res->ops = (double)s.n / ((double)(aio_now_ns() - start) / 1e9);
+		samples_summarise(&s, res);
+		if (blocked)
+			res->p50_ms = res->p99_ms = (double)maxns / 1e6;
+	}
+	snprintf(res->note, sizeof(res->note), "%s%zu lists, max %.1f ms%s",
+	    maxns > 1000000000ULL ? "BLOCKED " : "", s.n,
+	    (double)maxns / 1e6, ca.r == 0 ? "" : ", confirm sign failed");
+ out:
+	if (fd != -1)
+		close(fd);
+	buf_free(list);
+	buf_free(sign);
+	samples_free(&s);
+}
+
+/*
+ * ADD_IDENTITY for up to n fresh Ed25519 keys on one connection, for at most
+ * BENCH_ADD_BUDGET_S seconds (OpenSSH's agent adds in O(n) each); *addedp
+ * gets how many were added.
+ */
+static int
+add_many_keys(const char *sock, int n, int *addedp)
+{
+	uint64_t deadline = aio_now_ns() + BENCH_ADD_BUDGET_S * 1000000000ULL;
+	struct buf *msg = NULL;
+	EVP_PKEY *pkey = NULL;
+	u_char pub[32], priv[64];
+	char comment[32];
+	size_t len;
+	int fd = -1, i, r = TOK_ERR_INTERNAL;
+
+	*addedp = 0;
+	if ((r = aio_connect(sock, &fd)) != 0)
+		goto out;
+	if ((msg = buf_new()) == NULL) {
+		r = TOK_ERR_ALLOC;
+		goto out;
+	}
+	for (i = 0; i < n && !interrupted && aio_now_ns() < deadline; i++) {
+		len = 32;
+		if ((pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")) == NULL ||
+		    EVP_PKEY_get_raw_private_key(pkey, priv, &len) != 1 ||
+		    EVP_PKEY_get_raw_public_key(pkey, pub, &len) != 1) {
+			r = TOK_ERR_LIBCRYPTO;
+			goto out;
+		}
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+		memcpy(priv + 32, pub, 32);
+		snprintf(comment, sizeof(comment), "bench-%d", i);
+		buf_reset(msg);
+		if ((r = buf_put_u8(msg, AIO_ADD_IDENTITY)) != 0 ||
+		    (r = buf_put_cstring(msg, "ssh-ed25519")) != 0 ||
+		    (r = buf_put_string(msg, pub, sizeof(pub))) != 0 ||
+		    (r = buf_put_string(msg, priv, sizeof(priv))) != 0 ||
+		    (r = buf_put_cstring(msg, comment)) != 0 ||
+		    (r = simple_request(fd, msg, AIO_SUCCESS,
+		    BENCH_IO_TIMEOUT_MS)) != 0)
+			goto out;
+		(*addedp)++;
+	}
+	r = 0;
+ out:
+	explicit_bzero(priv, sizeof(priv));
+	EVP_PKEY_free(pkey);
+	if (fd != -1)
+		close(fd);
+	buf_free(msg);
+	return r;
+}
+
+/* Sign latency with 10,000 keys loaded, compared with 10 keys. */
+static void
+sc_sign_many_keys(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	struct bench_result few;
+	struct buf *msg = NULL;
+	uint64_t t0;
+	int r, added;
+
+	memset(&few, 0, sizeof(few));
+	if ((msg = make_sign_request(k->edblob, 0)) == NULL)
+		return;
+	/* ed[0] goes in after the 10,000 others: a linear search pays fully */
+	if (remove_all(a->sock) != 0 || load_ten(a->sock, k) != 0) {
+		snprintf(res->note, sizeof(res->note), "loading keys failed");
+		goto out;
+	}
+	request_loop(a->sock, msg, AIO_SIGN_RESPONSE, 1, &few);
+	if (remove_all(a->sock) != 0) {
+		snprintf(res->note, sizeof(res->note), "remove all failed");
+		goto out;
+	}
+	t0 = aio_now_ns();
+	if ((r = add_many_keys(a->sock, BENCH_MANY_KEYS, &added)) != 0 ||
+	    (r = ssh_add(a->sock, NULL, k->ed[0])) != 0) {
+		snprintf(res->note, sizeof(res->note),
+		    "adding %d keys failed: %s", BENCH_MANY_KEYS,
+		    tok_strerror(r));
+		goto out;
+	}
+	t0 = aio_now_ns() - t0;
+	request_loop(a->sock, msg, AIO_SIGN_RESPONSE, 1, res);
+	if (res->ok && few.ok) {
+		snprintf(res->note, sizeof(res->note),
+		    "10 keys: p50 %.3f ms; %+.0f%% with %d keys, "
+		    "added in %.1f s%s", few.p50_ms,
+		    (res->p50_ms / few.p50_ms - 1) * 100, added + 1,
+		    (double)t0 / 1e9, added < BENCH_MANY_KEYS ?
+		    " (time budget hit)" : "");
+	}
+	(void)remove_all(a->sock);
+ out:
+	buf_free(msg);
+}
+
+/* 1,000 clients connected at once, one request each. */
+static void
+sc_many_connections(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	struct pollfd *pfd = NULL;
+	struct buf *msg = NULL, *reply = NULL;
+	struct samples s;
+	uint64_t start, *sent = NULL, deadline;
+	int *fds = NULL, i, nconn = 0, nsent = 0, nans = 0, left;
+	uint8_t type;
+
+	memset(&s, 0, sizeof(s));
+	if (remove_all(a->sock) != 0 || load_ten(a->sock, k) != 0) {
+		snprintf(res->note, sizeof(res->note), "loading keys failed");
+		return;
+	}
+	if ((fds = calloc(BENCH_NCONN, sizeof(*fds))) == NULL ||
+	    (sent = calloc(BENCH_NCONN, sizeof(*sent))) == NULL ||
+	    (pfd = calloc(BENCH_NCONN, sizeof(*pfd))) == NULL ||
+	    (msg = buf_new()) == NULL ||
+	    buf_put_u8(msg, AIO_REQUEST_IDENTITIES) != 0)
+		goto out;
+	start = aio_now_ns();
+	for (i = 0; i < BENCH_NCONN; i++) {
+		if (aio_connect(a->sock, &fds[i]) != 0) {
+			fds[i] = -1;
+			break;
+		}
+		nconn++;
+	}
+	for (i = 0; i < nconn; i++) {
+		sent[i] = aio_now_ns();
+		if (aio_send_msg(fds[i], msg) == 0)
+			nsent++;
+	}
+	/* read one reply per connection, whatever order they come in */
+	deadline = aio_now_ns() + 10000000000ULL;
+	left = nsent;
+	while (left > 0 && aio_now_ns() < deadline && !interrupted) {
+		for (i = 0; i < nconn; i++) {
+			pfd[i].fd = sent[i] != 0 ? fds[i] : -1;
+			pfd[i].events = POLLIN;
+			pfd[i].revents = 0;
+		}
+		if (poll(pfd, (nfds_t)nconn, 1000) <= 0)
+			continue;
+		for (i = 0; i < nconn; i++) {
+			if (pfd[i].revents == 0)
+				continue;
+			left--;
+			if (aio_recv_msg(fds[i], BENCH_IO_TIMEOUT_MS,
+			    &reply) == 0 && buf_get_u8(reply, &type) == 0 &&
+			    type == AIO_IDENTITIES_ANSWER) {
+				nans++;
+				(void)samples_add(&s, aio_now_ns() - sent[i]);
+			}
+			buf_free(reply);
+			reply = NULL;
+			sent[i] = 0;
+		}
+	}
+	res->ok = 1;
+	res->ops = (double)nans / ((double)(aio_now_ns() - start) / 1e9);
+	samples_summarise(&s, res);
+	snprintf(res->note, sizeof(res->note),
+	    "connected %d, answered %d of %d%s", nconn, nans, BENCH_NCONN,
+	    nans == BENCH_NCONN ? "" : " -- DROPPED");
+ out:
+	for (i = 0; fds != NULL && i < nconn; i++)
+		close(fds[i]);
+	free(fds);
+	free(sent);
+	free(pfd);
+	buf_free(msg);
+	samples_free(&s);
+}
+
+struct scenario {
+	const char *name;
+	const char *what;
+	void (*run)(struct bench_agent *, const struct bench_keys *,
+	    struct bench_result *);
+	int latency;	/* ratio on p99 (lower is better), not ops/s */
+};
+
+static const struct scenario scenarios[] = {
+	{ "list10", "list identities, 10 keys", sc_list10, 0 },
+	{ "sign-ed25519", "sign, Ed25519", sc_sign_ed25519, 0 },
+	{ "sign-ed25519-c2", "sign, Ed25519, 2 clients", sc_sign_ed25519_c2,
+	    0 },
+	{ "sign-ed25519-c4", "sign, Ed25519, 4 clients", sc_sign_ed25519_c4,
+	    0 },
+	{ "sign-ecdsa256", "sign, ECDSA P-256", sc_sign_ecdsa, 0 },
+	{ "sign-ecdsa256-c4", "sign, ECDSA P-256, 4 clients",
+	    sc_sign_ecdsa_c4, 0 },
+	{ "sign-rsa2048", "sign, RSA-2048 (sha512)", sc_sign_rsa, 0 },
+	{ "sign-rsa2048-c4", "sign, RSA-2048, 4 clients", sc_sign_rsa_c4, 0 },
+	{ "list-during-confirm", "list while a confirm waits 2 s",
+	    sc_list_during_confirm, 1 },
+	{ "sign-10k-keys", "sign, Ed25519, 10,000 keys loaded",
+	    sc_sign_many_keys, 1 },
+	{ "conn1000", "1,000 concurrent connections", sc_many_connections,
+	    0 },
+};
+#define NSCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
+
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < BENCH_NCONN + 200) {
+		rl.rlim_cur = rl.rlim_max < BENCH_NCONN * 2 + 200 ?
+		    rl.rlim_max : BENCH_NCONN * 2 + 200;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			fprintf(stderr, "bench: cannot raise RLIMIT_NOFILE\n");
+	}
+}
+
+static void
+print_cell(const struct bench_result *r, const struct bench_agent *a)
+{
+	if (!a->up) {
+		printf(" %-30s |", "not run");
+		return;
+	}
+	if (!r->ok) {
+		printf(" %-30s |", "failed");
+		return;
+	}
+	printf(" %10.0f %9.3f %9.3f |", r->ops, r->p50_ms, r->p99_ms);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: bench [--duration SECONDS] [--scenario NAME]\n"
+	    "\t[--agent-only tokagent|ssh-agent] [--tokagent PATH]\n"
+	    "\t[--ssh-agent PATH] [--list]\n");
+	exit(2);
+}
+
+static void
+default_tokagent_path(const char *argv0, char *path, size_t len)
+{
+	const char *top = getenv("top_builddir");
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (top != NULL &&
+	    snprintf(path, len, "%s/agent/tokagent", top) < (int)len)
+		return;
+	/* the bench lives in BUILD/tests/bench/ */
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			if (snprintf(path, len, "%s/../../agent/tokagent",
+			    self) < (int)len)
+				return;
+		}
+	}
+	snprintf(path, len, "%s", argv0);
+}
+
+int main(int, char **);
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "duration", required_argument, NULL, 'd' },
+		{ "scenario", required_argument, NULL, 's' },
+		{ "agent-only", required_argument, NULL, 'o' },
+		{ "tokagent", required_argument, NULL, 't' },
+		{ "ssh-agent", required_argument, NULL, 'O' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct bench_result res[BENCH_NAGENTS];
+	struct bench_keys keys;
+	const char *only_scenario = NULL, *only_agent = NULL;
+	char askpass[PATH_MAX + 16], tmpl[] = "/tmp/tbench.XXXXXX";
+	char *rmargv[] = { (char *)"rm", (char *)"-rf", tmpl, NULL };
+	FILE *f;
+	size_t i;
+	double ratio;
+	int ch, j, nup = 0, found = 0;
+
+	memset(&keys, 0, sizeof(keys));
+	default_tokagent_path(argv[0], agents[0].path, sizeof(agents[0].path));
+	snprintf(agents[1].path, sizeof(agents[1].path), "%s",
+	    getenv("SSH_AGENT_BIN") != NULL ? getenv("SSH_AGENT_BIN") :
+	    "/usr/bin/ssh-agent");
+	while ((ch = getopt_long(argc, argv, "d:s:o:t:O:lh", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			duration_s = atof(optarg);
+			if (duration_s <= 0 || duration_s > 60)
+				usage();
+			break;
+		case 's':
+			only_scenario = optarg;
+			break;
+		case 'o':
+			only_agent = optarg;
+			if (strcmp(optarg, "tokagent") != 0 &&
+			    strcmp(optarg, "ssh-agent") != 0)
+				usage();
+			break;
+		case 't':
+			snprintf(agents[0].path, sizeof(agents[0].path), "%s",
+			    optarg);
+			break;
+		case 'O':
+			snprintf(agents[1].path, sizeof(agents[1].path), "%s",
+			    optarg);
+			break;
+		case 'l':
+			for (i = 0; i < NSCENARIOS; i++)
+				printf("%-22s %s\n", scenarios[i].name,
+				    scenarios[i].what);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (only_scenario != NULL) {
+		for (i = 0; i < NSCENARIOS; i++)
+			found |= strcmp(scenarios[i].name, only_scenario) == 0;
+		if (!found) {
+			fprintf(stderr, "bench: unknown scenario %s (--list)\n",
+			    only_scenario);
+			return 2;
+		}
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
+	if (mkdtemp(tmpl) == NULL) {
+		perror("bench: mkdtemp");
+		return 1;
+	}
+	snprintf(keys.dir, sizeof(keys.dir), "%s", tmpl);
+	snprintf(askpass, sizeof(askpass), "%s/askpass", tmpl);
+	if ((f = fopen(askpass, "w")) == NULL) {
+		perror("bench: askpass");
+		goto out;
+	}
+	fprintf(f, "#!/bin/sh\nsleep %d\nexit 0\n", BENCH_CONFIRM_SLEEP);
+	fclose(f);
+	chmod(askpass, 0700);
+	fprintf(stderr, "bench: generating keys in %s\n", tmpl);
+	if (make_keys(&keys) != 0) {
+		fprintf(stderr, "bench: ssh-keygen failed\n");
+		goto out;
+	}
+	for (j = 0; j < BENCH_NAGENTS; j++) {
+		if (only_agent != NULL && strcmp(only_agent,
+		    agents[j].name) != 0)
+			continue;
+		if (start_agent(&agents[j], tmpl, askpass) != 0)
+			printf("%s: failed to start (%s)\n", agents[j].name,
+			    agents[j].path);
+		else
+			nup++;
+	}
+	if (nup == 0) {
+		fprintf(stderr, "bench: no agent to measure\n");
+		goto out;
+	}
+
+	printf("\nduration %.1f s per scenario and agent; latencies in ms\n\n",
+	    duration_s);
+	printf("%-34s | %-30s | %-30s | %s\n", "", "tokagent", "ssh-agent",
+	    "ratio");
+	printf("%-34s | %10s %9s %9s | %10s %9s %9s | %s\n", "scenario",
+	    "ops/s", "p50", "p99", "ops/s", "p50", "p99", "tok/ssh");
+	for (i = 0; i < NSCENARIOS; i++) {
+		if (only_scenario != NULL &&
+		    strcmp(scenarios[i].name, only_scenario) != 0)
+			continue;
+		memset(res, 0, sizeof(res));
+		for (j = 0; j < BENCH_NAGENTS; j++) {
+			if (!agents[j].up)
+				continue;
+			scenarios[i].run(&agents[j], &keys, &res[j]);
+			if (waitpid(agents[j].pid, NULL, WNOHANG) ==
+			    agents[j].pid) {
+				agents[j].pid = 0;
+				agents[j].up = 0;
+				snprintf(res[j].note, sizeof(res[j].note),
+				    "agent died (see %s)", agents[j].log);
+				res[j].ok = 0;
+			}
+		}
+		printf("%-34s |", scenarios[i].what);
+		for (j = 0; j < BENCH_NAGENTS; j++)
+			print_cell(&res[j], &agents[j]);
+		if (res[0].ok && res[1].ok) {
+			if (scenarios[i].latency && res[0].p99_ms > 0)
+				ratio = res[1].p99_ms / res[0].p99_ms;
+			else if (!scenarios[i].latency && res[1].ops > 0)
+				ratio = res[0].ops / res[1].ops;
+			else
+				ratio = 0;
+			printf(" %6.2fx%s\n", ratio,
+			    scenarios[i].latency ? " (p99)" : "");
+		} else
+			printf(" -\n");
+		for (j = 0; j < BENCH_NAGENTS; j++) {
+			if (res[j].note[0] != '\0')
+				printf("%34s   %s: %s\n", "", agents[j].name,
+				    res[j].note);
+		}
+		fflush(stdout);
+	}
+	printf("\nratio: tokagent ops/s over ssh-agent's; for latency "
+	    "scenarios ssh-agent p99 over tokagent's (higher is better)\n");
+ out:
+	kill_agents();
+	buf_free(keys.edblob);
+	buf_free(keys.ecdsablob);
+	buf_free(keys.rsablob);
+	buf_free(keys.confirmblob);
+	(void)run_quiet(rmargv, NULL);
+	return 0;
+}
