@@ -27,6 +27,7 @@
 
 #define P11_HELPER		"tokagent-p11-helper"
 #define SK_HELPER		"tokagent-sk-helper"
+#define PCSC_WATCHER		"tokagent-pcsc-watcher"
 #define P11_ADD_TIMEOUT_MS	(60 * 1000)
 #define P11_LOGIN_TIMEOUT_MS	(30 * 1000)
 #define PIN_PROMPT_TIMEOUT_MS	(120 * 1000)
@@ -55,6 +56,7 @@ struct login_op {
 
 static LIST_HEAD(, provider) providers = LIST_HEAD_INITIALIZER(providers);
 static struct helper *tokens_sk;
+static struct helper *tokens_pcsc;	/* card events, while providers exist */
 
 int
 tokens_provider_allowed(const char *path, char **realp)
@@ -337,6 +339,47 @@ tokens_add_reply(int r, uint8_t type, struct buf *m, const char *detail,
 	conn_reply_status(c, r == 0);
 }
 
+/* A card or reader changed: every provider looks at its tokens again. */
+static void
+tokens_pcsc_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
+{
+	struct provider *p;
+	char *what = NULL;
+
+	(void)h;
+	(void)arg;
+	if (type != IPC_EVENT || buf_get_cstring(m, &what, NULL) != 0) {
+		error("bad event from the PC/SC watcher");
+		return;
+	}
+	verbose("smartcard event: %s", what);
+	free(what);
+	LIST_FOREACH(p, &providers, entry) {
+		if (helper_request(p->h, IPC_P11_RESCAN, NULL,
+		    P11_ADD_TIMEOUT_MS, tokens_rescan_reply, p, NULL) != 0)
+			error("provider %s: could not rescan", p->path);
+	}
+}
+
+static void
+tokens_pcsc_start(void)
+{
+	char *prog, *argv[2];
+
+	if (tokens_pcsc != NULL)
+		return;
+	if ((prog = helper_find_program(PCSC_WATCHER)) == NULL) {
+		error("%s not found: card removal is noticed only on use",
+		    PCSC_WATCHER);
+		return;
+	}
+	argv[0] = prog;
+	argv[1] = NULL;
+	tokens_pcsc = helper_spawn("pcsc", prog, argv, tokens_pcsc_event,
+	    NULL, NULL);
+	free(prog);
+}
+
 void
 tokens_add_provider(struct conn *c, struct buf *m, int constrained)
 {
@@ -405,6 +448,7 @@ tokens_add_provider(struct conn *c, struct buf *m, int constrained)
 			goto fail;
 		}
 		LIST_INSERT_HEAD(&providers, p, entry);
+		tokens_pcsc_start();
 	}
 	/* Adding a provider again re-logs in and takes the new constraints. */
 	buf_free(p->constraints);
@@ -462,6 +506,10 @@ tokens_remove_provider(struct conn *c, struct buf *m)
 	}
 	logit("provider %s removed by pid %ld", p->path, (long)c->pid);
 	tokens_provider_free(p);
+	if (LIST_EMPTY(&providers)) {
+		helper_stop(tokens_pcsc);
+		tokens_pcsc = NULL;
+	}
 	free(path);
 	conn_reply_status(c, 1);
 }
@@ -619,4 +667,6 @@ tokens_shutdown(void)
 		tokens_provider_free(p);
 	helper_stop(tokens_sk);
 	tokens_sk = NULL;
+	helper_stop(tokens_pcsc);
+	tokens_pcsc = NULL;
 }

@@ -833,10 +833,33 @@ key_evp(const struct key *k)
 int
 key_dup_public(const struct key *k, struct key **dupp)
 {
+	struct key *d = NULL;
+	int r = TOK_ERR_INTERNAL;
+
 	*dupp = NULL;
 	if (k == NULL)
 		return TOK_ERR_INVALID_ARGUMENT;
-	return key_from_blob(k->blob, k->bloblen, dupp);
+	if ((r = key_from_blob(k->blob, k->bloblen, &d)) != 0)
+		return r;
+	/* An sk key handle is no secret: it is what the agent keeps. */
+	if (k->sk_has_handle) {
+		if ((r = key_dupmem(k->sk_key_handle, k->sk_khlen,
+		    &d->sk_key_handle)) != 0)
+			goto out;
+		d->sk_khlen = k->sk_khlen;
+		if ((r = key_dupmem(k->sk_reserved, k->sk_reservedlen,
+		    &d->sk_reserved)) != 0)
+			goto out;
+		d->sk_reservedlen = k->sk_reservedlen;
+		d->sk_flags = k->sk_flags;
+		d->sk_has_handle = 1;
+	}
+	*dupp = d;
+	d = NULL;
+	r = 0;
+ out:
+	key_free(d);
+	return r;
 }
 
 int

@@ -143,7 +143,7 @@ int key_equal(const struct key *a, const struct key *b);
 int key_fingerprint(const struct key *k, char **fpp) KEY_WUR;
 /*
  * key_dup_public: a new key (*dupp) with k's public key and certificate,
- * without any private material.
+ * without any private material (sk flags and key handle are kept).
  */
 int key_dup_public(const struct key *k, struct key **dupp) KEY_WUR;
 /*

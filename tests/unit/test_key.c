@@ -235,6 +235,12 @@ check_add_vector(const char *name, int is_cert)
 		assert_int_equal(khlen, 48);
 		assert_int_equal(key_sk_key_handle(pub, &kh, &khlen),
 		    TOK_ERR_KEY_NOT_FOUND);
+		assert_int_equal(key_dup_public(k, &tmp), 0);
+		assert_int_equal(key_sk_key_handle(tmp, &kh, &khlen), 0);
+		assert_int_equal(khlen, 48);
+		assert_int_equal(key_sk_flags(tmp), KEY_SK_USER_PRESENCE_REQD);
+		key_free(tmp);
+		tmp = NULL;
 		assert_int_equal(key_sign(k, (const u_char *)"x", 1, 0, re),
 		    TOK_ERR_KEY_TYPE_MISMATCH);
 	} else {

@@ -635,6 +635,65 @@ vfido_cm_member(uint64_t key, const cbor_item_t *val, void *arg)
 	return st;
 }
 
+/*
+ * Walk the CBOR heads before libcbor sees them: libcbor allocates what a
+ * head declares, so an array "of 2^32 items" in ten bytes would exhaust
+ * memory.  Every declared length must fit in the bytes left; indefinite
+ * lengths (not canonical CTAP2 CBOR) are refused.
+ */
+static int
+vfido_cbor_sane(const u_char *p, size_t len)
+{
+	size_t pos = 0, pending = 1, left, n, i;
+	uint64_t val;
+	u_char major, ai;
+
+	while (pending > 0) {
+		if (pos >= len)
+			return 0;
+		major = p[pos] >> 5;
+		ai = p[pos++] & 0x1f;
+		pending--;
+		if (ai < 24)
+			val = ai;
+		else if (ai <= 27) {
+			n = (size_t)1 << (ai - 24);
+			if (n > len - pos)
+				return 0;
+			for (val = 0, i = 0; i < n; i++)
+				val = val << 8 | p[pos++];
+		} else
+			return 0;	/* reserved or indefinite */
+		left = len - pos;
+		switch (major) {
+		case 2:		/* byte string */
+		case 3:		/* text string */
+			if (val > left)
+				return 0;
+			pos += (size_t)val;
+			break;
+		case 4:		/* array: each item at least a byte */
+			if (val > left)
+				return 0;
+			pending += (size_t)val;
+			break;
+		case 5:		/* map */
+			if (val > left / 2)
+				return 0;
+			pending += 2 * (size_t)val;
+			break;
+		case 6:		/* tag */
+			pending++;
+			break;
+		default:
+			break;
+		}
+		if (pending > len - pos)
+			return 0;
+	}
+	return 1;
+}
+
 int
 vfido_req_parse(const u_char *msg, size_t len, struct vfido_req *req)
 {
@@ -682,6 +741,10 @@ vfido_req_parse(const u_char *msg, size_t len, struct vfido_req *req)
 	}
 	if (len == 1) {
 		st = need ? VFIDO_CTAP2_MISSING_PARAMETER : ST_OK;
+		goto out;
+	}
+	if (!vfido_cbor_sane(msg + 1, len - 1)) {
+		st = VFIDO_CTAP2_INVALID_CBOR;
 		goto out;
 	}
 	item = cbor_load(msg + 1, len - 1, &res);
