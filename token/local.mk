@@ -1,7 +1,8 @@
 # token/: what every helper shares (the IPC server loop), and the software
 # token helper that holds software keys.
 noinst_LTLIBRARIES += token/libtoken.la
-token_libtoken_la_SOURCES = token/server.c token/server.h
+token_libtoken_la_SOURCES = token/server.c token/server.h \
+	token/keystore.c token/keystore.h
 pkglibexec_PROGRAMS += token/tokagent-soft-helper
 token_tokagent_soft_helper_SOURCES = token/soft-helper.c token/soft.c \
 	token/soft.h

@@ -1,0 +1,28 @@
+/*
+ * The keys a helper holds, by handle: a slot array indexed by handle, so
+ * lookups cost the same with 10 keys or 10,000.  Shared by the software
+ * token and the sk helper.  Not thread-safe: the owner serialises.
+ */
+#ifndef TOKEN_KEYSTORE_H
+#define TOKEN_KEYSTORE_H
+
+#include <stdint.h>
+
+struct key;
+struct keystore;
+
+/* keystore_new: an empty store, or NULL on no memory. */
+struct keystore *keystore_new(void);
+/* keystore_free: free every key (zeroed) and the store.  NULL ok. */
+void keystore_free(struct keystore *ks);
+/* keystore_add: store k (owned from now on) and set *handlep (never 0). */
+int keystore_add(struct keystore *ks, struct key *k, uint64_t *handlep)
+    __attribute__((warn_unused_result));
+/* keystore_get: the key for handle, owned by the store, or NULL. */
+struct key *keystore_get(struct keystore *ks, uint64_t handle);
+/* keystore_drop: free the key for handle; TOK_ERR_KEY_NOT_FOUND if none. */
+int keystore_drop(struct keystore *ks, uint64_t handle);
+/* keystore_drop_all: free every key. */
+void keystore_drop_all(struct keystore *ks);
+
+#endif /* TOKEN_KEYSTORE_H */
