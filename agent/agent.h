@@ -45,6 +45,8 @@ struct agent_options {
 	int allow_remote_providers;	/* providers from forwarded connections */
 	int confirm_forwarded;		/* confirm every use through forwarding */
 	uint64_t confirm_timeout_ms;	/* how long a prompt waits for the user */
+	uint32_t pin_cache_s;		/* keep a FIDO PIN this long (0: no) */
+	const char *notify_command;	/* touch notices (else SSH_ASKPASS) */
 };
 
 extern struct agent_options agent_opts;

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "agent/agent.h"
 #include "agent/askpass.h"
 #include "agent/child.h"
 #include "agent/loop.h"
@@ -158,7 +159,9 @@ askpass_start(enum askpass_kind kind, const char *prompt, uint64_t timeout_ms,
     askpass_cb *cb, void *arg)
 {
 	struct askpass *ap = NULL;
-	const char *prog = askpass_program();
+	const char *prog = kind == ASKPASS_NOTIFY &&
+	    agent_opts.notify_command != NULL ? agent_opts.notify_command :
+	    askpass_program();
 	int p[2] = { -1, -1 }, devnull;
 	pid_t pid;
 

@@ -1,6 +1,7 @@
 /* The signing pipeline (see sign.h). */
 #include "config.h"
 
+#include <sys/queue.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@
 #define SIGN_SOFT_TIMEOUT_MS	(30 * 1000)
 #define SIGN_TOKEN_TIMEOUT_MS	(120 * 1000)
 #define SSHSIG_MAGIC		"SSHSIG"
+#define SIGN_PIN_TRIES		3
 
 struct sign_op {
 	struct conn *c;
@@ -37,8 +39,13 @@ struct sign_op {
 	struct helper *h;
 	uint32_t reqid;
 	void *login;		/* a PIN prompt + token login in progress */
-	int logged_in;		/* we already asked for the PIN once */
+	int pin_tries;		/* PINs asked for this request */
+	struct askpass *notice;	/* "touch your key" while the token waits */
+	LIST_ENTRY(sign_op) entry;	/* in sign_ops while at a helper */
 };
+
+/* Requests at a helper, so touch events can find theirs. */
+static LIST_HEAD(, sign_op) sign_ops = LIST_HEAD_INITIALIZER(sign_ops);
 
 static void
 sign_op_free(struct sign_op *op)
@@ -46,7 +53,10 @@ sign_op_free(struct sign_op *op)
 	if (op == NULL)
 		return;
 	askpass_cancel(op->ap);
+	askpass_cancel(op->notice);
 	tokens_login_cancel(op->login);
+	if (op->h != NULL)
+		LIST_REMOVE(op, entry);
 	buf_free(op->blob);
 	buf_free(op->data);
 	free(op->description);
@@ -58,6 +68,7 @@ sign_op_cancel(void *arg)
 {
 	struct sign_op *op = arg;
 
+	/* The client left: stop the token (CTAPHID CANCEL), the prompt, all. */
 	if (op->h != NULL)
 		helper_cancel(op->h, op->reqid);
 	sign_op_free(op);
@@ -110,16 +121,26 @@ sign_reply(int r, uint8_t type, struct buf *reply, const char *detail,
 	const u_char *sig;
 	size_t siglen;
 
+	LIST_REMOVE(op, entry);
 	op->h = NULL;
+	askpass_cancel(op->notice);
+	op->notice = NULL;
 	if (r == 0 && type != IPC_SIGNATURE)
 		r = TOK_ERR_PROTOCOL;
-	/* A replugged token lost its login: ask for the PIN, then try again. */
-	if (r == TOK_ERR_PIN_REQUIRED && !op->logged_in &&
-	    (id = sign_lookup(op)) != NULL) {
-		op->logged_in = 1;
+	/*
+	 * A token that needs a PIN (a verify-required FIDO key, a replugged
+	 * card that lost its login): ask, then try again; a wrong PIN is
+	 * asked again a few times.
+	 */
+	if ((r == TOK_ERR_PIN_REQUIRED ||
+	    (r == TOK_ERR_PIN_INVALID && op->pin_tries > 0)) &&
+	    op->pin_tries < SIGN_PIN_TRIES && (id = sign_lookup(op)) != NULL) {
 		if ((op->login = tokens_login(id, op->description ?
-		    op->description : id->comment, sign_login_done, op)) != NULL)
+		    op->description : id->comment, r == TOK_ERR_PIN_INVALID,
+		    sign_login_done, op)) != NULL) {
+			op->pin_tries++;
 			return;
+		}
 	}
 	if (r != 0) {
 		sign_fail(op, r, detail);
@@ -181,6 +202,33 @@ sign_send(struct sign_op *op)
 	}
 	buf_free(p);
 	op->h = id->helper;
+	LIST_INSERT_HEAD(&sign_ops, op, entry);
+}
+
+void
+sign_touch_event(uint32_t reqid, const char *device, int begin)
+{
+	struct sign_op *op;
+	char *text = NULL;
+
+	LIST_FOREACH(op, &sign_ops, entry) {
+		if (op->reqid == reqid && op->h == tokens_sk_helper())
+			break;
+	}
+	if (op == NULL)
+		return;
+	askpass_cancel(op->notice);
+	op->notice = NULL;
+	if (!begin)
+		return;
+	logit("waiting for touch on %s: %s", device,
+	    op->description ? op->description : "");
+	if (asprintf(&text, "Touch your security key (%s) to allow %s",
+	    device, op->description ? op->description : "a signature") < 0)
+		return;
+	/* Shown until the touch, a cancel or a time-out closes it. */
+	op->notice = askpass_start(ASKPASS_NOTIFY, text, 0, NULL, NULL);
+	free(text);
 }
 
 static void

@@ -10,7 +10,14 @@
 struct buf;
 struct conn;
 
+#include <stdint.h>
+
 /* sign_request: handle a sign request (m after the type byte). */
 void sign_request(struct conn *c, struct buf *m);
+/*
+ * sign_touch_event: the sk helper's token for request reqid waits for a
+ * touch (begin) or no longer: show or close the notification.
+ */
+void sign_touch_event(uint32_t reqid, const char *device, int begin);
 
 #endif /* AGENT_SIGN_H */

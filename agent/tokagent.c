@@ -45,6 +45,8 @@ enum {
 	OPT_NO_SOFTWARE_KEYS = 256,
 	OPT_CONFIRM_FORWARDED,
 	OPT_ALLOW_REMOTE_PROVIDERS,
+	OPT_PIN_CACHE,
+	OPT_NOTIFY_COMMAND,
 };
 
 static const struct option long_options[] = {
@@ -52,6 +54,8 @@ static const struct option long_options[] = {
 	{ "confirm-forwarded", no_argument, NULL, OPT_CONFIRM_FORWARDED },
 	{ "allow-remote-providers", no_argument, NULL,
 	    OPT_ALLOW_REMOTE_PROVIDERS },
+	{ "pin-cache", required_argument, NULL, OPT_PIN_CACHE },
+	{ "notify-command", required_argument, NULL, OPT_NOTIFY_COMMAND },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -86,6 +90,12 @@ usage(int status)
 	    "  --confirm-forwarded      confirm every use that arrives "
 	    "through forwarding\n"
 	    "  --allow-remote-providers same as -O allow-remote-pkcs11\n"
+	    "  --pin-cache=LIFE         keep a security key's PIN for LIFE "
+	    "(default: ask each time)\n"
+	    "  --notify-command=PROG    run PROG \"TEXT\" while a token "
+	    "waits for a touch\n"
+	    "                           (default: $SSH_ASKPASS with "
+	    "SSH_ASKPASS_PROMPT=none)\n"
 	    "  -h, --help               this text\n", AGENT_DEFAULT_ALLOWLIST);
 	exit(status);
 }
@@ -355,6 +365,16 @@ main(int argc, char **argv)
 			break;
 		case OPT_ALLOW_REMOTE_PROVIDERS:
 			agent_opts.allow_remote_providers = 1;
+			break;
+		case OPT_PIN_CACHE:
+			if ((life = parse_lifetime(optarg)) < 0) {
+				fprintf(stderr, "Invalid PIN cache time\n");
+				usage(1);
+			}
+			agent_opts.pin_cache_s = (uint32_t)life;
+			break;
+		case OPT_NOTIFY_COMMAND:
+			agent_opts.notify_command = optarg;
 			break;
 		case 'h':
 			usage(0);

@@ -23,7 +23,9 @@
 #include "common/key.h"
 #include "common/log.h"
 #include "common/secmem.h"
+#include "agent/sign.h"
 #include "pkcs/p11-ipc.h"
+#include "sk/sk-ipc.h"
 
 #define P11_HELPER		"tokagent-p11-helper"
 #define SK_HELPER		"tokagent-sk-helper"
@@ -514,6 +516,27 @@ tokens_remove_provider(struct conn *c, struct buf *m)
 	conn_reply_status(c, 1);
 }
 
+/* The sk helper says a token waits for (or got) a touch for a request. */
+static void
+tokens_sk_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
+{
+	char *device = NULL;
+	uint32_t reqid;
+	uint8_t begin;
+
+	(void)h;
+	(void)arg;
+	if (type != IPC_SK_TOUCH || buf_get_u32(m, &reqid) != 0 ||
+	    buf_get_cstring(m, &device, NULL) != 0 ||
+	    buf_get_u8(m, &begin) != 0 || buf_expect_empty(m) != 0) {
+		error("bad event from the sk helper");
+		free(device);
+		return;
+	}
+	sign_touch_event(reqid, device, begin);
+	free(device);
+}
+
 struct helper *
 tokens_sk_helper(void)
 {
@@ -527,7 +550,7 @@ tokens_sk_helper(void)
 	}
 	argv[0] = prog;
 	argv[1] = NULL;
-	tokens_sk = helper_spawn("sk", prog, argv, NULL, NULL, NULL);
+	tokens_sk = helper_spawn("sk", prog, argv, tokens_sk_event, NULL, NULL);
 	free(prog);
 	return tokens_sk;
 }
@@ -601,7 +624,14 @@ tokens_pin_entered(int r, char *pin, void *arg)
 	if (r == 0) {
 		if ((p = buf_new()) == NULL)
 			r = TOK_ERR_ALLOC;
-		else if ((r = buf_put_cstring(p, pin)) == 0)
+		else if (op->h == tokens_sk) {
+			/* The sk helper keeps it for the retry (or the cache time). */
+			if ((r = buf_put_cstring(p, pin)) == 0 &&
+			    (r = buf_put_u32(p, agent_opts.pin_cache_s)) == 0)
+				r = helper_request(op->h, IPC_SK_PIN, p,
+				    P11_LOGIN_TIMEOUT_MS, tokens_login_reply,
+				    op, &op->reqid);
+		} else if ((r = buf_put_cstring(p, pin)) == 0)
 			r = helper_request(op->h, IPC_P11_LOGIN, p,
 			    P11_LOGIN_TIMEOUT_MS, tokens_login_reply, op,
 			    &op->reqid);
@@ -615,21 +645,22 @@ tokens_pin_entered(int r, char *pin, void *arg)
 }
 
 void *
-tokens_login(struct identity *id, const char *why,
+tokens_login(struct identity *id, const char *why, int retry,
     void (*done)(int r, void *arg), void *arg)
 {
 	struct login_op *op;
 	char *prompt = NULL;
 
 	if (id->helper == NULL || id->helper == agent_soft ||
-	    id->helper == tokens_sk || (op = calloc(1, sizeof(*op))) == NULL)
+	    (op = calloc(1, sizeof(*op))) == NULL)
 		return NULL;
 	op->h = id->helper;
 	op->done = done;
 	op->arg = arg;
-	if (asprintf(&prompt, "Enter PIN for the token of key \"%s\" (%s) "
-	    "to allow %s", id->comment, id->provider ? id->provider : "?",
-	    why) < 0 ||
+	if (asprintf(&prompt, "%sEnter PIN for the %s of key \"%s\" %s to "
+	    "allow %s", retry ? "Wrong PIN. " : "", id->helper == tokens_sk ?
+	    "security key" : "token", id->comment, id->provider ? id->provider :
+	    id->fingerprint, why) < 0 ||
 	    (op->ap = askpass_start(ASKPASS_SECRET, prompt,
 	    PIN_PROMPT_TIMEOUT_MS, tokens_pin_entered, op)) == NULL) {
 		free(prompt);
@@ -655,7 +686,10 @@ tokens_login_cancel(void *login)
 void
 tokens_forget_secrets(void)
 {
-	/* XXX the sk helper's PIN cache (issue: FIDO keys) hooks in here. */
+	if (tokens_sk != NULL &&
+	    helper_request(tokens_sk, IPC_SK_FORGET, NULL, 0, NULL, NULL,
+	    NULL) != 0)
+		error("could not clear the security key PIN cache");
 }
 
 void

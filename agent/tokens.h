@@ -33,12 +33,13 @@ int tokens_sk_apply(struct identity *id, struct conn *c,
 void tokens_forget_secrets(void);
 /*
  * tokens_login: ask the user for the PIN of the token holding id (through
- * askpass, naming the token and what for) and log the helper in.  done(r,
- * arg) is called once, from the event loop.  Returns a handle for
- * tokens_login_cancel, or NULL when no login could be started (then done
- * is not called).
+ * askpass, naming the token, the key and what for; retry says the last PIN
+ * was wrong) and give it to the helper: a PKCS#11 login, or the PIN for
+ * the sk helper's next operation.  done(r, arg) is called once, from the
+ * event loop.  Returns a handle for tokens_login_cancel, or NULL when no
+ * login could be started (then done is not called).
  */
-void *tokens_login(struct identity *id, const char *why,
+void *tokens_login(struct identity *id, const char *why, int retry,
     void (*done)(int r, void *arg), void *arg);
 /* tokens_login_cancel: abandon a login started by tokens_login.  NULL ok. */
 void tokens_login_cancel(void *login);

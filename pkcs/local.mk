@@ -20,7 +20,7 @@ check_PROGRAMS += pkcs/p11-probe
 pkcs_p11_probe_SOURCES = pkcs/p11-probe.c
 pkcs_p11_probe_LDADD = common/libcommon.la
 
-EXTRA_DIST += tests/p11/softhsm.sh
+EXTRA_DIST += tests/p11/softhsm.sh tests/p11/lsan.supp
 
 # Unit tests of the parsers of module output (cmocka).
 check_PROGRAMS += tests/unit/test_p11

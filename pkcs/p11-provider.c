@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -70,6 +71,8 @@ struct p11_provider {
 	int have_watcher;
 	int watch_pipe[2];
 };
+
+static void p11_watch_stop(struct p11_provider *);
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -508,12 +511,12 @@ p11_provider_close(struct p11_provider *p)
 	p11_keys_free(p->keys, p->nkeys);
 	if (p->initialized)
 		(void)p->f->C_Finalize(NULL);
+	p11_watch_stop(p);
 	/*
-	 * A watcher thread may still be returning from C_WaitForSlotEvent:
-	 * keep the module mapped and the pipe open; the process is ending.
+	 * The module stays mapped (p->dl is not closed): the helper ends
+	 * after the provider does, a watcher thread stuck in the module may
+	 * still return into it, and some modules do not survive dlclose().
 	 */
-	if (p->dl != NULL && !p->have_watcher)
-		dlclose(p->dl);
 	if (!p->have_watcher) {
 		if (p->watch_pipe[0] != -1)
 			close(p->watch_pipe[0]);
@@ -1344,7 +1347,6 @@ p11_provider_watch(struct p11_provider *p, int *fdp)
 		r = TOK_ERR_SYSTEM;
 		goto out;
 	}
-	(void)pthread_detach(p->watcher);
 	p->have_watcher = 1;
 	*fdp = p->watch_pipe[0];
 	r = 0;
@@ -1357,6 +1359,27 @@ p11_provider_watch(struct p11_provider *p, int *fdp)
 		}
 	}
 	return r;
+}
+
+/*
+ * p11_watch_stop: after C_Finalize, wait briefly for the watcher to return
+ * from C_WaitForSlotEvent.  A thread that stays in the module is left
+ * behind (p->have_watcher stays set, so p is not freed under it).
+ */
+static void
+p11_watch_stop(struct p11_provider *p)
+{
+	struct timespec ts;
+
+	if (!p->have_watcher)
+		return;
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return;
+	ts.tv_sec += 2;
+	if (pthread_timedjoin_np(p->watcher, NULL, &ts) == 0)
+		p->have_watcher = 0;
+	else
+		verbose_f("slot event thread did not stop");
 }
 
 void

@@ -48,9 +48,10 @@ int p11_provider_open(const char *path, struct p11_provider **pp) P11_WUR;
 int p11_provider_open_functions(CK_FUNCTION_LIST *f,
     struct p11_provider **pp) P11_WUR;
 /*
- * p11_provider_close: log out, close sessions, C_Finalize, unload.  The
- * slot-event thread, if any, is not joined (it ends with C_Finalize).
- * NULL is accepted.
+ * p11_provider_close: log out, close sessions, C_Finalize, and wait up to
+ * 2 s for the slot-event thread to leave the module.  The module stays
+ * mapped until the process exits (modules may keep threads or atexit
+ * handlers).  NULL is accepted.
  */
 void p11_provider_close(struct p11_provider *p);
 

@@ -31,3 +31,11 @@ sk_test_sk_CPPFLAGS = $(SK_CPPFLAGS)
 sk_test_sk_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 sk_test_sk_LDADD = sk/libsk.la common/libcommon.la $(CMOCKA_LIBS)
 endif
+
+# The agent's long-lived FIDO2 helper.
+pkglibexec_PROGRAMS += sk/tokagent-sk-helper
+sk_tokagent_sk_helper_SOURCES = sk/sk-helper.c sk/sk-ipc.h
+sk_tokagent_sk_helper_CPPFLAGS = $(SK_CPPFLAGS)
+sk_tokagent_sk_helper_LDADD = sk/libsk.la token/libtoken.la \
+	common/libcommon.la $(FIDO2_LIBS) $(CBOR_LIBS) $(OPENSSL_LIBS) \
+	$(LIBBSD_LIBS) -lpthread

@@ -157,8 +157,28 @@ static int
 fake_resident(void *dev, const char *prefix, const char *pin,
     struct sk_devcred **credsp, size_t *ncredsp)
 {
+	static const char *rps[] = { "ssh:one", "webauthn.example", "ssh:" };
+	static const int prots[] = { 3, 2, 2 };
+	struct sk_devcred *c;
+	size_t i;
+
 	*credsp = NULL;
 	*ncredsp = 0;
+	fake.last_pin = pin;
+	assert_non_null(c = calloc(3, sizeof(*c)));
+	for (i = 0; i < 3; i++) {
+		c[i].alg = SK_ALG_ED25519;
+		assert_non_null(c[i].pubkey = calloc(1, 32));
+		c[i].pubkey_len = 32;
+		assert_non_null(c[i].id = calloc(1, 8));
+		c[i].id_len = 8;
+		c[i].id[0] = (u_char)i;
+		assert_non_null(c[i].rp_id = strdup(rps[i]));
+		c[i].cred_prot = prots[i];
+	}
+	c[2].pubkey_len = 31;	/* broken: skipped */
+	*credsp = c;
+	*ncredsp = 3;
 	return 0;
 }
 
@@ -563,6 +583,64 @@ test_enroll_ed25519(void **state)
 	sk_ctx_free(ctx);
 }
 
+static void
+test_load_resident(void **state)
+{
+	struct sk_ctx *ctx = new_ctx("fake:0,fake:1");
+	struct sk_key **keys = NULL;
+	size_t nkeys = 0;
+
+	fake.has_pin = 1;
+	assert_int_equal(sk_ctx_load_resident(ctx, NULL, NULL, &keys, &nkeys),
+	    TOK_ERR_PIN_REQUIRED);
+	assert_null(keys);
+	assert_int_equal(sk_ctx_load_resident(ctx, "1234", NULL, &keys,
+	    &nkeys), 0);
+	assert_string_equal(fake.last_pin, "1234");
+	/* one good "ssh:" credential per token; others skipped */
+	assert_int_equal(nkeys, 2);
+	assert_string_equal(keys[0]->application, "ssh:one");
+	assert_int_equal(keys[0]->flags,
+	    SK_FLAG_UP | SK_FLAG_RESIDENT | SK_FLAG_UV);
+	assert_string_equal(keys[0]->device, "fake:0");
+	assert_string_equal(keys[1]->device, "fake:1");
+	sk_keys_free(keys, nkeys);
+	keys = NULL;
+	/* only one device */
+	assert_int_equal(sk_ctx_load_resident(ctx, "1234", "fake:1", &keys,
+	    &nkeys), 0);
+	assert_int_equal(nkeys, 1);
+	assert_string_equal(keys[0]->device, "fake:1");
+	sk_keys_free(keys, nkeys);
+	sk_ctx_free(ctx);
+}
+
+static void
+test_resident_uv_flag(void **state)
+{
+	struct sk_devcred c;
+	struct sk_key *k = NULL;
+	u_char pub[32], id[4];
+
+	memset(&c, 0, sizeof(c));
+	memset(pub, 1, sizeof(pub));
+	memset(id, 2, sizeof(id));
+	c.alg = SK_ALG_ED25519;
+	c.pubkey = pub;
+	c.pubkey_len = sizeof(pub);
+	c.id = id;
+	c.id_len = sizeof(id);
+	assert_int_equal(sk_key_from_cred(&c, "ssh:x", SK_FLAG_UP | SK_FLAG_UV,
+	    &k), 0);
+	assert_int_equal(k->flags, SK_FLAG_UP | SK_FLAG_UV);
+	sk_key_free(k);
+	k = NULL;
+	c.alg = 7;
+	assert_int_equal(sk_key_from_cred(&c, "ssh:x", 0, &k),
+	    TOK_ERR_KEY_TYPE_UNKNOWN);
+	assert_null(k);
+}
+
 int
 main(void)
 {
@@ -588,6 +666,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_enroll_ed25519, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_load_resident, setup,
+		    teardown),
+		cmocka_unit_test(test_resident_uv_flag),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,3 +3,4 @@ include tests/fuzz/agent.mk
 include tests/fuzz/dest.mk
 include tests/fuzz/key.mk
 include tests/fuzz/vcard.mk
+include tests/fuzz/vfido.mk

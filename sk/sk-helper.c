@@ -1,0 +1,519 @@
+/*
+ * tokagent-sk-helper: the agent's long-lived FIDO2 helper.  It holds the
+ * key handles of FIDO keys added to the agent and signs with them through
+ * the sk core (libfido2), so the agent never links libfido2 and nothing is
+ * forked per signature.
+ *
+ * Started by tokagent with the IPC socket on fd 3 (common/ipc.h and
+ * sk/sk-ipc.h).  The main thread reads requests; token operations run on a
+ * worker thread, one at a time, in order: a second request for a token
+ * queues behind the first.  IPC_CANCEL stops the one in flight (CTAPHID
+ * CANCEL) or drops a queued one.  Devices: libfido2's discovery plus
+ * $TOKAGENT_FIDO_DEVICES, looked up afresh for every operation, so tokens
+ * plugged in later are found.
+ *
+ * Usage: tokagent-sk-helper [-d]
+ */
+#include "config.h"
+
+#include <sys/queue.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/ecdsa.h>
+#include <openssl/bn.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/frame.h"
+#include "common/harden.h"
+#include "common/ipc.h"
+#include "common/key.h"
+#include "common/log.h"
+#include "common/secmem.h"
+#include "sk/fido_unix.h"
+#include "sk/sk-ipc.h"
+#include "sk/sk.h"
+#include "token/keystore.h"
+#include "token/server.h"
+
+#define SKH_READ_CHUNK		65536
+#define SKH_TIMEOUT_MS		(60 * 1000)	/* a touch never comes */
+#define SKH_PIN_MAX		256
+
+struct skh_job {
+	uint32_t id;
+	/* Copies: the store may drop the key while the job waits or runs. */
+	struct key *key;		/* public key and application */
+	struct buf *kh;			/* key handle */
+	uint8_t flags;			/* SK_FLAG_* */
+	struct buf *data;
+	TAILQ_ENTRY(skh_job) entry;
+};
+
+static pthread_mutex_t skh_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t skh_cond = PTHREAD_COND_INITIALIZER;
+static pthread_mutex_t skh_write_lock = PTHREAD_MUTEX_INITIALIZER;
+static TAILQ_HEAD(, skh_job) skh_queue = TAILQ_HEAD_INITIALIZER(skh_queue);
+static struct skh_job *skh_running;	/* the job on the worker thread */
+static struct sk_ctx *skh_ctx;
+static struct keystore *skh_keys;
+static char *skh_pin;			/* secure memory, under skh_lock */
+static time_t skh_pin_expiry;		/* 0: for the next use only */
+static int skh_eof;
+
+/* Write one message to the agent; any thread. */
+static void
+skh_send(struct buf *m)
+{
+	struct buf *out;
+	ssize_t n;
+
+	if ((out = buf_new()) == NULL || frame_put(out, m) != 0)
+		fatal_f("out of memory");
+	pthread_mutex_lock(&skh_write_lock);
+	while (buf_len(out) > 0) {
+		n = write(TOKEN_IPC_FD, buf_ptr(out), buf_len(out));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;	/* the agent is gone; main sees EOF */
+		if (buf_consume(out, (size_t)n) != 0)
+			fatal_f("buffer accounting");
+	}
+	pthread_mutex_unlock(&skh_write_lock);
+	buf_free(out);
+}
+
+static void
+skh_reply_failure(uint32_t id, int r, const char *detail)
+{
+	struct buf *m;
+
+	if ((m = buf_new()) == NULL || ipc_msg_failure(m, id, r, detail) != 0)
+		fatal_f("out of memory");
+	skh_send(m);
+	buf_free(m);
+}
+
+static void
+skh_forget_pin(void)
+{
+	secmem_free(skh_pin);
+	skh_pin = NULL;
+	skh_pin_expiry = 0;
+}
+
+/* Touch notices for the agent, from the worker thread. */
+static void
+skh_touch_hook(void *arg, const char *device, int begin)
+{
+	struct buf *m;
+	uint32_t id = (uint32_t)(uintptr_t)arg;
+
+	if ((m = buf_new()) == NULL || ipc_msg_start(m, 0, IPC_SK_TOUCH) != 0 ||
+	    buf_put_u32(m, id) != 0 || buf_put_cstring(m, device) != 0 ||
+	    buf_put_u8(m, begin ? 1 : 0) != 0)
+		fatal_f("out of memory");
+	skh_send(m);
+	buf_free(m);
+}
+
+/* The token's signature as the SSH sk signature blob. */
+static int
+skh_sig_blob(const struct key *k, const struct sk_sig *sig, struct buf *out)
+{
+	ECDSA_SIG *esig = NULL;
+	BIGNUM *r = NULL, *s = NULL;
+	u_char *der = NULL;
+	int len, ret;
+
+	if (key_type(k) == KEY_ED25519_SK)
+		return key_sk_sig_wrap(k, sig->sig_r, sig->sig_r_len,
+		    sig->flags, sig->counter, out);
+	if ((esig = ECDSA_SIG_new()) == NULL ||
+	    (r = BN_bin2bn(sig->sig_r, (int)sig->sig_r_len, NULL)) == NULL ||
+	    (s = BN_bin2bn(sig->sig_s, (int)sig->sig_s_len, NULL)) == NULL ||
+	    ECDSA_SIG_set0(esig, r, s) != 1) {
+		BN_free(r);
+		BN_free(s);
+		ECDSA_SIG_free(esig);
+		return TOK_ERR_LIBCRYPTO;
+	}
+	if ((len = i2d_ECDSA_SIG(esig, &der)) <= 0) {
+		ECDSA_SIG_free(esig);
+		return TOK_ERR_LIBCRYPTO;
+	}
+	ret = key_sk_sig_wrap(k, der, (size_t)len, sig->flags, sig->counter,
+	    out);
+	OPENSSL_free(der);
+	ECDSA_SIG_free(esig);
+	return ret;
+}
+
+static void
+skh_run_job(struct skh_job *job)
+{
+	struct sk_sign_req req;
+	struct sk_hooks hooks;
+	struct sk_sig *sig = NULL;
+	struct buf *m = NULL, *blob = NULL;
+	char *pin = NULL;
+	int r;
+
+	memset(&req, 0, sizeof(req));
+	req.alg = key_type(job->key) == KEY_ED25519_SK ? SK_ALG_ED25519 :
+	    SK_ALG_ECDSA;
+	req.data = buf_ptr(job->data);
+	req.data_len = buf_len(job->data);
+	req.application = key_sk_application(job->key);
+	req.key_handle = buf_ptr(job->kh);
+	req.key_handle_len = buf_len(job->kh);
+	req.flags = job->flags;
+	pthread_mutex_lock(&skh_lock);
+	if (skh_pin != NULL && skh_pin_expiry != 0 &&
+	    skh_pin_expiry < time(NULL))
+		skh_forget_pin();
+	if ((req.flags & SK_FLAG_UV) && skh_pin != NULL &&
+	    (pin = secmem_strdup(skh_pin)) == NULL) {
+		pthread_mutex_unlock(&skh_lock);
+		r = TOK_ERR_ALLOC;
+		goto out;
+	}
+	/* A PIN given for the next use only is used now. */
+	if (pin != NULL && skh_pin_expiry == 0)
+		skh_forget_pin();
+	pthread_mutex_unlock(&skh_lock);
+	req.pin = pin;
+	hooks.touch = skh_touch_hook;
+	hooks.arg = (void *)(uintptr_t)job->id;
+	sk_ctx_set_hooks(skh_ctx, &hooks);
+	r = sk_ctx_sign(skh_ctx, &req, &sig);
+	if (r == TOK_ERR_PIN_INVALID || r == TOK_ERR_PIN_BLOCKED) {
+		pthread_mutex_lock(&skh_lock);
+		skh_forget_pin();
+		pthread_mutex_unlock(&skh_lock);
+	}
+	if (r != 0)
+		goto out;
+	if ((m = buf_new()) == NULL || (blob = buf_new()) == NULL) {
+		r = TOK_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = skh_sig_blob(job->key, sig, blob)) != 0 ||
+	    (r = ipc_msg_start(m, job->id, IPC_SIGNATURE)) != 0 ||
+	    (r = buf_put_stringb(m, blob)) != 0)
+		goto out;
+	skh_send(m);
+ out:
+	if (r != 0)
+		skh_reply_failure(job->id, r, r == TOK_ERR_PIN_REQUIRED ?
+		    "the key needs the token's PIN" : NULL);
+	secmem_free(pin);
+	sk_sig_free(sig);
+	buf_free(m);
+	buf_free(blob);
+}
+
+static void
+skh_job_free(struct skh_job *job)
+{
+	key_free(job->key);
+	buf_free(job->kh);
+	buf_free(job->data);
+	free(job);
+}
+
+static void *
+skh_worker(void *arg)
+{
+	struct skh_job *job;
+
+	(void)arg;
+	pthread_mutex_lock(&skh_lock);
+	for (;;) {
+		while ((job = TAILQ_FIRST(&skh_queue)) == NULL && !skh_eof)
+			pthread_cond_wait(&skh_cond, &skh_lock);
+		if (job == NULL)
+			break;
+		TAILQ_REMOVE(&skh_queue, job, entry);
+		skh_running = job;
+		pthread_mutex_unlock(&skh_lock);
+		skh_run_job(job);
+		pthread_mutex_lock(&skh_lock);
+		skh_running = NULL;
+		skh_job_free(job);
+	}
+	pthread_mutex_unlock(&skh_lock);
+	return NULL;
+}
+
+static int
+skh_add(struct buf *req, struct buf *reply)
+{
+	struct buf *body = NULL;
+	struct key *k = NULL, *stored;
+	char *comment = NULL;
+	uint64_t handle;
+	size_t total;
+	int r;
+
+	if ((r = buf_froms(req, &body)) != 0 ||
+	    (r = buf_expect_empty(req)) != 0)
+		goto out;
+	total = buf_len(body);
+	if ((r = key_private_from_agent(body, &k, &comment)) != 0)
+		goto out;
+	if (!key_is_sk(k) ||
+	    (r = key_sk_key_handle(k, NULL, NULL)) == TOK_ERR_KEY_NOT_FOUND) {
+		r = TOK_ERR_KEY_TYPE_MISMATCH;
+		goto out;
+	}
+	pthread_mutex_lock(&skh_lock);
+	r = keystore_add(skh_keys, k, &handle);
+	pthread_mutex_unlock(&skh_lock);
+	if (r != 0)
+		goto out;
+	stored = k;
+	k = NULL;
+	if ((r = buf_put_u64(reply, handle)) != 0 ||
+	    (r = key_puts(stored, reply)) != 0 ||
+	    (r = buf_put_cstring(reply, comment)) != 0 ||
+	    (r = buf_put_u32(reply, (uint32_t)(total - buf_len(body)))) != 0) {
+		pthread_mutex_lock(&skh_lock);
+		(void)keystore_drop(skh_keys, handle);
+		pthread_mutex_unlock(&skh_lock);
+	}
+ out:
+	key_free(k);
+	free(comment);
+	buf_free(body);
+	return r;
+}
+
+static int
+skh_sign(uint32_t id, struct buf *req)
+{
+	struct skh_job *job = NULL;
+	const u_char *data, *kh;
+	struct key *k;
+	uint64_t handle;
+	uint32_t flags;
+	size_t len, khlen;
+	int r;
+
+	if ((r = buf_get_u64(req, &handle)) != 0 ||
+	    (r = buf_get_string_direct(req, &data, &len)) != 0 ||
+	    (r = buf_get_u32(req, &flags)) != 0 ||
+	    (r = buf_get_string_direct(req, NULL, NULL)) != 0 ||
+	    (r = buf_expect_empty(req)) != 0)
+		return r;
+	if ((job = calloc(1, sizeof(*job))) == NULL ||
+	    (job->data = buf_new()) == NULL || (job->kh = buf_new()) == NULL ||
+	    (r = buf_put(job->data, data, len)) != 0) {
+		if (job != NULL)
+			skh_job_free(job);
+		return TOK_ERR_ALLOC;
+	}
+	job->id = id;
+	pthread_mutex_lock(&skh_lock);
+	if ((k = keystore_get(skh_keys, handle)) == NULL)
+		r = TOK_ERR_KEY_NOT_FOUND;
+	else if ((r = key_sk_key_handle(k, &kh, &khlen)) == 0 &&
+	    (r = buf_put(job->kh, kh, khlen)) == 0)
+		r = key_dup_public(k, &job->key);
+	job->flags = k == NULL ? 0 : key_sk_flags(k);
+	if (r == 0) {
+		TAILQ_INSERT_TAIL(&skh_queue, job, entry);
+		job = NULL;
+		pthread_cond_signal(&skh_cond);
+	}
+	pthread_mutex_unlock(&skh_lock);
+	if (job != NULL)
+		skh_job_free(job);
+	return r;
+}
+
+static void
+skh_cancel(struct buf *req)
+{
+	struct skh_job *job;
+	uint32_t id;
+
+	if (buf_get_u32(req, &id) != 0)
+		return;
+	pthread_mutex_lock(&skh_lock);
+	if (skh_running != NULL && skh_running->id == id)
+		sk_ctx_cancel(skh_ctx);
+	TAILQ_FOREACH(job, &skh_queue, entry) {
+		if (job->id == id) {
+			TAILQ_REMOVE(&skh_queue, job, entry);
+			skh_job_free(job);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&skh_lock);
+}
+
+static int
+skh_set_pin(struct buf *req)
+{
+	char *pin = NULL, *spin;
+	uint32_t secs;
+	int r;
+
+	if ((r = buf_get_cstring(req, &pin, NULL)) != 0 ||
+	    (r = buf_get_u32(req, &secs)) != 0 ||
+	    (r = buf_expect_empty(req)) != 0)
+		goto out;
+	if (strlen(pin) > SKH_PIN_MAX) {
+		r = TOK_ERR_STRING_TOO_LARGE;
+		goto out;
+	}
+	if ((spin = secmem_strdup(pin)) == NULL) {
+		r = TOK_ERR_ALLOC;
+		goto out;
+	}
+	pthread_mutex_lock(&skh_lock);
+	skh_forget_pin();
+	skh_pin = spin;
+	skh_pin_expiry = secs == 0 ? 0 : time(NULL) + secs;
+	pthread_mutex_unlock(&skh_lock);
+ out:
+	if (pin != NULL)
+		freezero(pin, strlen(pin));
+	return r;
+}
+
+/* Requests answered on the main thread at once; signing is queued. */
+static void
+skh_handle(struct buf *m)
+{
+	struct buf *reply = NULL, *payload = NULL;
+	uint32_t id;
+	uint8_t type, rtype = IPC_OK;
+	uint64_t handle;
+	int r;
+
+	if ((r = ipc_msg_header(m, &id, &type)) != 0)
+		fatal_fr(r, "bad message from the agent");
+	if (type == IPC_CANCEL) {
+		skh_cancel(m);
+		return;
+	}
+	if (type == IPC_SIGN) {
+		if ((r = skh_sign(id, m)) != 0)
+			skh_reply_failure(id, r, NULL);
+		return;
+	}
+	if ((reply = buf_new()) == NULL || (payload = buf_new()) == NULL)
+		fatal_f("out of memory");
+	switch (type) {
+	case IPC_ADD_KEY:
+		r = skh_add(m, payload);
+		rtype = IPC_KEY;
+		break;
+	case IPC_DROP:
+		if ((r = buf_get_u64(m, &handle)) == 0 &&
+		    (r = buf_expect_empty(m)) == 0) {
+			pthread_mutex_lock(&skh_lock);
+			r = keystore_drop(skh_keys, handle);
+			pthread_mutex_unlock(&skh_lock);
+		}
+		break;
+	case IPC_DROP_ALL:
+		pthread_mutex_lock(&skh_lock);
+		keystore_drop_all(skh_keys);
+		skh_forget_pin();
+		pthread_mutex_unlock(&skh_lock);
+		break;
+	case IPC_SK_PIN:
+		r = skh_set_pin(m);
+		break;
+	case IPC_SK_FORGET:
+		pthread_mutex_lock(&skh_lock);
+		skh_forget_pin();
+		pthread_mutex_unlock(&skh_lock);
+		break;
+	default:
+		r = TOK_ERR_FEATURE_UNSUPPORTED;
+		break;
+	}
+	if (r == 0) {
+		if (ipc_msg_start(reply, id, rtype) != 0 ||
+		    buf_putb(reply, payload) != 0)
+			fatal_f("out of memory");
+		skh_send(reply);
+	} else
+		skh_reply_failure(id, r, NULL);
+	buf_free(reply);
+	buf_free(payload);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct buf *in, *m = NULL;
+	pthread_t worker;
+	u_char *p;
+	ssize_t n;
+	int ch, debug = 0, r;
+
+	harden_process();
+	while ((ch = getopt(argc, argv, "d")) != -1) {
+		switch (ch) {
+		case 'd':
+			debug++;
+			break;
+		default:
+			fatal_f("usage: tokagent-sk-helper [-d]");
+		}
+	}
+	log_init("tokagent-sk-helper", debug ? LOG_LEVEL_DEBUG2 :
+	    LOG_LEVEL_INFO, 1);
+	if ((skh_keys = keystore_new()) == NULL || (in = buf_new()) == NULL)
+		fatal_f("out of memory");
+	if ((r = sk_ctx_new(&sk_devops_fido, &skh_ctx)) != 0 ||
+	    (r = sk_ctx_set_devices(skh_ctx, getenv(FIDO_UNIX_ENV),
+	    getenv("TOKAGENT_FIDO_NO_DISCOVERY") == NULL)) != 0)
+		fatal_fr(r, "FIDO setup");
+	sk_ctx_set_timeout(skh_ctx, SKH_TIMEOUT_MS);
+	if (pthread_create(&worker, NULL, skh_worker, NULL) != 0)
+		fatal_f("pthread_create");
+	for (;;) {
+		if ((r = buf_reserve(in, SKH_READ_CHUNK, &p)) != 0)
+			fatal_fr(r, "input");
+		n = read(TOKEN_IPC_FD, p, SKH_READ_CHUNK);
+		if (buf_consume_end(in, SKH_READ_CHUNK -
+		    (n > 0 ? (size_t)n : 0)) != 0)
+			fatal_f("buffer accounting");
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		while ((r = frame_take(in, IPC_MSG_MAX, &m)) == 0 && m != NULL) {
+			skh_handle(m);
+			buf_free(m);
+			m = NULL;
+		}
+		if (r != 0)
+			fatal_fr(r, "bad frame from the agent");
+	}
+	/* The agent is gone: stop the token, then leave. */
+	pthread_mutex_lock(&skh_lock);
+	skh_eof = 1;
+	if (skh_running != NULL)
+		sk_ctx_cancel(skh_ctx);
+	pthread_cond_signal(&skh_cond);
+	pthread_mutex_unlock(&skh_lock);
+	pthread_join(worker, NULL);
+	skh_forget_pin();
+	keystore_free(skh_keys);
+	sk_ctx_free(skh_ctx);
+	buf_free(in);
+	return 0;
+}

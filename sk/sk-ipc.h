@@ -1,0 +1,26 @@
+/*
+ * Helper-protocol messages specific to the sk helper (sk/), in the 40-59
+ * range common/ipc.h reserves for it.  The shared ones (IPC_ADD_KEY,
+ * IPC_SIGN, IPC_DROP, IPC_DROP_ALL, IPC_CANCEL) work as for every helper;
+ * IPC_SIGN fails with TOK_ERR_PIN_REQUIRED when a key needs a PIN the
+ * helper does not have.
+ *
+ *   IPC_SK_PIN      -> string pin, uint32 cache seconds (0: next use only)
+ *                   <- IPC_OK.  The PIN is kept in locked memory for the
+ *                      next operation that needs one, or for the given
+ *                      time; a PIN the token rejects is forgotten at once.
+ *   IPC_SK_FORGET   -> (empty)  <- IPC_OK.  Drop any cached PIN.
+ *   IPC_SK_TOUCH    <- (id 0) uint32 request id, string device, byte begin:
+ *                      the token is waiting for a touch for that request
+ *                      (begin 1), or no longer (begin 0).
+ */
+#ifndef SK_SK_IPC_H
+#define SK_SK_IPC_H
+
+enum sk_ipc_type {
+	IPC_SK_PIN = 40,
+	IPC_SK_FORGET = 41,
+	IPC_SK_TOUCH = 42,
+};
+
+#endif /* SK_SK_IPC_H */
