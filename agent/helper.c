@@ -304,7 +304,10 @@ helper_start(struct helper *h)
 	if (pid == 0) {
 		/* Child: IPC on fd 3, stdin/stdout on /dev/null, stderr kept for logs. */
 		if ((devnull = open("/dev/null", O_RDWR)) == -1 ||
-		    dup2(devnull, 0) == -1 || dup2(devnull, 1) == -1 ||
+		    dup2(devnull, 0) == -1 || dup2(devnull, 1) == -1)
+			_exit(127);
+		/* dup2 onto itself would keep close-on-exec. */
+		if (sp[1] == 3 ? fcntl(3, F_SETFD, 0) == -1 :
 		    dup2(sp[1], 3) == -1)
 			_exit(127);
 		closefrom(4);

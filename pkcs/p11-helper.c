@@ -251,7 +251,9 @@ p11_helper_login(struct p11_helper *h, uint32_t id, struct buf *m)
 		err = p11_helper_failure(h, id, r, "cannot load provider");
 		goto out;
 	}
-	r = p11_provider_login(h->p, pin, &detail);
+	/* Also good for one signature by a key that asks every time. */
+	if ((r = p11_provider_login(h->p, pin, &detail)) == 0)
+		r = p11_provider_set_context_pin(h->p, pin);
 	secmem_free(pin);
 	pin = NULL;
 	if (r != 0) {

@@ -11,8 +11,10 @@
  *                      TOK_ERR_PIN_BLOCKED, ...
  *                      Sent by the agent after a request failed with
  *                      TOK_ERR_PIN_REQUIRED (e.g. a token was replugged and
- *                      lost its login): the helper never keeps the PIN
- *                      after the login that used it.
+ *                      lost its login, or the key wants the PIN for every
+ *                      signature -- CKA_ALWAYS_AUTHENTICATE): the helper
+ *                      keeps the PIN only until the next IPC_SIGN, which
+ *                      uses it for such a key and then forgets it.
  *   IPC_P11_RESCAN  -> (empty)
  *                   <- IPC_KEYS, as for IPC_ADD_PROVIDER: the keys of the
  *                      tokens present now (e.g. after the PC/SC watcher saw

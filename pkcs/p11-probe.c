@@ -19,6 +19,10 @@
  *	TOK_ERR_PIN_INVALID; with PIN it must succeed and signing work.
  *   p11-probe garbage HELPER MODULE PIN
  *	malformed requests get IPC_FAILURE or end the helper, never a crash.
+ *   p11-probe alwaysauth HELPER MODULE PIN LABEL
+ *	the key labelled LABEL has CKA_ALWAYS_AUTHENTICATE: every signature
+ *	asks for the PIN (TOK_ERR_PIN_REQUIRED), IPC_P11_LOGIN allows one
+ *	signature, a wrong PIN fails it; the other keys sign without asking.
  *   p11-probe replug HELPER SHIM PIN STATEFILE events|noevents
  *	with the test module pkcs/p11-shim.c in front of SoftHSM: unplug the
  *	token (write "absent" to STATEFILE) and plug it back; with events the
@@ -798,9 +802,79 @@ cmd_replug(const char *helper, const char *shim, const char *pin,
 }
 
 static void
+cmd_alwaysauth(const char *helper, const char *module, const char *pin,
+    const char *label)
+{
+	struct probe pr;
+	struct buf *sig;
+	size_t i, ka = SIZE_MAX, other = SIZE_MAX;
+	const char *slash;
+	int r, round, status;
+
+	probe_spawn(&pr, helper, module);
+	r = probe_add(&pr, module, pin);
+	CHECK(r == 0, "add provider: %s", tok_strerror(r));
+	for (i = 0; i < pr.nkeys; i++) {
+		slash = strrchr(pr.keys[i].label, '/');
+		if (slash != NULL && strcmp(slash + 1, label) == 0)
+			ka = i;
+		else if (other == SIZE_MAX)
+			other = i;
+	}
+	CHECK(ka != SIZE_MAX && other != SIZE_MAX, "keys not found");
+	if (ka == SIZE_MAX || other == SIZE_MAX)
+		goto done;
+	if ((sig = buf_new()) == NULL)
+		probe_die("out of memory");
+	for (round = 0; round < 2; round++) {
+		buf_reset(sig);
+		r = probe_sign(&pr, pr.keys[ka].handle, (const u_char *)"x", 1,
+		    0, sig);
+		CHECK(r == TOK_ERR_PIN_REQUIRED, "round %d: sign without "
+		    "PIN: %s", round, tok_strerror(r));
+		r = probe_login(&pr, pin);
+		CHECK(r == 0, "round %d: login: %s", round, tok_strerror(r));
+		r = probe_sign_verify(&pr, ka, 0);
+		CHECK(r == 0, "round %d: sign after login: %s", round,
+		    tok_strerror(r));
+		r = probe_sign_verify(&pr, other, 0);
+		CHECK(r == 0, "round %d: other key: %s", round,
+		    tok_strerror(r));
+	}
+	/* The PIN was for one signature only, and a wrong one fails. */
+	buf_reset(sig);
+	r = probe_login(&pr, pin);
+	CHECK(r == 0, "login: %s", tok_strerror(r));
+	r = probe_sign_verify(&pr, other, 0);
+	CHECK(r == 0, "other key: %s", tok_strerror(r));
+	r = probe_sign(&pr, pr.keys[ka].handle, (const u_char *)"x", 1, 0, sig);
+	CHECK(r == TOK_ERR_PIN_REQUIRED, "PIN outlived the next signature: %s",
+	    tok_strerror(r));
+	/* Already logged in: a wrong PIN only shows at the signature. */
+	r = probe_login(&pr, "0000");
+	CHECK(r == 0, "login while logged in: %s", tok_strerror(r));
+	buf_reset(sig);
+	r = probe_sign(&pr, pr.keys[ka].handle, (const u_char *)"x", 1, 0, sig);
+	CHECK(r == TOK_ERR_PIN_INVALID, "sign with a wrong PIN: %s",
+	    tok_strerror(r));
+	/* That may have cost the login; the right PIN brings both back. */
+	r = probe_login(&pr, pin);
+	CHECK(r == 0, "login: %s", tok_strerror(r));
+	r = probe_sign_verify(&pr, ka, 0);
+	CHECK(r == 0, "sign after a wrong PIN: %s", tok_strerror(r));
+	buf_free(sig);
+	r = probe_remove(&pr, module);
+	CHECK(r == 0, "remove provider: %s", tok_strerror(r));
+ done:
+	status = probe_wait(&pr);
+	CHECK(probe_exit_status(status) == 0, "helper exit status %d",
+	    probe_exit_status(status));
+}
+
+static void
 usage(void)
 {
-	fprintf(stderr, "usage: p11-probe keys|fail|relogin|garbage|replug ...\n");
+	fprintf(stderr, "usage: p11-probe keys|fail|relogin|alwaysauth|garbage|replug ...\n");
 	exit(2);
 }
 
@@ -820,6 +894,8 @@ main(int argc, char **argv)
 	else if (strcmp(argv[1], "replug") == 0 && argc == 7)
 		cmd_replug(argv[2], argv[3], argv[4], argv[5],
 		    strcmp(argv[6], "events") == 0);
+	else if (strcmp(argv[1], "alwaysauth") == 0 && argc == 6)
+		cmd_alwaysauth(argv[2], argv[3], argv[4], argv[5]);
 	else if (strcmp(argv[1], "garbage") == 0 && argc == 5)
 		cmd_garbage(argv[2], argv[3], argv[4]);
 	else

@@ -25,6 +25,7 @@
 #include "common/err.h"
 #include "common/key.h"
 #include "common/log.h"
+#include "common/secmem.h"
 #include "pkcs/p11-elf.h"
 #include "pkcs/p11-err.h"
 #include "pkcs/p11-provider.h"
@@ -56,6 +57,7 @@ struct p11_key {
 	char *label;		/* "token label/key label" */
 	CK_OBJECT_HANDLE priv;	/* cached private key object */
 	int have_priv;
+	int always_auth;	/* CKA_ALWAYS_AUTHENTICATE of priv */
 };
 
 struct p11_provider {
@@ -70,6 +72,7 @@ struct p11_provider {
 	pthread_t watcher;
 	int have_watcher;
 	int watch_pipe[2];
+	char *context_pin;	/* secmem; for the next signature only */
 };
 
 static void p11_watch_stop(struct p11_provider *);
@@ -509,6 +512,8 @@ p11_provider_close(struct p11_provider *p)
 	}
 	free(p->tokens);
 	p11_keys_free(p->keys, p->nkeys);
+	secmem_free(p->context_pin);
+	p->context_pin = NULL;
 	if (p->initialized)
 		(void)p->f->C_Finalize(NULL);
 	p11_watch_stop(p);
@@ -1088,6 +1093,8 @@ p11_find_private(struct p11_provider *p, struct p11_token *t,
 		{ CKA_CLASS, &cls, sizeof(cls) },
 		{ CKA_ID, k->id, k->idlen },
 	};
+	CK_ATTRIBUTE aa;
+	CK_BBOOL always = CK_FALSE;
 	CK_OBJECT_HANDLE *objs = NULL;
 	size_t n = 0;
 	int r;
@@ -1098,6 +1105,14 @@ p11_find_private(struct p11_provider *p, struct p11_token *t,
 		r = TOK_ERR_KEY_NOT_FOUND;
 		goto out;
 	}
+	/* Keys that want the PIN for every signature (e.g. PIV 9c). */
+	aa.type = CKA_ALWAYS_AUTHENTICATE;
+	aa.pValue = &always;
+	aa.ulValueLen = sizeof(always);
+	if (p->f->C_GetAttributeValue(t->sess, objs[0], &aa, 1) != CKR_OK ||
+	    aa.ulValueLen != sizeof(always))
+		always = CK_FALSE;
+	k->always_auth = always == CK_TRUE;
 	k->priv = objs[0];
 	k->have_priv = 1;
 	r = 0;
@@ -1126,6 +1141,7 @@ p11_sign_once(struct p11_provider *p, struct p11_token *t, struct p11_key *k,
 	CK_MECHANISM mech;
 	CK_SESSION_INFO si;
 	struct buf *in = NULL;
+	int protected;
 	u_char md[EVP_MAX_MD_SIZE], *sig = NULL;
 	const u_char *inp;
 	size_t inlen, mdlen = 0;
@@ -1189,11 +1205,36 @@ p11_sign_once(struct p11_provider *p, struct p11_token *t, struct p11_key *k,
 		r = TOK_ERR_ALLOC;
 		goto out;
 	}
+	protected = (t->flags & CKF_PROTECTED_AUTHENTICATION_PATH) != 0;
+	if (k->always_auth && !protected && p->context_pin == NULL) {
+		p11_detail_token(detailp, t, "the key needs the PIN for "
+		    "each signature");
+		r = TOK_ERR_PIN_REQUIRED;
+		goto out;
+	}
 	if ((rv = p->f->C_SignInit(t->sess, &mech, k->priv)) != CKR_OK) {
 		*rvp = rv;
 		debug_f("C_SignInit: %s", p11_ckr_name(rv));
 		r = p11_err_from_ckr(rv);
 		goto out;
+	}
+	if (k->always_auth) {
+		rv = protected ?
+		    p->f->C_Login(t->sess, CKU_CONTEXT_SPECIFIC, NULL, 0) :
+		    p->f->C_Login(t->sess, CKU_CONTEXT_SPECIFIC,
+		    (CK_UTF8CHAR_PTR)p->context_pin, strlen(p->context_pin));
+		if (rv != CKR_OK) {
+			debug_f("context-specific C_Login: %s",
+			    p11_ckr_name(rv));
+			p11_detail_token(detailp, t, p11_ckr_name(rv));
+			r = p11_err_from_ckr(rv);
+			if (r == 0)
+				r = TOK_ERR_DEVICE;
+			/* v2.40 can not cancel the signature: start afresh. */
+			p11_session_drop(p, t);
+			k->have_priv = 0;
+			goto out;
+		}
 	}
 	siglen = P11_SIG_MAX;
 	rv = p->f->C_Sign(t->sess, (CK_BYTE_PTR)(uintptr_t)inp, inlen, sig,
@@ -1281,7 +1322,22 @@ p11_provider_sign(struct p11_provider *p, uint64_t handle, const u_char *data,
 		goto out;
 	}
  out:
+	/* A PIN for one signature is good for one try at most. */
+	secmem_free(p->context_pin);
+	p->context_pin = NULL;
 	return r;
+}
+
+int
+p11_provider_set_context_pin(struct p11_provider *p, const char *pin)
+{
+	secmem_free(p->context_pin);
+	p->context_pin = NULL;
+	if (pin == NULL || *pin == '\0')
+		return 0;
+	if ((p->context_pin = secmem_strdup(pin)) == NULL)
+		return TOK_ERR_ALLOC;
+	return 0;
 }
 
 /* ---- slot events ------------------------------------------------------ */

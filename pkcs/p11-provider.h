@@ -7,8 +7,9 @@
  * serial), the key's CKA_ID and its public key blob, so a key keeps its
  * handle when its token is removed and reinserted, in any slot.
  *
- * The PIN is never kept: p11_provider_login uses it and the caller frees
- * it.  A token that lost its login (replugged) makes signing fail with
+ * The PIN is never kept beyond its use: p11_provider_login uses it and the
+ * caller frees it; p11_provider_set_context_pin keeps one copy for the
+ * next signature only (keys that need the PIN for every signature).  A token that lost its login (replugged) makes signing fail with
  * TOK_ERR_PIN_REQUIRED until p11_provider_login is called again.
  *
  * Functions returning int return 0 or a negative TOK_ERR_* code.  Where a
@@ -91,6 +92,15 @@ int p11_provider_put_keys(const struct p11_provider *p, struct buf *out)
 int p11_provider_sign(struct p11_provider *p, uint64_t handle,
     const u_char *data, size_t datalen, uint32_t flags, struct buf *sigout,
     char **detailp) P11_WUR;
+/*
+ * p11_provider_set_context_pin: keep a copy of pin (secure memory) for the
+ * next p11_provider_sign only, which frees it whether it used it or not.
+ * Keys with CKA_ALWAYS_AUTHENTICATE need it (a context-specific login per
+ * signature); without it their signing fails with TOK_ERR_PIN_REQUIRED.
+ * An empty or NULL pin just drops a kept one.
+ */
+int p11_provider_set_context_pin(struct p11_provider *p, const char *pin)
+    P11_WUR;
 /*
  * p11_provider_watch: start a thread blocking in C_WaitForSlotEvent when
  * the module supports it and was initialised with OS locking.  *fdp gets a

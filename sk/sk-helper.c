@@ -257,9 +257,10 @@ skh_add(struct buf *req, struct buf *reply)
 {
 	struct buf *body = NULL;
 	struct key *k = NULL, *stored;
+	const u_char *kh;
 	char *comment = NULL;
 	uint64_t handle;
-	size_t total;
+	size_t total, khlen;
 	int r;
 
 	if ((r = buf_froms(req, &body)) != 0 ||
@@ -268,8 +269,7 @@ skh_add(struct buf *req, struct buf *reply)
 	total = buf_len(body);
 	if ((r = key_private_from_agent(body, &k, &comment)) != 0)
 		goto out;
-	if (!key_is_sk(k) ||
-	    (r = key_sk_key_handle(k, NULL, NULL)) == TOK_ERR_KEY_NOT_FOUND) {
+	if (!key_is_sk(k) || key_sk_key_handle(k, &kh, &khlen) != 0) {
 		r = TOK_ERR_KEY_TYPE_MISMATCH;
 		goto out;
 	}
