@@ -20,10 +20,11 @@
 #include "agent/dest.h"
 #include "agent/userauth.h"
 
-#define DEST_KH_LINE_MAX	(64 * 1024)	/* longer known_hosts lines are skipped */
+/* Longer known_hosts lines are skipped. */
+#define DEST_KH_LINE_MAX	(64 * 1024)
 #define DEST_KH_HASH_MAGIC	"|1|"
 #define DEST_KH_SHA1_LEN	20
-#define DEST_PATTERN_MAX	1024		/* one entry of a pattern list */
+#define DEST_PATTERN_MAX	1024	/* one entry of a pattern list */
 
 struct dest_hop {
 	char *user;		/* NULL: any user */
@@ -788,15 +789,18 @@ dest_kh_hosts_match(const char *hosts, const char *name)
 	return dest_match_pattern_list(name, hosts, 1) == 1;
 }
 
-/* The first literal host of a plain host field, as a new string. */
-static char *
-dest_kh_first_literal(const char *hosts)
+/*
+ * The first literal host of a plain host field: *startp and *lenp point
+ * into hosts.  Returns 1 when there is one, else 0.
+ */
+static int
+dest_kh_first_literal(const char *hosts, const char **startp, size_t *lenp)
 {
 	const char *cp, *end;
 
 	if (strncmp(hosts, DEST_KH_HASH_MAGIC,
 	    sizeof(DEST_KH_HASH_MAGIC) - 1) == 0)
-		return NULL;
+		return 0;
 	for (cp = hosts; *cp != '\0'; cp = *end == ',' ? end + 1 : end) {
 		if ((end = strchr(cp, ',')) == NULL)
 			end = cp + strlen(cp);
@@ -804,9 +808,11 @@ dest_kh_first_literal(const char *hosts)
 		    memchr(cp, '*', end - cp) != NULL ||
 		    memchr(cp, '?', end - cp) != NULL)
 			continue;
-		return strndup(cp, end - cp);
+		*startp = cp;
+		*lenp = end - cp;
+		return 1;
 	}
-	return NULL;
+	return 0;
 }
 
 enum dest_kh_marker { DEST_KH_PLAIN, DEST_KH_CA, DEST_KH_REVOKED };
@@ -822,8 +828,9 @@ dest_kh_line(char *line, const struct key *hostkey, const char *hint,
 	enum dest_kh_marker marker = DEST_KH_PLAIN;
 	struct key *k = NULL;
 	const struct key *ca;
-	char *cp = line, *hosts, *name = NULL;
-	size_t i, n;
+	const char *pick = NULL, *p;
+	char *cp = line, *hosts;
+	size_t i, n, picklen = 0;
 	int r = 0;
 
 	cp += strspn(cp, " \t");
@@ -862,29 +869,31 @@ dest_kh_line(char *line, const struct key *hostkey, const char *hint,
 			goto out;
 		if (hint != NULL && dest_kh_hosts_match(hosts, hint) &&
 		    dest_cert_valid_for(hostkey, hint))
-			name = strdup(hint);
-		else if ((n = key_cert_nprincipals(hostkey)) != 0) {
-			for (i = 0; i < n && name == NULL; i++) {
-				if (dest_kh_hosts_match(hosts,
-				    key_cert_principal(hostkey, i)))
-					name = strdup(key_cert_principal(
-					    hostkey, i));
-			}
+			pick = hint;
+		n = key_cert_nprincipals(hostkey);
+		for (i = 0; i < n && pick == NULL; i++) {
+			if ((p = key_cert_principal(hostkey, i)) != NULL &&
+			    dest_kh_hosts_match(hosts, p))
+				pick = p;
 		}
+		if (pick != NULL)
+			picklen = strlen(pick);
 		break;
 	case DEST_KH_PLAIN:
 		if (*namep != NULL || key_is_cert(k) ||
 		    !key_equal_public(k, hostkey))
 			goto out;
-		if (hint != NULL && dest_kh_hosts_match(hosts, hint))
-			name = strdup(hint);
-		else if ((name = dest_kh_first_literal(hosts)) == NULL)
-			goto out;
+		if (hint != NULL && dest_kh_hosts_match(hosts, hint)) {
+			pick = hint;
+			picklen = strlen(hint);
+		} else if (!dest_kh_first_literal(hosts, &pick, &picklen))
+			pick = NULL;
 		break;
 	}
-	if (name == NULL)
+	if (pick == NULL)
 		goto out;
-	*namep = name;
+	if ((*namep = strndup(pick, picklen)) == NULL)
+		r = TOK_ERR_ALLOC;
  out:
 	key_free(k);
 	return r;
@@ -975,7 +984,7 @@ dest_hostkey_name(const struct key *hostkey, const char *const *files,
 	return r;
 }
 
-/* A name for binding i's host: constraint hostname, known_hosts, fingerprint. */
+/* A name for a hop's host: constraint hostname, known_hosts, fingerprint. */
 static int
 dest_hop_name(const struct dest_binding *hop, const char *cname, char **namep)
 {

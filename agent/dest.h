@@ -32,7 +32,7 @@ struct key;
 
 #define DEST_WUR __attribute__((warn_unused_result))
 
-#define DEST_MAX_BINDINGS	16	/* per connection (OpenSSH's limit) */
+#define DEST_MAX_BINDINGS	16	/* per connection, as OpenSSH */
 #define DEST_MAX_SID_LEN	128	/* session identifier bytes */
 #define DEST_MAX_CONSTRAINTS	1024	/* per key */
 #define DEST_MAX_HOP_KEYS	1024	/* host keys per hop */
@@ -94,7 +94,7 @@ int dest_constraints_describe(const struct dest_constraints *dc,
 /* dest_bindings_new: an empty binding set for a new connection, or NULL. */
 struct dest_binding_set *dest_bindings_new(void);
 
-/* dest_bindings_free: release bs and every host key it holds.  NULL is accepted. */
+/* dest_bindings_free: release bs and its host keys.  NULL is accepted. */
 void dest_bindings_free(struct dest_binding_set *bs);
 
 /*
@@ -201,8 +201,8 @@ int dest_describe_path(const struct dest_constraints *dc,
  * yields its first literal (non-negated, wildcard-free) host pattern; a
  * hashed line (|1|salt|hash) only yields hint, when hint hashes to it; an
  * @cert-authority line whose CA signed the host certificate hostkey yields
- * hint when hint matches the line's patterns and a principal of the
- * certificate (or the certificate has none), else the first principal.
+ * hint when hint matches the line's patterns and the certificate is valid
+ * for it, else the first principal of the certificate the patterns match.
  * A key listed in a @revoked line is never named.  Unreadable files are
  * skipped.  *namep is a new string the caller frees.
  * Returns 0, TOK_ERR_KEY_NOT_FOUND or TOK_ERR_ALLOC.

@@ -22,6 +22,7 @@
 #include "common/ipc.h"
 #include "common/key.h"
 #include "common/log.h"
+#include "common/secmem.h"
 
 #define SIGN_CONFIRM_TIMEOUT_MS	(120 * 1000)
 #define SIGN_SOFT_TIMEOUT_MS	(30 * 1000)
@@ -205,6 +206,17 @@ sign_send(struct sign_op *op)
 	LIST_INSERT_HEAD(&sign_ops, op, entry);
 }
 
+/* A notifier that exits by itself is freed by askpass: forget it. */
+static void
+sign_notice_done(int r, char *secret, void *arg)
+{
+	struct sign_op *op = arg;
+
+	(void)r;
+	op->notice = NULL;
+	secmem_free(secret);
+}
+
 void
 sign_touch_event(uint32_t reqid, const char *device, int begin)
 {
@@ -227,7 +239,8 @@ sign_touch_event(uint32_t reqid, const char *device, int begin)
 	    device, op->description ? op->description : "a signature") < 0)
 		return;
 	/* Shown until the touch, a cancel or a time-out closes it. */
-	op->notice = askpass_start(ASKPASS_NOTIFY, text, 0, NULL, NULL);
+	op->notice = askpass_start(ASKPASS_NOTIFY, text, 0,
+	    sign_notice_done, op);
 	free(text);
 }
 

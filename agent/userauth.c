@@ -11,7 +11,8 @@
 #include "common/key.h"
 #include "agent/userauth.h"
 
-#define USERAUTH_MAX_NAME_LEN	256	/* service, method, algorithm names */
+/* Service, method and algorithm names. */
+#define USERAUTH_MAX_NAME_LEN	256
 
 struct userauth_request {
 	u_char *sid;

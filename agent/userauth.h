@@ -7,11 +7,12 @@
  *	byte	SSH2_MSG_USERAUTH_REQUEST (50)
  *	string	user name
  *	string	service name ("ssh-connection")
- *	string	method ("publickey" or "publickey-hostbound-v00@openssh.com")
+ *	string	method: "publickey" or
+ *		"publickey-hostbound-v00@openssh.com"
  *	bool	TRUE (a signature follows)
  *	string	public key algorithm name
  *	string	public key blob
- *	[string	server host key blob]		(hostbound method only)
+ *	[string	server host key blob]	(hostbound method only)
  *
  * The agent uses it to decide whether a destination-constrained key may
  * sign (agent/dest.h) and to name the user and host in prompts.  The bytes
@@ -27,7 +28,7 @@
 struct key;
 
 #define USERAUTH_MSG_REQUEST		50
-#define USERAUTH_MAX_SID_LEN		1024	/* far above any real hash */
+#define USERAUTH_MAX_SID_LEN		1024	/* >> any real hash */
 #define USERAUTH_MAX_USER_LEN		1024
 #define USERAUTH_METHOD_PUBKEY		"publickey"
 #define USERAUTH_METHOD_HOSTBOUND	"publickey-hostbound-v00@openssh.com"
@@ -54,7 +55,7 @@ int userauth_parse(const u_char *data, size_t len, const struct key *key,
 /* userauth_request_free: release req.  NULL is accepted. */
 void userauth_request_free(struct userauth_request *req);
 
-/* userauth_user: the user name (NUL-free, NUL-terminated); lives as long as req. */
+/* userauth_user: the user name (no embedded NUL); lives as long as req. */
 const char *userauth_user(const struct userauth_request *req);
 
 /*

@@ -66,7 +66,8 @@ p11_elf_has_symbol(const u_char *img, size_t len, const char *sym)
 		memcpy(&sh, img + eh.e_shoff + i * sizeof(sh), sizeof(sh));
 		if (sh.sh_type != SHT_DYNSYM)
 			continue;
-		if (sh.sh_entsize != sizeof(st) || sh.sh_size % sizeof(st) != 0 ||
+		if (sh.sh_entsize != sizeof(st) ||
+		    sh.sh_size % sizeof(st) != 0 ||
 		    !p11_elf_range(len, sh.sh_offset, 1, sh.sh_size) ||
 		    sh.sh_link >= eh.e_shnum)
 			goto out;

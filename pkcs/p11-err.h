@@ -13,7 +13,10 @@
  * no closer meaning map to TOK_ERR_DEVICE ("the token said no").
  */
 int p11_err_from_ckr(CK_RV rv);
-/* p11_ckr_name: the CKR_* name of rv for logs ("CKR_0x..." if unknown); static. */
+/*
+ * p11_ckr_name: the CKR_* name of rv for logs ("CKR_0x..." if unknown).
+ * Static storage; not thread-safe for unknown codes.
+ */
 const char *p11_ckr_name(CK_RV rv);
 /*
  * p11_ckr_session_lost: 1 when rv means the session is gone (token removed,

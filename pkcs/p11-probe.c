@@ -28,8 +28,8 @@
  *	token (write "absent" to STATEFILE) and plug it back; with events the
  *	helper must report both through IPC_EVENT, without them through
  *	IPC_P11_RESCAN; keys keep their handles; signing fails fast while the
- *	token is out, asks for the PIN after it is back (TOK_ERR_PIN_REQUIRED),
- *	and works after IPC_P11_LOGIN.
+ *	token is out, asks for the PIN after it is back
+ *	(TOK_ERR_PIN_REQUIRED), and works after IPC_P11_LOGIN.
  * Exit 0 when every check passed.
  */
 #include "config.h"
@@ -154,7 +154,7 @@ probe_send(struct probe *pr, const struct buf *msg)
 		if ((n = write(pr->fd, p, left)) <= 0) {
 			if (n == -1 && errno == EINTR)
 				continue;
-			break;	/* the helper may have gone: reads will say */
+			break;	/* the helper may be gone: reads tell */
 		}
 		p += n;
 		left -= (size_t)n;
@@ -739,7 +739,7 @@ cmd_replug(const char *helper, const char *shim, const char *pin,
 			CHECK(r == 0, "round %d: no event after unplug: %s",
 			    round, tok_strerror(r));
 		} else {
-			/* The sign notices first, then a rescan drops the keys. */
+			/* A sign notices first, then a rescan drops keys. */
 			buf_reset(sig);
 			r = probe_sign(&pr, handles[0], (const u_char *)"x", 1,
 			    0, sig);
@@ -874,7 +874,8 @@ cmd_alwaysauth(const char *helper, const char *module, const char *pin,
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: p11-probe keys|fail|relogin|alwaysauth|garbage|replug ...\n");
+	fprintf(stderr, "usage: p11-probe "
+	    "keys|fail|relogin|alwaysauth|garbage|replug ...\n");
 	exit(2);
 }
 

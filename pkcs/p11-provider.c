@@ -31,10 +31,10 @@
 #include "pkcs/p11-provider.h"
 #include "pkcs/p11-pubkey.h"
 
-#define P11_ATTR_MAX		(16 * 1024)	/* any one attribute value */
+#define P11_ATTR_MAX		(16 * 1024)	/* one attribute value */
 #define P11_LABEL_MAX		256		/* CKA_LABEL kept */
 #define P11_SLOTS_MAX		256
-#define P11_OBJECTS_MAX		1024		/* per class per token */
+#define P11_OBJECTS_MAX		1024		/* per class+token */
 #define P11_KEYS_MAX		4096		/* per provider */
 #define P11_SIG_MAX		4096		/* > RSA-16384 */
 
@@ -42,7 +42,7 @@ struct p11_token {
 	CK_SLOT_ID slot;
 	char label[33];		/* printable, trimmed */
 	char ident[96];		/* manufacturer/model/serial */
-	CK_FLAGS flags;		/* CK_TOKEN_INFO flags as of the last look */
+	CK_FLAGS flags;		/* CK_TOKEN_INFO flags, last look */
 	CK_SESSION_HANDLE sess;
 	int have_sess;
 	int seen;		/* during a scan */
@@ -171,7 +171,8 @@ p11_session_ensure(struct p11_provider *p, struct p11_token *t)
 	rv = p->f->C_OpenSession(t->slot, CKF_SERIAL_SESSION, NULL, NULL,
 	    &t->sess);
 	if (rv != CKR_OK) {
-		debug_f("C_OpenSession slot %lu: %s", t->slot, p11_ckr_name(rv));
+		debug_f("C_OpenSession slot %lu: %s", t->slot,
+		    p11_ckr_name(rv));
 		return p11_err_from_ckr(rv);
 	}
 	t->have_sess = 1;
@@ -653,7 +654,7 @@ p11_tokens_refresh(struct p11_provider *p)
 		t->flags = ti.flags;
 		p11_field_str(ti.label, sizeof(ti.label), t->label,
 		    sizeof(t->label));
-		/* A replug closes sessions: find out now rather than at sign. */
+		/* A replug closes sessions: find out now, not at sign. */
 		if (t->have_sess) {
 			memset(&si, 0, sizeof(si));
 			rv = p->f->C_GetSessionInfo(t->sess, &si);
@@ -684,6 +685,7 @@ int
 p11_provider_login(struct p11_provider *p, const char *pin, char **detailp)
 {
 	struct p11_token *t;
+	CK_TOKEN_INFO ti;
 	size_t i, pinlen = pin == NULL ? 0 : strlen(pin);
 	const char *hint;
 	CK_RV rv;
@@ -714,8 +716,10 @@ p11_provider_login(struct p11_provider *p, const char *pin, char **detailp)
 		r = p11_err_from_ckr(rv);
 		if (r == 0)
 			r = TOK_ERR_DEVICE;
-		/* Refresh the flags: the counters changed with this try. */
-		(void)p11_tokens_refresh(p);
+		/* Fresh flags: the retry counters changed with this try. */
+		memset(&ti, 0, sizeof(ti));
+		if (p->f->C_GetTokenInfo(t->slot, &ti) == CKR_OK)
+			t->flags = ti.flags;
 		hint = "";
 		if ((t->flags & CKF_USER_PIN_LOCKED) != 0)
 			hint = " (PIN locked)";
@@ -965,7 +969,7 @@ p11_token_keys(struct p11_provider *p, struct p11_token *t,
 				continue;
 			if ((r = p11_key_pub(p, t->sess, objs[i], cls,
 			    &pub)) != 0) {
-				/* Private keys rarely carry their public half. */
+				/* Private keys rarely carry the public. */
 				if (cls != CKO_PRIVATE_KEY)
 					debug_fr(r, "token \"%s\" object %lu",
 					    t->label, objs[i]);
@@ -1303,7 +1307,7 @@ p11_provider_sign(struct p11_provider *p, uint64_t handle, const u_char *data,
 		if (r == 0)
 			goto out;
 		if (p11_ckr_session_lost(rv)) {
-			/* Replugged or reset: new session, and a login if needed. */
+			/* Replugged or reset: new session (and login). */
 			p11_session_drop(p, t);
 			k->have_priv = 0;
 			(void)p11_tokens_refresh(p);

@@ -9,7 +9,8 @@
  *
  * The PIN is never kept beyond its use: p11_provider_login uses it and the
  * caller frees it; p11_provider_set_context_pin keeps one copy for the
- * next signature only (keys that need the PIN for every signature).  A token that lost its login (replugged) makes signing fail with
+ * next signature only (keys that need the PIN for every signature).  A
+ * token that lost its login (replugged) makes signing fail with
  * TOK_ERR_PIN_REQUIRED until p11_provider_login is called again.
  *
  * Functions returning int return 0 or a negative TOK_ERR_* code.  Where a

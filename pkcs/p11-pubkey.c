@@ -10,7 +10,6 @@
 #include <openssl/param_build.h>
 #include <openssl/x509.h>
 
-#include "common/buf.h"
 #include "common/err.h"
 #include "common/key.h"
 #include "pkcs/p11-pubkey.h"
@@ -23,8 +22,12 @@
 static const u_char p11_oid_p256[] = {
 	0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07
 };
-static const u_char p11_oid_p384[] = { 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22 };
-static const u_char p11_oid_p521[] = { 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23 };
+static const u_char p11_oid_p384[] = {
+	0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22
+};
+static const u_char p11_oid_p521[] = {
+	0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23
+};
 static const u_char p11_oid_ed25519[] = { 0x06, 0x03, 0x2b, 0x65, 0x70 };
 /* PKCS#11 3.0 lets the curve be named by a PrintableString. */
 static const u_char p11_name_ed25519[] = {
@@ -162,7 +165,8 @@ p11_pubkey_ec(const u_char *params, size_t paramslen, const u_char *point,
 		    !OSSL_PARAM_BLD_push_octet_string(bld,
 		    OSSL_PKEY_PARAM_PUB_KEY, pt, c->pointlen) ||
 		    (op = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-		    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
+		    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC",
+		    NULL)) == NULL ||
 		    EVP_PKEY_fromdata_init(ctx) != 1 ||
 		    EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, op) != 1)
 			goto out;

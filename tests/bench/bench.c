@@ -7,6 +7,15 @@
  * ADD_IDENTITY), speaks the agent protocol directly and prints, per
  * scenario, ops/s, p50 and p99 for each agent and the ratio.
  *
+ * Hardware-key scenarios use real stacks with no hardware: a private SoftHSM2
+ * token (PKCS#11, added with ssh-add -s to both agents), the virtual FIDO2
+ * authenticator tests/vfido/vfido with an ed25519-sk key enrolled through
+ * the build tree's sk/.libs/tokagent-sk.so (ssh-agent uses it as its
+ * SecurityKeyProvider, through ssh-sk-helper), and destination-constrained
+ * keys signing over a connection bound with session-bind@openssh.com to a
+ * host key made here.  A scenario whose stack is missing says so in its
+ * note instead of failing the bench.
+ *
  * usage: bench [--duration SECONDS] [--scenario NAME]
  *	[--agent-only tokagent|ssh-agent] [--tokagent PATH] [--ssh-agent PATH]
  *	[--list]
@@ -37,6 +46,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "common/buf.h"
 #include "common/err.h"
@@ -49,6 +59,12 @@
 #define BENCH_NCONN		1000
 #define BENCH_CONFIRM_SLEEP	2	/* seconds the askpass waits */
 #define BENCH_ADD_BUDGET_S	10	/* adding the 10,000 keys may take */
+#define BENCH_TOUCH_DELAY_MS	2000	/* vfido's touch delay, pending touch */
+#define BENCH_P11_PIN		"123456"
+#define BENCH_P11_MODULE	"/usr/lib/softhsm/libsofthsm2.so"
+#define BENCH_DEST_HOST		"bench-host"
+#define BENCH_DEST_USER		"bench"
+#define BENCH_HOSTBOUND		"publickey-hostbound-v00@openssh.com"
 
 struct bench_agent {
 	const char *name;
@@ -63,7 +79,7 @@ struct bench_result {
 	int ok;			/* 0: scenario could not run */
 	double ops;		/* operations per second */
 	double p50_ms, p99_ms;
-	char note[128];
+	char note[200];
 };
 
 struct bench_keys {
@@ -76,6 +92,29 @@ struct bench_keys {
 	struct buf *ecdsablob;
 	struct buf *rsablob;
 	struct buf *confirmblob;
+
+	/* SoftHSM (PKCS#11) */
+	int p11_ok;
+	char p11_why[96];	/* why not, when !p11_ok */
+	char pinpass[PATH_MAX];	/* askpass printing the token PIN */
+
+	/* vfido (FIDO2) */
+	int sk_ok;
+	char sk_why[96];
+	char sk_provider[PATH_MAX];
+	char sk_key[PATH_MAX];
+	char vfido_ctl[PATH_MAX];
+	pid_t vfido_pid;
+	struct buf *skblob;
+
+	/* destination constraints */
+	int dest_ok;
+	char dest_why[96];
+	char known_hosts[PATH_MAX];
+	struct buf *bindmsg;	/* a whole session-bind extension request */
+	struct buf *sid;	/* the session id bound */
+	struct buf *hostblob;	/* the host key's public blob */
+	struct buf *ed1blob;	/* public blob of ed[1], the constrained key */
 };
 
 static double duration_s = 2.0;
@@ -84,6 +123,9 @@ static struct bench_agent agents[BENCH_NAGENTS] = {
 	{ .name = "ssh-agent" },
 };
 static volatile sig_atomic_t interrupted;
+static char builddir[PATH_MAX];		/* the tokagent build tree */
+static char allowlist[2 * PATH_MAX];	/* -P for both agents */
+static volatile pid_t vfido_pid;	/* for the signal handler */
 
 /* --- samples ----------------------------------------------------------- */
 
@@ -168,15 +210,18 @@ on_signal(int sig)
 		if (agents[i].pid > 0)
 			kill(agents[i].pid, SIGTERM);
 	}
+	if (vfido_pid > 0)
+		kill(vfido_pid, SIGTERM);
 	_exit(130);
 }
 
 /*
- * Run argv with SSH_AUTH_SOCK=sock (may be NULL), stdout/stderr to
- * /dev/null; 0 when it exits 0.
+ * Run argv with SSH_AUTH_SOCK=sock (may be NULL) and, when askpass is not
+ * NULL, SSH_ASKPASS=askpass forced; stdout/stderr to /dev/null; 0 when it
+ * exits 0.
  */
 static int
-run_quiet(char *const argv[], const char *sock)
+run_askpass(char *const argv[], const char *sock, const char *askpass)
 {
 	pid_t pid;
 	int status, fd;
@@ -191,6 +236,11 @@ run_quiet(char *const argv[], const char *sock)
 		}
 		if (sock != NULL)
 			setenv("SSH_AUTH_SOCK", sock, 1);
+		if (askpass != NULL) {
+			setenv("SSH_ASKPASS", askpass, 1);
+			setenv("SSH_ASKPASS_REQUIRE", "force", 1);
+			setenv("DISPLAY", ":0", 0);
+		}
 		execvp(argv[0], argv);
 		_exit(127);
 	}
@@ -200,6 +250,12 @@ run_quiet(char *const argv[], const char *sock)
 	}
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 :
 	    TOK_ERR_INTERNAL;
+}
+
+static int
+run_quiet(char *const argv[], const char *sock)
+{
+	return run_askpass(argv, sock, NULL);
 }
 
 static int
@@ -252,7 +308,8 @@ start_agent(struct bench_agent *a, const char *dir, const char *askpass)
 		setenv("SSH_ASKPASS_REQUIRE", "force", 1);
 		setenv("DISPLAY", ":0", 0);
 		unsetenv("SSH_AUTH_SOCK");
-		execl(a->path, a->path, "-D", "-a", a->sock, (char *)NULL);
+		execl(a->path, a->path, "-D", "-a", a->sock, "-P", allowlist,
+		    (char *)NULL);
 		_exit(127);
 	}
 	a->pid = pid;
@@ -453,6 +510,7 @@ load_ten(const char *sock, const struct bench_keys *k)
 
 struct loop_arg {
 	const char *sock;
+	const struct buf *prelude;	/* sent once per connection, or NULL */
 	const struct buf *msg;
 	uint8_t want;
 	uint64_t until;
@@ -460,6 +518,24 @@ struct loop_arg {
 	size_t errors;
 	int r;
 };
+
+/* Connect to la->sock and send la->prelude (SUCCESS expected) if any. */
+static int
+loop_connect(const struct loop_arg *la, int *fdp)
+{
+	int fd = -1, r;
+
+	*fdp = -1;
+	if ((r = aio_connect(la->sock, &fd)) != 0)
+		return r;
+	if (la->prelude != NULL && (r = simple_request(fd, la->prelude,
+	    AIO_SUCCESS, BENCH_IO_TIMEOUT_MS)) != 0) {
+		close(fd);
+		return r;
+	}
+	*fdp = fd;
+	return 0;
+}
 
 static void *
 loop_thread(void *v)
@@ -469,7 +545,7 @@ loop_thread(void *v)
 	int fd = -1;
 
 	la->r = 0;
-	if ((la->r = aio_connect(la->sock, &fd)) != 0)
+	if ((la->r = loop_connect(la, &fd)) != 0)
 		return NULL;
 	while (!interrupted && aio_now_ns() < la->until) {
 		t0 = aio_now_ns();
@@ -478,7 +554,7 @@ loop_thread(void *v)
 			la->errors++;
 			/* a broken connection: reconnect once, else stop */
 			close(fd);
-			if (aio_connect(la->sock, &fd) != 0) {
+			if (loop_connect(la, &fd) != 0) {
 				fd = -1;
 				la->r = TOK_ERR_SYSTEM;
 				break;
@@ -495,10 +571,14 @@ loop_thread(void *v)
 	return NULL;
 }
 
-/* nclients clients send msg as fast as they can for duration_s. */
+/*
+ * nclients clients send msg as fast as they can for duration_s, each on its
+ * own connection, which first gets prelude (if not NULL, SUCCESS expected).
+ */
 static void
-request_loop(const char *sock, const struct buf *msg, uint8_t want,
-    int nclients, struct bench_result *res)
+request_loop_pre(const char *sock, const struct buf *prelude,
+    const struct buf *msg, uint8_t want, int nclients,
+    struct bench_result *res)
 {
 	struct loop_arg la[8];
 	pthread_t th[8];
@@ -512,6 +592,7 @@ request_loop(const char *sock, const struct buf *msg, uint8_t want,
 	start = aio_now_ns();
 	for (i = 0; i < nclients; i++) {
 		la[i].sock = sock;
+		la[i].prelude = prelude;
 		la[i].msg = msg;
 		la[i].want = want;
 		la[i].until = start + (uint64_t)(duration_s * 1e9);
@@ -540,7 +621,17 @@ request_loop(const char *sock, const struct buf *msg, uint8_t want,
 	}
 	if (errors > 0)
 		snprintf(res->note, sizeof(res->note), "%zu errors", errors);
+	else if (all.n == 0 && la[0].r != 0)
+		snprintf(res->note, sizeof(res->note), "connect: %s",
+		    tok_strerror(la[0].r));
 	samples_free(&all);
+}
+
+static void
+request_loop(const char *sock, const struct buf *msg, uint8_t want,
+    int nclients, struct bench_result *res)
+{
+	request_loop_pre(sock, NULL, msg, want, nclients, res);
 }
 
 /* --- scenarios --------------------------------------------------------- */
@@ -657,13 +748,37 @@ confirm_thread(void *v)
  * List latency from a second client while a first one waits on a confirm
  * prompt (askpass sleeps BENCH_CONFIRM_SLEEP s, then says yes).
  */
+static void list_while_pending(const char *, const struct buf *,
+    struct bench_result *);
+
 static void
 sc_list_during_confirm(struct bench_agent *a, const struct bench_keys *k,
     struct bench_result *res)
 {
+	struct buf *sign;
+
+	if (remove_all(a->sock) != 0 || load_ten(a->sock, k) != 0 ||
+	    ssh_add(a->sock, "-c", k->confirm) != 0) {
+		snprintf(res->note, sizeof(res->note), "loading keys failed");
+		return;
+	}
+	if ((sign = make_sign_request(k->confirmblob, 0)) == NULL)
+		return;
+	list_while_pending(a->sock, sign, res);
+	buf_free(sign);
+}
+
+/*
+ * List latency on one connection while a second one has sign sent, which
+ * takes about BENCH_CONFIRM_SLEEP seconds (a confirm prompt or a touch).
+ */
+static void
+list_while_pending(const char *sock, const struct buf *sign,
+    struct bench_result *res)
+{
 	struct confirm_arg ca;
 	struct samples s;
-	struct buf *list = NULL, *sign = NULL;
+	struct buf *list = NULL;
 	pthread_t th;
 	uint64_t start, t0, until, maxns = 0;
 	size_t blocked = 0;
@@ -671,18 +786,12 @@ sc_list_during_confirm(struct bench_agent *a, const struct bench_keys *k,
 
 	memset(&s, 0, sizeof(s));
 	memset(&ca, 0, sizeof(ca));
-	if (remove_all(a->sock) != 0 || load_ten(a->sock, k) != 0 ||
-	    ssh_add(a->sock, "-c", k->confirm) != 0) {
-		snprintf(res->note, sizeof(res->note), "loading keys failed");
-		return;
-	}
 	if ((list = buf_new()) == NULL ||
-	    buf_put_u8(list, AIO_REQUEST_IDENTITIES) != 0 ||
-	    (sign = make_sign_request(k->confirmblob, 0)) == NULL)
+	    buf_put_u8(list, AIO_REQUEST_IDENTITIES) != 0)
 		goto out;
-	if (aio_connect(a->sock, &fd) != 0)
+	if (aio_connect(sock, &fd) != 0)
 		goto out;
-	ca.sock = a->sock;
+	ca.sock = sock;
 	ca.msg = sign;
 	start = aio_now_ns();
 	if (pthread_create(&th, NULL, confirm_thread, &ca) != 0)
@@ -716,12 +825,11 @@ sc_list_during_confirm(struct bench_agent *a, const struct bench_keys *k,
 	}
 	snprintf(res->note, sizeof(res->note), "%s%zu lists, max %.1f ms%s",
 	    maxns > 1000000000ULL ? "BLOCKED " : "", s.n,
-	    (double)maxns / 1e6, ca.r == 0 ? "" : ", confirm sign failed");
+	    (double)maxns / 1e6, ca.r == 0 ? "" : ", pending sign failed");
  out:
 	if (fd != -1)
 		close(fd);
 	buf_free(list);
-	buf_free(sign);
 	samples_free(&s);
 }
 
@@ -905,6 +1013,596 @@ sc_many_connections(struct bench_agent *a, const struct bench_keys *k,
 	samples_free(&s);
 }
 
+/* --- hardware-key stacks: SoftHSM, vfido, session binding --------------- */
+
+static int
+write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f;
+	int r = 0;
+
+	if ((f = fopen(path, "w")) == NULL)
+		return TOK_ERR_SYSTEM;
+	if (fputs(text, f) == EOF)
+		r = TOK_ERR_SYSTEM;
+	if (fclose(f) != 0)
+		r = TOK_ERR_SYSTEM;
+	if (r == 0 && chmod(path, mode) != 0)
+		r = TOK_ERR_SYSTEM;
+	return r;
+}
+
+/* A private SoftHSM2 token "bench" with a P-256 and an RSA-2048 key. */
+static int
+setup_p11(struct bench_keys *k)
+{
+	char conf[PATH_MAX], tokdir[PATH_MAX], text[2 * PATH_MAX];
+	char *init[] = { (char *)"softhsm2-util", (char *)"--init-token",
+	    (char *)"--free", (char *)"--label", (char *)"bench",
+	    (char *)"--pin", (char *)BENCH_P11_PIN, (char *)"--so-pin",
+	    (char *)"12345678", NULL };
+	char *gen[] = { (char *)"pkcs11-tool", (char *)"--module",
+	    (char *)BENCH_P11_MODULE, (char *)"--token-label", (char *)"bench",
+	    (char *)"--login", (char *)"--pin", (char *)BENCH_P11_PIN,
+	    (char *)"--keypairgen", (char *)"--key-type", NULL, (char *)"--id",
+	    NULL, (char *)"--label", NULL, NULL };
+
+	if (access(BENCH_P11_MODULE, R_OK) != 0) {
+		snprintf(k->p11_why, sizeof(k->p11_why), "no %s",
+		    BENCH_P11_MODULE);
+		return TOK_ERR_KEY_NOT_FOUND;
+	}
+	snprintf(conf, sizeof(conf), "%s/softhsm2.conf", k->dir);
+	snprintf(tokdir, sizeof(tokdir), "%s/hsm", k->dir);
+	snprintf(text, sizeof(text), "directories.tokendir = %s\n"
+	    "objectstore.backend = file\nlog.level = ERROR\n"
+	    "slots.removable = false\n", tokdir);
+	if (mkdir(tokdir, 0700) != 0 || write_file(conf, text, 0600) != 0) {
+		snprintf(k->p11_why, sizeof(k->p11_why), "SoftHSM config");
+		return TOK_ERR_SYSTEM;
+	}
+	/* inherited by the agents, their helpers, ssh-add and the tools */
+	setenv("SOFTHSM2_CONF", conf, 1);
+	snprintf(k->pinpass, sizeof(k->pinpass), "%s/pinpass", k->dir);
+	if (write_file(k->pinpass, "#!/bin/sh\necho " BENCH_P11_PIN "\n",
+	    0700) != 0) {
+		snprintf(k->p11_why, sizeof(k->p11_why), "PIN askpass");
+		return TOK_ERR_SYSTEM;
+	}
+	if (run_quiet(init, NULL) != 0) {
+		snprintf(k->p11_why, sizeof(k->p11_why),
+		    "softhsm2-util --init-token failed");
+		return TOK_ERR_INTERNAL;
+	}
+	gen[10] = (char *)"EC:prime256v1";
+	gen[12] = (char *)"01";
+	gen[14] = (char *)"p256";
+	if (run_quiet(gen, NULL) != 0) {
+		snprintf(k->p11_why, sizeof(k->p11_why),
+		    "pkcs11-tool P-256 keygen failed");
+		return TOK_ERR_INTERNAL;
+	}
+	gen[10] = (char *)"RSA:2048";
+	gen[12] = (char *)"02";
+	gen[14] = (char *)"rsa2048";
+	if (run_quiet(gen, NULL) != 0) {
+		snprintf(k->p11_why, sizeof(k->p11_why),
+		    "pkcs11-tool RSA keygen failed");
+		return TOK_ERR_INTERNAL;
+	}
+	k->p11_ok = 1;
+	return 0;
+}
+
+static int
+wait_path(const char *path, pid_t pid, int timeout_ms)
+{
+	struct stat st;
+	int waited;
+
+	for (waited = 0; waited < timeout_ms; waited += 20) {
+		if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+			return 0;
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return TOK_ERR_HELPER_DIED;
+		usleep(20000);
+	}
+	return TOK_ERR_TIMEOUT;
+}
+
+/*
+ * vfido (touch approved at once) on a private socket, an ed25519-sk key
+ * enrolled on it with ssh-keygen through tokagent-sk.so.
+ */
+static int
+setup_sk(struct bench_keys *k)
+{
+	char vfido[PATH_MAX], state[PATH_MAX], sock[PATH_MAX], log[PATH_MAX];
+	char devs[PATH_MAX + 8];
+	char *gen[] = { (char *)"ssh-keygen", (char *)"-q", (char *)"-t",
+	    (char *)"ed25519-sk", (char *)"-w", k->sk_provider, (char *)"-N",
+	    (char *)"", (char *)"-C", (char *)"bench-sk", (char *)"-f",
+	    k->sk_key, NULL };
+	pid_t pid;
+	int fd;
+
+	if (snprintf(vfido, sizeof(vfido), "%.4000s/tests/vfido/vfido",
+	    builddir) >= (int)sizeof(vfido) ||
+	    snprintf(k->sk_provider, sizeof(k->sk_provider),
+	    "%.4000s/sk/.libs/tokagent-sk.so", builddir) >=
+	    (int)sizeof(k->sk_provider) ||
+	    access(vfido, X_OK) != 0 || access(k->sk_provider, R_OK) != 0) {
+		snprintf(k->sk_why, sizeof(k->sk_why),
+		    "vfido or tokagent-sk.so not built");
+		return TOK_ERR_KEY_NOT_FOUND;
+	}
+	snprintf(state, sizeof(state), "%s/vfido.state", k->dir);
+	snprintf(sock, sizeof(sock), "%s/vfido.sock", k->dir);
+	snprintf(log, sizeof(log), "%s/vfido.log", k->dir);
+	snprintf(k->vfido_ctl, sizeof(k->vfido_ctl), "%s/vfido.ctl", k->dir);
+	snprintf(k->sk_key, sizeof(k->sk_key), "%s/sk", k->dir);
+	if ((pid = fork()) == -1)
+		return TOK_ERR_SYSTEM;
+	if (pid == 0) {
+		setpgid(0, 0);
+		if ((fd = open(log, O_WRONLY | O_CREAT | O_TRUNC,
+		    0600)) != -1) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		if ((fd = open("/dev/null", O_RDONLY)) != -1)
+			dup2(fd, 0);
+		execl(vfido, vfido, "--state", state, "--socket", sock,
+		    "--control", k->vfido_ctl, "--touch", "approve",
+		    (char *)NULL);
+		_exit(127);
+	}
+	k->vfido_pid = vfido_pid = pid;
+	if (wait_path(sock, pid, 5000) != 0 ||
+	    wait_path(k->vfido_ctl, pid, 1000) != 0) {
+		snprintf(k->sk_why, sizeof(k->sk_why), "vfido did not start");
+		return TOK_ERR_HELPER_DIED;
+	}
+	/* inherited by the agents, their helpers, ssh-add and ssh-keygen */
+	snprintf(devs, sizeof(devs), "unix:%s", sock);
+	setenv("TOKAGENT_FIDO_DEVICES", devs, 1);
+	setenv("TOKAGENT_FIDO_NO_DISCOVERY", "1", 1);
+	if (run_quiet(gen, NULL) != 0) {
+		snprintf(k->sk_why, sizeof(k->sk_why),
+		    "ssh-keygen -t ed25519-sk failed");
+		return TOK_ERR_INTERNAL;
+	}
+	if (load_pub_blob(k->sk_key, &k->skblob) != 0) {
+		snprintf(k->sk_why, sizeof(k->sk_why), "bad sk key .pub");
+		return TOK_ERR_INVALID_FORMAT;
+	}
+	k->sk_ok = 1;
+	return 0;
+}
+
+/* One command line to vfido's control socket; 0 once it replied "ok...". */
+static int
+vfido_control(const struct bench_keys *k, const char *cmd)
+{
+	struct pollfd pfd;
+	char line[256];
+	size_t got = 0;
+	ssize_t n;
+	int fd, r = TOK_ERR_TIMEOUT;
+
+	if (aio_connect(k->vfido_ctl, &fd) != 0)
+		return TOK_ERR_SYSTEM;
+	snprintf(line, sizeof(line), "%s\n", cmd);
+	if (aio_send_raw(fd, line, strlen(line)) != 0) {
+		r = TOK_ERR_SYSTEM;
+		goto out;
+	}
+	while (got < sizeof(line) - 1) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 2000) <= 0)
+			goto out;
+		if ((n = read(fd, line + got, sizeof(line) - 1 - got)) <= 0) {
+			r = TOK_ERR_SYSTEM;
+			goto out;
+		}
+		got += (size_t)n;
+		if (memchr(line, '\n', got) != NULL)
+			break;
+	}
+	line[got] = '\0';
+	r = strncmp(line, "ok", 2) == 0 ? 0 : TOK_ERR_PROTOCOL;
+ out:
+	close(fd);
+	return r;
+}
+
+/* A new buffer holding a copy of len bytes at p (buf_from only views). */
+static struct buf *
+buf_copy(const void *p, size_t len)
+{
+	struct buf *b;
+
+	if ((b = buf_new()) == NULL)
+		return NULL;
+	if (buf_put(b, p, len) != 0) {
+		buf_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+/* A string "ssh-ed25519" + string raw into a new *blobp. */
+static int
+ed25519_wrap(const u_char *raw, size_t len, struct buf **blobp)
+{
+	struct buf *b;
+
+	*blobp = NULL;
+	if ((b = buf_new()) == NULL)
+		return TOK_ERR_ALLOC;
+	if (buf_put_cstring(b, "ssh-ed25519") != 0 ||
+	    buf_put_string(b, raw, len) != 0) {
+		buf_free(b);
+		return TOK_ERR_ALLOC;
+	}
+	*blobp = b;
+	return 0;
+}
+
+/*
+ * An Ed25519 host key made here, a known_hosts naming it BENCH_DEST_HOST,
+ * a random 32-byte session id and the session-bind@openssh.com request
+ * (not forwarding) that binds a connection to both.
+ */
+static int
+setup_dest(struct bench_keys *k)
+{
+	EVP_PKEY *pkey = NULL;
+	EVP_MD_CTX *ctx = NULL;
+	struct buf *sigblob = NULL, *line = NULL;
+	u_char pub[32], sid[32], sig[64];
+	size_t len, siglen = sizeof(sig);
+	int r = TOK_ERR_LIBCRYPTO;
+
+	snprintf(k->dest_why, sizeof(k->dest_why), "host key setup failed");
+	len = sizeof(pub);
+	if ((pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")) == NULL ||
+	    EVP_PKEY_get_raw_public_key(pkey, pub, &len) != 1 ||
+	    RAND_bytes(sid, sizeof(sid)) != 1 ||
+	    (ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestSignInit(ctx, NULL, NULL, NULL, pkey) != 1 ||
+	    EVP_DigestSign(ctx, sig, &siglen, sid, sizeof(sid)) != 1 ||
+	    siglen != sizeof(sig))
+		goto out;
+	if ((r = ed25519_wrap(pub, sizeof(pub), &k->hostblob)) != 0 ||
+	    (r = ed25519_wrap(sig, sizeof(sig), &sigblob)) != 0)
+		goto out;
+	r = TOK_ERR_ALLOC;
+	if ((k->sid = buf_copy(sid, sizeof(sid))) == NULL ||
+	    (k->bindmsg = buf_new()) == NULL ||
+	    (line = buf_new()) == NULL)
+		goto out;
+	if ((r = buf_put_u8(k->bindmsg, AIO_EXTENSION)) != 0 ||
+	    (r = buf_put_cstring(k->bindmsg,
+	    "session-bind@openssh.com")) != 0 ||
+	    (r = buf_put_stringb(k->bindmsg, k->hostblob)) != 0 ||
+	    (r = buf_put_stringb(k->bindmsg, k->sid)) != 0 ||
+	    (r = buf_put_stringb(k->bindmsg, sigblob)) != 0 ||
+	    (r = buf_put_u8(k->bindmsg, 0)) != 0)
+		goto out;
+	if ((r = buf_putf(line, "%s ssh-ed25519 ", BENCH_DEST_HOST)) != 0 ||
+	    (r = buf_dtob64(k->hostblob, line)) != 0 ||
+	    (r = buf_putf(line, "\n")) != 0 ||
+	    (r = buf_put_u8(line, 0)) != 0)
+		goto out;
+	snprintf(k->known_hosts, sizeof(k->known_hosts), "%s/known_hosts",
+	    k->dir);
+	if ((r = write_file(k->known_hosts, (const char *)buf_ptr(line),
+	    0600)) != 0)
+		goto out;
+	if ((r = load_pub_blob(k->ed[1], &k->ed1blob)) != 0)
+		goto out;
+	k->dest_ok = 1;
+	k->dest_why[0] = '\0';
+	r = 0;
+ out:
+	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(pkey);
+	buf_free(sigblob);
+	buf_free(line);
+	return r;
+}
+
+/*
+ * SIGN_REQUEST for keyblob over a publickey-hostbound userauth request for
+ * k's session id and host key, as ssh sends on a bound connection.
+ */
+static struct buf *
+make_userauth_sign(const struct bench_keys *k, const struct buf *keyblob)
+{
+	struct buf *data = NULL, *msg = NULL;
+
+	if ((data = buf_new()) == NULL || (msg = buf_new()) == NULL)
+		goto fail;
+	if (buf_put_stringb(data, k->sid) != 0 ||
+	    buf_put_u8(data, 50) != 0 ||	/* SSH2_MSG_USERAUTH_REQUEST */
+	    buf_put_cstring(data, BENCH_DEST_USER) != 0 ||
+	    buf_put_cstring(data, "ssh-connection") != 0 ||
+	    buf_put_cstring(data, BENCH_HOSTBOUND) != 0 ||
+	    buf_put_u8(data, 1) != 0 ||
+	    buf_put_cstring(data, "ssh-ed25519") != 0 ||
+	    buf_put_stringb(data, keyblob) != 0 ||
+	    buf_put_stringb(data, k->hostblob) != 0)
+		goto fail;
+	if (buf_put_u8(msg, AIO_SIGN_REQUEST) != 0 ||
+	    buf_put_stringb(msg, keyblob) != 0 ||
+	    buf_put_stringb(msg, data) != 0 ||
+	    buf_put_u32(msg, 0) != 0)
+		goto fail;
+	buf_free(data);
+	return msg;
+ fail:
+	buf_free(data);
+	buf_free(msg);
+	return NULL;
+}
+
+/* The blob of the first key of type keytype the agent lists, in *blobp. */
+static int
+find_listed(const char *sock, const char *keytype, struct buf **blobp)
+{
+	struct buf *blobs = NULL, *one = NULL;
+	const u_char *p;
+	char *type = NULL;
+	size_t len;
+	uint32_t n, i;
+	int fd = -1, r;
+
+	*blobp = NULL;
+	if ((r = aio_connect(sock, &fd)) != 0 ||
+	    (r = aio_list_keys(fd, BENCH_IO_TIMEOUT_MS, &n, &blobs)) != 0)
+		goto out;
+	r = TOK_ERR_KEY_NOT_FOUND;
+	for (i = 0; i < n; i++) {
+		if ((r = buf_get_string_direct(blobs, &p, &len)) != 0 ||
+		    (r = buf_get_string_direct(blobs, NULL, NULL)) != 0)
+			goto out;
+		buf_free(one);
+		if ((one = buf_from(p, len)) == NULL) {
+			r = TOK_ERR_ALLOC;
+			goto out;
+		}
+		free(type);
+		type = NULL;
+		if (buf_get_cstring(one, &type, NULL) != 0)
+			continue;
+		if (strcmp(type, keytype) == 0) {
+			if ((*blobp = buf_copy(p, len)) == NULL) {
+				r = TOK_ERR_ALLOC;
+				goto out;
+			}
+			r = 0;
+			goto out;
+		}
+	}
+	r = TOK_ERR_KEY_NOT_FOUND;
+ out:
+	if (fd != -1)
+		close(fd);
+	free(type);
+	buf_free(one);
+	buf_free(blobs);
+	return r;
+}
+
+/* ssh-add -e / -s the SoftHSM module (the PIN comes from k->pinpass). */
+static int
+p11_provider(const char *sock, const struct bench_keys *k, int add)
+{
+	char *argv[] = { (char *)"ssh-add", (char *)(add ? "-s" : "-e"),
+	    (char *)BENCH_P11_MODULE, NULL };
+
+	return run_askpass(argv, sock, add ? k->pinpass : NULL);
+}
+
+static void
+p11_sign(struct bench_agent *a, const struct bench_keys *k,
+    const char *keytype, uint32_t flags, int nclients,
+    struct bench_result *res)
+{
+	struct buf *blob = NULL, *msg = NULL;
+
+	if (!k->p11_ok) {
+		snprintf(res->note, sizeof(res->note), "skipped: %s",
+		    k->p11_why);
+		return;
+	}
+	(void)p11_provider(a->sock, k, 0);	/* a provider left behind */
+	if (remove_all(a->sock) != 0 || p11_provider(a->sock, k, 1) != 0) {
+		snprintf(res->note, sizeof(res->note),
+		    "ssh-add -s %s failed", BENCH_P11_MODULE);
+		goto out;
+	}
+	if (find_listed(a->sock, keytype, &blob) != 0) {
+		snprintf(res->note, sizeof(res->note), "no %s key listed",
+		    keytype);
+		goto out;
+	}
+	if ((msg = make_sign_request(blob, flags)) == NULL)
+		goto out;
+	request_loop(a->sock, msg, AIO_SIGN_RESPONSE, nclients, res);
+ out:
+	(void)p11_provider(a->sock, k, 0);
+	buf_free(blob);
+	buf_free(msg);
+}
+
+static void
+sc_p11_ecdsa(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	p11_sign(a, k, "ecdsa-sha2-nistp256", 0, 1, res);
+}
+
+static void
+sc_p11_ecdsa_c2(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	p11_sign(a, k, "ecdsa-sha2-nistp256", 0, 2, res);
+}
+
+static void
+sc_p11_ecdsa_c4(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	p11_sign(a, k, "ecdsa-sha2-nistp256", 0, 4, res);
+}
+
+static void
+sc_p11_rsa(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	p11_sign(a, k, "ssh-rsa", 0x02, 1, res);	/* rsa-sha2-256 */
+}
+
+static void
+sc_p11_rsa_c2(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	p11_sign(a, k, "ssh-rsa", 0x02, 2, res);
+}
+
+static void
+sc_p11_rsa_c4(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	p11_sign(a, k, "ssh-rsa", 0x02, 4, res);
+}
+
+/*
+ * Load the sk key: tokagent takes it as it is (its own FIDO helper);
+ * ssh-agent gets tokagent-sk.so as its SecurityKeyProvider.
+ */
+static int
+sk_load(struct bench_agent *a, const struct bench_keys *k)
+{
+	char *argv[] = { (char *)"ssh-add", (char *)"-S",
+	    (char *)k->sk_provider, (char *)k->sk_key, NULL };
+
+	if (strcmp(a->name, "tokagent") == 0)
+		return ssh_add(a->sock, NULL, k->sk_key);
+	return run_quiet(argv, a->sock);
+}
+
+static void
+sc_sk_sign(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	struct buf *msg;
+
+	if (!k->sk_ok) {
+		snprintf(res->note, sizeof(res->note), "skipped: %s",
+		    k->sk_why);
+		return;
+	}
+	if (vfido_control(k, "touch approve") != 0 ||
+	    remove_all(a->sock) != 0 || sk_load(a, k) != 0) {
+		snprintf(res->note, sizeof(res->note), "loading sk key failed");
+		return;
+	}
+	if ((msg = make_sign_request(k->skblob, 0)) == NULL)
+		return;
+	request_loop(a->sock, msg, AIO_SIGN_RESPONSE, 1, res);
+	buf_free(msg);
+}
+
+/* List latency while another client's sk signature waits 2 s for a touch. */
+static void
+sc_list_during_touch(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	struct buf *msg;
+	char cmd[64];
+
+	if (!k->sk_ok) {
+		snprintf(res->note, sizeof(res->note), "skipped: %s",
+		    k->sk_why);
+		return;
+	}
+	if (remove_all(a->sock) != 0 || load_ten(a->sock, k) != 0 ||
+	    sk_load(a, k) != 0) {
+		snprintf(res->note, sizeof(res->note), "loading keys failed");
+		return;
+	}
+	if ((msg = make_sign_request(k->skblob, 0)) == NULL)
+		return;
+	snprintf(cmd, sizeof(cmd), "touch delay=%d", BENCH_TOUCH_DELAY_MS);
+	if (vfido_control(k, cmd) != 0)
+		snprintf(res->note, sizeof(res->note), "vfido: %s failed",
+		    cmd);
+	else
+		list_while_pending(a->sock, msg, res);
+	if (vfido_control(k, "touch approve") != 0)
+		fprintf(stderr, "bench: vfido: touch approve failed\n");
+	buf_free(msg);
+}
+
+/*
+ * Sign a hostbound userauth request on a connection bound with
+ * session-bind: ed[1] unconstrained, then ed[1] restricted to
+ * BENCH_DEST_HOST (ssh-add -h); the row is the constrained key, the note
+ * the unconstrained one and the difference.
+ */
+static void
+sc_sign_dest(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	struct bench_result plain;
+	struct buf *msg = NULL;
+	char errs[48];
+	char *argv[] = { (char *)"ssh-add", (char *)"-h",
+	    (char *)BENCH_DEST_HOST, (char *)"-H", (char *)k->known_hosts,
+	    (char *)k->ed[1], NULL };
+
+	memset(&plain, 0, sizeof(plain));
+	if (!k->dest_ok) {
+		snprintf(res->note, sizeof(res->note), "skipped: %s",
+		    k->dest_why);
+		return;
+	}
+	if ((msg = make_userauth_sign(k, k->ed1blob)) == NULL)
+		return;
+	if (remove_all(a->sock) != 0 || ssh_add(a->sock, NULL,
+	    k->ed[1]) != 0) {
+		snprintf(res->note, sizeof(res->note), "loading key failed");
+		goto out;
+	}
+	request_loop_pre(a->sock, k->bindmsg, msg, AIO_SIGN_RESPONSE, 1,
+	    &plain);
+	if (remove_all(a->sock) != 0 || run_quiet(argv, a->sock) != 0) {
+		snprintf(res->note, sizeof(res->note),
+		    "ssh-add -h %s failed", BENCH_DEST_HOST);
+		goto out;
+	}
+	request_loop_pre(a->sock, k->bindmsg, msg, AIO_SIGN_RESPONSE, 1, res);
+	snprintf(errs, sizeof(errs), "%.40s", res->note);
+	if (!plain.ok)
+		snprintf(res->note, sizeof(res->note),
+		    "unconstrained on a bound connection failed%s%.100s",
+		    plain.note[0] != '\0' ? ": " : "", plain.note);
+	else if (res->ok)
+		snprintf(res->note, sizeof(res->note),
+		    "unconstrained: %.0f ops/s, p50 %.3f ms; constrained "
+		    "%+.1f%% ops/s, %+.1f%% p50%s%s", plain.ops, plain.p50_ms,
+		    (res->ops / plain.ops - 1) * 100,
+		    (res->p50_ms / plain.p50_ms - 1) * 100,
+		    errs[0] != '\0' ? "; " : "", errs);
+	(void)remove_all(a->sock);
+ out:
+	buf_free(msg);
+}
+
 struct scenario {
 	const char *name;
 	const char *what;
@@ -931,6 +1629,21 @@ static const struct scenario scenarios[] = {
 	    sc_sign_many_keys, 1 },
 	{ "conn1000", "1,000 concurrent connections", sc_many_connections,
 	    0 },
+	{ "p11-ecdsa256", "sign, SoftHSM ECDSA P-256", sc_p11_ecdsa, 0 },
+	{ "p11-ecdsa256-c2", "sign, SoftHSM P-256, 2 clients",
+	    sc_p11_ecdsa_c2, 0 },
+	{ "p11-ecdsa256-c4", "sign, SoftHSM P-256, 4 clients",
+	    sc_p11_ecdsa_c4, 0 },
+	{ "p11-rsa2048", "sign, SoftHSM RSA-2048 (sha256)", sc_p11_rsa, 0 },
+	{ "p11-rsa2048-c2", "sign, SoftHSM RSA-2048, 2 clients",
+	    sc_p11_rsa_c2, 0 },
+	{ "p11-rsa2048-c4", "sign, SoftHSM RSA-2048, 4 clients",
+	    sc_p11_rsa_c4, 0 },
+	{ "sk-ed25519", "sign, ed25519-sk, vfido instant", sc_sk_sign, 0 },
+	{ "list-during-touch", "list while a touch waits 2 s",
+	    sc_list_during_touch, 1 },
+	{ "sign-dest-bound", "sign, dest-constrained, bound conn",
+	    sc_sign_dest, 0 },
 };
 #define NSCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
 
@@ -970,6 +1683,38 @@ usage(void)
 	    "\t[--agent-only tokagent|ssh-agent] [--tokagent PATH]\n"
 	    "\t[--ssh-agent PATH] [--list]\n");
 	exit(2);
+}
+
+/*
+ * The build tree (for vfido and tokagent-sk.so): $top_builddir, else two
+ * levels above the tokagent binary; resolved, as ssh-agent matches -P
+ * against resolved provider paths.
+ */
+static void
+find_builddir(void)
+{
+	const char *top = getenv("top_builddir");
+	char tmp[PATH_MAX], *slash;
+	int i;
+
+	if (top != NULL && realpath(top, builddir) != NULL)
+		return;
+	if (realpath(agents[0].path, tmp) == NULL) {
+		snprintf(builddir, sizeof(builddir), ".");
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		if ((slash = strrchr(tmp, '/')) != NULL && slash != tmp)
+			*slash = '\0';
+	}
+	snprintf(builddir, sizeof(builddir), "%s", tmp);
+}
+
+/* Does the selected scenario (NULL: all) start with prefix or equal it? */
+static int
+wanted(const char *only, const char *prefix)
+{
+	return only == NULL || strncmp(only, prefix, strlen(prefix)) == 0;
 }
 
 static void
@@ -1093,6 +1838,22 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench: ssh-keygen failed\n");
 		goto out;
 	}
+	find_builddir();
+	snprintf(allowlist, sizeof(allowlist),
+	    "/usr/lib*/*,/usr/local/lib*/*,%s/sk/.libs/*", builddir);
+	snprintf(keys.p11_why, sizeof(keys.p11_why), "not selected");
+	snprintf(keys.sk_why, sizeof(keys.sk_why), "not selected");
+	snprintf(keys.dest_why, sizeof(keys.dest_why), "not selected");
+	/* before the agents start: they inherit the environment set here */
+	if (wanted(only_scenario, "p11-") && setup_p11(&keys) != 0)
+		fprintf(stderr, "bench: SoftHSM: %s\n", keys.p11_why);
+	if ((wanted(only_scenario, "sk-") ||
+	    wanted(only_scenario, "list-during-touch")) &&
+	    setup_sk(&keys) != 0)
+		fprintf(stderr, "bench: vfido: %s\n", keys.sk_why);
+	if (wanted(only_scenario, "sign-dest") && setup_dest(&keys) != 0)
+		fprintf(stderr, "bench: session binding: %s\n",
+		    keys.dest_why);
 	for (j = 0; j < BENCH_NAGENTS; j++) {
 		if (only_agent != NULL && strcmp(only_agent,
 		    agents[j].name) != 0)
@@ -1157,6 +1918,16 @@ main(int argc, char **argv)
 	    "scenarios ssh-agent p99 over tokagent's (higher is better)\n");
  out:
 	kill_agents();
+	if (keys.vfido_pid > 0) {
+		kill(keys.vfido_pid, SIGTERM);
+		waitpid(keys.vfido_pid, NULL, 0);
+		vfido_pid = 0;
+	}
+	buf_free(keys.skblob);
+	buf_free(keys.bindmsg);
+	buf_free(keys.sid);
+	buf_free(keys.hostblob);
+	buf_free(keys.ed1blob);
 	buf_free(keys.edblob);
 	buf_free(keys.ecdsablob);
 	buf_free(keys.rsablob);

@@ -4,5 +4,5 @@
 noinst_PROGRAMS += tests/fuzz/fuzz_key
 tests_fuzz_fuzz_key_SOURCES = tests/fuzz/fuzz_key.c
 tests_fuzz_fuzz_key_CFLAGS = $(FUZZ_CFLAGS)
-tests_fuzz_fuzz_key_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_key_LDFLAGS = $(FUZZ_LINKFLAGS)
 tests_fuzz_fuzz_key_LDADD = common/libcommon.la $(OPENSSL_LIBS)

@@ -1,6 +1,6 @@
 # tests/fuzz/: libFuzzer harnesses, built with --enable-fuzzing (clang).
 if FUZZING
 FUZZ_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
-FUZZ_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
+FUZZ_LINKFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer,address,undefined
 include tests/fuzz/fuzzers.mk
 endif

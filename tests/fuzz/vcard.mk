@@ -5,5 +5,5 @@ tests_fuzz_fuzz_vcard_SOURCES = tests/fuzz/fuzz_vcard.c \
 	tests/vcard/tlv.c tests/vcard/piv.c tests/vcard/state.c \
 	tests/vcard/crypto.c
 tests_fuzz_fuzz_vcard_CFLAGS = $(FUZZ_CFLAGS)
-tests_fuzz_fuzz_vcard_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_vcard_LDFLAGS = $(FUZZ_LINKFLAGS)
 tests_fuzz_fuzz_vcard_LDADD = common/libcommon.la $(OPENSSL_LIBS) $(LIBBSD_LIBS)

@@ -4,6 +4,7 @@
 # of SoftHSM2 does the pulling).  While it is out its keys are not listed;
 # when it is back they are listed again without any ssh-add, and the first
 # login asks for the PIN through askpass (naming the token key) and works.
+# The same after the helper is killed (the agent restarts it).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integ/lib.sh"
 ti_setup
 ti_tokagent_only "token events and re-login are tokagent features"
@@ -58,5 +59,22 @@ ti_assert_eq login-ok "$(login)" "login after replug"
 [ "$(ti_askpass_count)" -gt "$asked" ] ||
     ti_fail "no PIN was asked for after the replug"
 ti_log "PIN prompt: $(tail -n 1 "$TI_DIR/askpass.log")"
+
+# A helper that dies is restarted; its keys come back and the next login
+# asks for the PIN again (the new helper never had it).
+helper=$(pgrep -P "$TI_AGENT_PID" -f tokagent-p11-helper | head -n 1)
+[ -n "$helper" ] || ti_fail "no p11 helper under agent pid $TI_AGENT_PID"
+asked=$(ti_askpass_count)
+kill -9 "$helper"
+for i in $(seq 50); do
+	h2=$(pgrep -P "$TI_AGENT_PID" -f tokagent-p11-helper | head -n 1)
+	[ -n "$h2" ] && [ "$h2" != "$helper" ] && break
+	sleep 0.1
+done
+[ -n "$h2" ] && [ "$h2" != "$helper" ] || ti_fail "p11 helper not restarted"
+wait_count 1
+ti_assert_eq login-ok "$(login)" "login after a helper restart"
+[ "$(ti_askpass_count)" -gt "$asked" ] ||
+    ti_fail "no PIN was asked for after the helper restart"
 ti_log "ok"
 exit 0

@@ -4,7 +4,8 @@
 # agent drives it: list keys (and compare them with OpenSSH's own
 # `ssh-keygen -D`), sign with every key and verify, wrong PIN, a library
 # that is no provider, a provider path the helper was not started for,
-# login after PIN_REQUIRED, and malformed IPC.
+# login after PIN_REQUIRED, a key that needs the PIN for every signature,
+# and malformed IPC.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integ/lib.sh"
 ti_setup
 . "$TI_SRC/tests/p11/softhsm.sh"
@@ -76,6 +77,14 @@ echo "not a library" >"$TI_DIR/fake.so"
 # a wrong PIN then a right one through IPC_P11_LOGIN.
 "$PROBE" relogin "$HELPER" "$MODULE" "$PIN" 0000 \
     2>"$TI_DIR/probe-relogin.log" || ti_fail "relogin"
+
+# A key that wants the PIN for every signature (CKA_ALWAYS_AUTHENTICATE),
+# on a second token.
+p11_softhsm_token tok2 "$PIN" || ti_fail "second token init"
+p11_softhsm_keygen tok2 "$PIN" 0a EC:prime256v1 always --always-auth ||
+    ti_fail "always-authenticate key generation"
+"$PROBE" alwaysauth "$HELPER" "$MODULE" "$PIN" always \
+    2>"$TI_DIR/probe-alwaysauth.log" || ti_fail "always-authenticate key"
 
 # Malformed IPC never crashes the helper.
 "$PROBE" garbage "$HELPER" "$MODULE" "$PIN" 2>"$TI_DIR/probe-garbage.log" ||

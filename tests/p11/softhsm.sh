@@ -71,14 +71,17 @@ p11_softhsm_token()
 	    --so-pin "${3:-12345678}" >/dev/null
 }
 
-# p11_softhsm_keygen TOKENLABEL PIN ID KEYTYPE KEYLABEL: a key pair on the
-# token.  ID is hex (CKA_ID), KEYTYPE as pkcs11-tool takes it (RSA:2048,
-# EC:prime256v1, EC:edwards25519...).
+# p11_softhsm_keygen TOKENLABEL PIN ID KEYTYPE KEYLABEL [PKCS11-TOOL-ARGS...]:
+# a key pair on the token.  ID is hex (CKA_ID), KEYTYPE as pkcs11-tool takes
+# it (RSA:2048, EC:prime256v1, EC:edwards25519...); extra arguments go to
+# pkcs11-tool (e.g. --always-auth).
 p11_softhsm_keygen()
 {
-	pkcs11-tool --module "$P11_SOFTHSM_MODULE" --token-label "$1" \
-	    --login --pin "$2" --keypairgen --key-type "$4" --id "$3" \
-	    --label "$5" >/dev/null 2>&1
+	p11__tok=$1 p11__pin=$2 p11__id=$3 p11__type=$4 p11__label=$5
+	shift 5
+	pkcs11-tool --module "$P11_SOFTHSM_MODULE" --token-label "$p11__tok" \
+	    --login --pin "$p11__pin" --keypairgen --key-type "$p11__type" \
+	    --id "$p11__id" --label "$p11__label" "$@" >/dev/null 2>&1
 }
 
 # p11_softhsm_standard_keys TOKENLABEL PIN: RSA-2048, RSA-3072, P-256,
