@@ -26,6 +26,7 @@
 static const char *const dispatch_extensions[] = {
 	EXT_QUERY,
 	DEST_SESSION_BIND_NAME,
+	TOKENS_EXT_RESIDENT,
 	NULL,
 };
 
@@ -138,6 +139,8 @@ dispatch_extension(struct conn *c, struct buf *m)
 		dispatch_query(c, m);
 	else if (strcmp(name, DEST_SESSION_BIND_NAME) == 0)
 		dispatch_session_bind(c, m);
+	else if (strcmp(name, TOKENS_EXT_RESIDENT) == 0)
+		tokens_import_resident(c, m);
 	else {
 		debug_f("unsupported extension \"%s\"", name);
 		conn_reply_status(c, 0);

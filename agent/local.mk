@@ -7,6 +7,7 @@ agent_libagent_la_SOURCES = \
 	agent/agent.h agent/state.c \
 	agent/askpass.c agent/askpass.h \
 	agent/child.c agent/child.h \
+	agent/client.c agent/client.h \
 	agent/conn.c agent/conn.h \
 	agent/constraints.c agent/constraints.h \
 	agent/dest.c agent/dest.h \

@@ -26,6 +26,7 @@
 
 #include "agent/agent.h"
 #include "agent/child.h"
+#include "agent/client.h"
 #include "agent/conn.h"
 #include "agent/helper.h"
 #include "agent/idtab.h"
@@ -47,6 +48,7 @@ enum {
 	OPT_ALLOW_REMOTE_PROVIDERS,
 	OPT_PIN_CACHE,
 	OPT_NOTIFY_COMMAND,
+	OPT_IMPORT_RESIDENT,
 };
 
 static const struct option long_options[] = {
@@ -56,6 +58,7 @@ static const struct option long_options[] = {
 	    OPT_ALLOW_REMOTE_PROVIDERS },
 	{ "pin-cache", required_argument, NULL, OPT_PIN_CACHE },
 	{ "notify-command", required_argument, NULL, OPT_NOTIFY_COMMAND },
+	{ "import-resident", no_argument, NULL, OPT_IMPORT_RESIDENT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -71,6 +74,7 @@ usage(int status)
 	    "allowed_providers]\n"
 	    "                [-t life] [options] command [arg ...]\n"
 	    "       tokagent [-c | -s] -k\n"
+	    "       tokagent --import-resident\n"
 	    "\n"
 	    "  -a PATH   bind the agent socket to PATH\n"
 	    "  -c / -s   print C-shell / Bourne shell commands\n"
@@ -96,6 +100,9 @@ usage(int status)
 	    "waits for a touch\n"
 	    "                           (default: $SSH_ASKPASS with "
 	    "SSH_ASKPASS_PROMPT=none)\n"
+	    "  --import-resident        ask the running agent to import the "
+	    "resident keys\n"
+	    "                           of the security keys plugged in\n"
 	    "  -h, --help               this text\n", AGENT_DEFAULT_ALLOWLIST);
 	exit(status);
 }
@@ -376,6 +383,8 @@ main(int argc, char **argv)
 		case OPT_NOTIFY_COMMAND:
 			agent_opts.notify_command = optarg;
 			break;
+		case OPT_IMPORT_RESIDENT:
+			return client_import_resident();
 		case 'h':
 			usage(0);
 		default:

@@ -10,7 +10,8 @@
  * queues behind the first.  IPC_CANCEL stops the one in flight (CTAPHID
  * CANCEL) or drops a queued one.  Devices: libfido2's discovery plus
  * $TOKAGENT_FIDO_DEVICES, looked up afresh for every operation, so tokens
- * plugged in later are found.
+ * plugged in later are found.  $TOKAGENT_FIDO_TIMEOUT_MS bounds how long a
+ * token may wait for a touch (default 60 s).
  *
  * Usage: tokagent-sk-helper [-d]
  */
@@ -19,6 +20,7 @@
 #include <sys/queue.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -47,6 +49,8 @@
 
 struct skh_job {
 	uint32_t id;
+	int load_resident;		/* else: sign */
+	char *pin;			/* load_resident: secure memory */
 	/* Copies: the store may drop the key while the job waits or runs. */
 	struct key *key;		/* public key and application */
 	struct buf *kh;			/* key handle */
@@ -219,9 +223,72 @@ skh_run_job(struct skh_job *job)
 	buf_free(blob);
 }
 
+/* Import the resident keys of every token: the helper keeps them. */
+static void
+skh_run_load(struct skh_job *job)
+{
+	struct sk_key **keys = NULL;
+	struct key *k = NULL;
+	struct buf *m = NULL, *list = NULL;
+	uint64_t handle;
+	size_t nkeys = 0, i;
+	uint32_t n = 0;
+	char *label = NULL;
+	int r;
+
+	if ((m = buf_new()) == NULL || (list = buf_new()) == NULL) {
+		r = TOK_ERR_ALLOC;
+		goto out;
+	}
+	sk_ctx_set_hooks(skh_ctx, NULL);
+	if ((r = sk_ctx_load_resident(skh_ctx, job->pin, NULL, &keys,
+	    &nkeys)) != 0)
+		goto out;
+	for (i = 0; i < nkeys; i++) {
+		if ((r = key_sk_from_parts(keys[i]->alg == SK_ALG_ED25519 ?
+		    KEY_ED25519_SK : KEY_ECDSA_SK, keys[i]->pubkey,
+		    keys[i]->pubkey_len, keys[i]->application, keys[i]->flags,
+		    keys[i]->key_handle, keys[i]->key_handle_len, &k)) != 0) {
+			error_fr(r, "resident key %zu", i);
+			continue;
+		}
+		if (asprintf(&label, "%s on %s", keys[i]->application,
+		    keys[i]->device ? keys[i]->device : "?") < 0) {
+			r = TOK_ERR_ALLOC;
+			goto out;
+		}
+		pthread_mutex_lock(&skh_lock);
+		r = keystore_add(skh_keys, k, &handle);
+		pthread_mutex_unlock(&skh_lock);
+		if (r != 0)
+			goto out;
+		if ((r = buf_put_u64(list, handle)) != 0 ||
+		    (r = key_puts(k, list)) != 0 ||
+		    (r = buf_put_cstring(list, label)) != 0)
+			goto out;
+		k = NULL;	/* the store has it */
+		free(label);
+		label = NULL;
+		n++;
+	}
+	if ((r = ipc_msg_start(m, job->id, IPC_KEYS)) != 0 ||
+	    (r = buf_put_u32(m, n)) != 0 || (r = buf_putb(m, list)) != 0)
+		goto out;
+	skh_send(m);
+ out:
+	if (r != 0)
+		skh_reply_failure(job->id, r, "loading resident keys");
+	sk_keys_free(keys, nkeys);
+	key_free(k);
+	free(label);
+	buf_free(m);
+	buf_free(list);
+}
+
 static void
 skh_job_free(struct skh_job *job)
 {
+	secmem_free(job->pin);
 	key_free(job->key);
 	buf_free(job->kh);
 	buf_free(job->data);
@@ -243,7 +310,10 @@ skh_worker(void *arg)
 		TAILQ_REMOVE(&skh_queue, job, entry);
 		skh_running = job;
 		pthread_mutex_unlock(&skh_lock);
-		skh_run_job(job);
+		if (job->load_resident)
+			skh_run_load(job);
+		else
+			skh_run_job(job);
 		pthread_mutex_lock(&skh_lock);
 		skh_running = NULL;
 		skh_job_free(job);
@@ -338,6 +408,34 @@ skh_sign(uint32_t id, struct buf *req)
 	return r;
 }
 
+static int
+skh_queue_load(uint32_t id, struct buf *req)
+{
+	struct skh_job *job;
+	char *pin = NULL;
+	int r;
+
+	if ((r = buf_get_cstring(req, &pin, NULL)) != 0 ||
+	    (r = buf_expect_empty(req)) != 0)
+		goto out;
+	if ((job = calloc(1, sizeof(*job))) == NULL ||
+	    (*pin != '\0' && (job->pin = secmem_strdup(pin)) == NULL)) {
+		free(job);
+		r = TOK_ERR_ALLOC;
+		goto out;
+	}
+	job->id = id;
+	job->load_resident = 1;
+	pthread_mutex_lock(&skh_lock);
+	TAILQ_INSERT_TAIL(&skh_queue, job, entry);
+	pthread_cond_signal(&skh_cond);
+	pthread_mutex_unlock(&skh_lock);
+ out:
+	if (pin != NULL)
+		freezero(pin, strlen(pin));
+	return r;
+}
+
 static void
 skh_cancel(struct buf *req)
 {
@@ -410,6 +508,11 @@ skh_handle(struct buf *m)
 			skh_reply_failure(id, r, NULL);
 		return;
 	}
+	if (type == IPC_SK_LOAD_RESIDENT) {
+		if ((r = skh_queue_load(id, m)) != 0)
+			skh_reply_failure(id, r, NULL);
+		return;
+	}
 	if ((reply = buf_new()) == NULL || (payload = buf_new()) == NULL)
 		fatal_f("out of memory");
 	switch (type) {
@@ -459,9 +562,10 @@ main(int argc, char **argv)
 {
 	struct buf *in, *m = NULL;
 	pthread_t worker;
+	const char *tenv;
 	u_char *p;
 	ssize_t n;
-	int ch, debug = 0, r;
+	int ch, debug = 0, r, timeout;
 
 	harden_process();
 	while ((ch = getopt(argc, argv, "d")) != -1) {
@@ -481,7 +585,11 @@ main(int argc, char **argv)
 	    (r = sk_ctx_set_devices(skh_ctx, getenv(FIDO_UNIX_ENV),
 	    getenv("TOKAGENT_FIDO_NO_DISCOVERY") == NULL)) != 0)
 		fatal_fr(r, "FIDO setup");
-	sk_ctx_set_timeout(skh_ctx, SKH_TIMEOUT_MS);
+	timeout = SKH_TIMEOUT_MS;
+	if ((tenv = getenv("TOKAGENT_FIDO_TIMEOUT_MS")) != NULL &&
+	    (timeout = (int)strtonum(tenv, 100, 600000, NULL)) == 0)
+		fatal_f("bad TOKAGENT_FIDO_TIMEOUT_MS \"%s\"", tenv);
+	sk_ctx_set_timeout(skh_ctx, timeout);
 	if (pthread_create(&worker, NULL, skh_worker, NULL) != 0)
 		fatal_f("pthread_create");
 	for (;;) {

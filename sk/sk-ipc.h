@@ -10,6 +10,10 @@
  *                      next operation that needs one, or for the given
  *                      time; a PIN the token rejects is forgotten at once.
  *   IPC_SK_FORGET   -> (empty)  <- IPC_OK.  Drop any cached PIN.
+ *   IPC_SK_LOAD_RESIDENT -> string pin
+ *                   <- IPC_KEYS (common/ipc.h): the resident "ssh:" keys of
+ *                      every token present, now held by the helper, each
+ *                      labelled "APPLICATION on DEVICE".
  *   IPC_SK_TOUCH    <- (id 0) uint32 request id, string device, byte begin:
  *                      the token is waiting for a touch for that request
  *                      (begin 1), or no longer (begin 0).
@@ -21,6 +25,7 @@ enum sk_ipc_type {
 	IPC_SK_PIN = 40,
 	IPC_SK_FORGET = 41,
 	IPC_SK_TOUCH = 42,
+	IPC_SK_LOAD_RESIDENT = 43,
 };
 
 #endif /* SK_SK_IPC_H */

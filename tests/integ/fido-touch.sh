@@ -35,7 +35,7 @@ fido_log_wait "waiting for touch on unix:$TI_DIR/tok.sock" 5 ||
     ti_fail "agent did not log the touch wait"
 
 ti_log "touch denied"
-ti_assert_contains "$(sk_ctl tok "touch deny")" "" "touch deny"
+sk_ctl tok "touch deny" >/dev/null
 ti_expect_fail "login with touch denied" login
 ti_expect_fail "-Y sign with touch denied" fido_sign "$pub"
 fido_log_wait "touch denied" 5 || ti_fail "agent log does not say touch denied"

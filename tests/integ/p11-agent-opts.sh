@@ -105,6 +105,24 @@ refused "a provider that does not exist" "/usr/lib/no-such-pkcs11-module.so"
 ti_expect_ok "ssh-add -T after the refusals" ssh-add -T \
     "$TI_DIR/soft.pub" "$TI_DIR/tok-ec.pub"
 
+# --- adding the provider again replaces the keys' constraints (tokagent;
+# OpenSSH's agent refuses a provider it has already loaded).
+if ! ti_is_openssh_agent; then
+	ti_expect_ok "ssh-add -c -s again" ssh-add -c -s "$MODULE"
+	wait_count 3
+	ti_askpass_answer no
+	ti_expect_fail "confirm after re-adding with -c" \
+	    ssh-add -T "$TI_DIR/tok-ec.pub"
+	ti_askpass_answer "pass:$PIN"
+	ti_expect_ok "ssh-add -s again" ssh-add -s "$MODULE"
+	asked=$(ti_askpass_count)
+	ti_askpass_answer no
+	ti_expect_ok "no confirm after re-adding without -c" \
+	    ssh-add -T "$TI_DIR/tok-ec.pub"
+	ti_assert_eq "$asked" "$(ti_askpass_count)" "prompts after re-adding"
+	ti_askpass_answer "pass:$PIN"
+fi
+
 # --- ssh-add -e removes the token keys, the software key stays.
 ti_expect_ok "ssh-add -e" ssh-add -e "$MODULE"
 wait_count 1

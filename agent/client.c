@@ -1,0 +1,118 @@
+/* tokagent's client commands (see client.h). */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "agent/client.h"
+#include "agent/tokens.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/frame.h"
+
+#define CLIENT_REPLY_MAX	(256 * 1024)
+
+static int
+client_connect(void)
+{
+	struct sockaddr_un sun;
+	const char *path = getenv("SSH_AUTH_SOCK");
+	int fd;
+
+	if (path == NULL || *path == '\0') {
+		fprintf(stderr, "SSH_AUTH_SOCK is not set\n");
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path) ||
+	    (fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		fprintf(stderr, "connect %s: %s\n", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Send one request and read its reply (*replyp, caller frees). */
+static int
+client_request(int fd, const struct buf *req, struct buf **replyp)
+{
+	struct buf *out = NULL, *in = NULL;
+	u_char tmp[4096];
+	ssize_t n;
+	int r;
+
+	*replyp = NULL;
+	if ((out = buf_new()) == NULL || (in = buf_new()) == NULL) {
+		r = TOK_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = frame_put(out, req)) != 0)
+		goto out;
+	if (write(fd, buf_ptr(out), buf_len(out)) != (ssize_t)buf_len(out)) {
+		r = TOK_ERR_SYSTEM;
+		goto out;
+	}
+	for (;;) {
+		if ((r = frame_take(in, CLIENT_REPLY_MAX, replyp)) != 0 ||
+		    *replyp != NULL)
+			goto out;
+		if ((n = read(fd, tmp, sizeof(tmp))) <= 0) {
+			r = TOK_ERR_PROTOCOL;
+			goto out;
+		}
+		if ((r = buf_put(in, tmp, (size_t)n)) != 0)
+			goto out;
+	}
+ out:
+	buf_free(out);
+	buf_free(in);
+	return r;
+}
+
+int
+client_import_resident(void)
+{
+	struct buf *req = NULL, *reply = NULL;
+	uint8_t type;
+	uint32_t n;
+	int fd, r, status = 1;
+
+	if ((fd = client_connect()) == -1)
+		return 2;
+	if ((req = buf_new()) == NULL ||
+	    buf_put_u8(req, SSH_AGENTC_EXTENSION) != 0 ||
+	    buf_put_cstring(req, TOKENS_EXT_RESIDENT) != 0) {
+		fprintf(stderr, "out of memory\n");
+		goto out;
+	}
+	if ((r = client_request(fd, req, &reply)) != 0) {
+		fprintf(stderr, "agent: %s\n", tok_strerror(r));
+		goto out;
+	}
+	if (buf_get_u8(reply, &type) != 0 ||
+	    type != SSH_AGENT_EXTENSION_RESPONSE ||
+	    buf_get_cstring(reply, NULL, NULL) != 0 ||
+	    buf_get_u32(reply, &n) != 0) {
+		fprintf(stderr, "The agent could not import resident keys "
+		    "(see its log).\n");
+		goto out;
+	}
+	printf("Imported %u resident key%s.\n", n, n == 1 ? "" : "s");
+	status = 0;
+ out:
+	buf_free(req);
+	buf_free(reply);
+	close(fd);
+	return status;
+}
