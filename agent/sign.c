@@ -80,6 +80,8 @@ sign_fail(struct sign_op *op, int r, const char *why)
 {
 	struct conn *c = op->c;
 
+	if (why != NULL && *why == '\0')
+		why = NULL;
 	error("sign request from pid %ld refused: %s%s%s", (long)c->pid,
 	    tok_strerror(r), why ? ": " : "", why ? why : "");
 	sign_op_free(op);
@@ -144,7 +146,9 @@ sign_reply(int r, uint8_t type, struct buf *reply, const char *detail,
 		}
 	}
 	if (r != 0) {
-		sign_fail(op, r, detail);
+		/* Name the key when the helper did not say more. */
+		sign_fail(op, r, detail != NULL && *detail != '\0' ? detail :
+		    op->description);
 		return;
 	}
 	if ((id = sign_lookup(op)) == NULL) {

@@ -595,7 +595,7 @@ cmd_garbage(const char *helper, const char *module, const char *pin)
 	};
 	struct probe pr;
 	u_char hugeframe[4] = { 0x7f, 0xff, 0xff, 0xff };
-	size_t i;
+	size_t i, j;
 	ssize_t n;
 	int r, status, closed = 0;
 
@@ -619,7 +619,10 @@ cmd_garbage(const char *helper, const char *module, const char *pin)
 	}
 	/* Still serving after the garbage. */
 	if (i == sizeof(cases) / sizeof(cases[0]) && pr.nkeys > 0) {
-		r = probe_sign_verify(&pr, 0, 0x02);
+		/* Any key will do but one that wants the PIN every time. */
+		r = TOK_ERR_KEY_NOT_FOUND;
+		for (j = 0; j < pr.nkeys && r != 0; j++)
+			r = probe_sign_verify(&pr, j, 0x02);
 		CHECK(r == 0, "sign after garbage: %s", tok_strerror(r));
 	}
 	/* A header too short to carry an id, then an oversized frame. */

@@ -52,6 +52,8 @@ ti_assert_not_contains "$log2" "up=1" "tok2 was asked for a touch"
 ti_log "the token holding k2 unplugged: a clear error naming the key"
 ti_kill "$SK_VFIDO_PID_tok2"
 ti_expect_fail "-Y sign with k2 unplugged" fido_sign "$p2"
+grep "refused" "$TI_AGENT_LOG" | grep -qF "$(ti_fp "$p2")" ||
+    ti_fail "the refusal does not name the key"
 ti_assert_not_contains "$(sk_ctl tok1 log)" "up=1" \
     "tok1 asked for a touch for a key it does not hold"
 ti_expect_ok "k1 still signs" fido_sign "$p1"

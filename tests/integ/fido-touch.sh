@@ -12,7 +12,7 @@ ti_setup
 . "$TI_SRC/tests/integ/fido-lib.sh"
 fido_setup
 
-# The sk helper itself waits up to 60 s for a touch; vfido gives up sooner.
+# The token gives up on a touch after 1.5 s (the sk helper would wait 60 s).
 sk_start_vfido tok --timeout 1500
 sk_use tok
 ti_expect_ok "enroll" sk_keygen "$TI_DIR/k" ed25519-sk
@@ -51,6 +51,31 @@ ti_log "timed-out sign took ${took} ms"
 [ "$took" -ge 1000 ] || ti_fail "sign failed before the token timed out"
 [ "$took" -lt 10000 ] || ti_fail "time-out took ${took} ms"
 fido_log_wait "timed out" 5 || ti_fail "agent log does not say timed out"
+
+ti_log "touch never comes: the sk helper's own bound (TOKAGENT_FIDO_TIMEOUT_MS)"
+ti_kill "$SK_VFIDO_PID_tok"
+sk_start_vfido tok --touch never --timeout 30000
+ti_stop_agent
+TOKAGENT_FIDO_TIMEOUT_MS=1500
+export TOKAGENT_FIDO_TIMEOUT_MS
+fido_start_agent tok
+unset TOKAGENT_FIDO_TIMEOUT_MS
+ti_expect_ok "ssh-add again" ssh-add "$TI_DIR/k"
+start=$(fido_now_ms)
+ti_expect_fail "-Y sign with no touch" fido_sign "$pub"
+took=$(($(fido_now_ms) - start))
+ti_log "sign bounded by the sk helper failed after ${took} ms"
+[ "$took" -ge 1000 ] || ti_fail "sign failed before the time-out"
+[ "$took" -lt 10000 ] || ti_fail "time-out took ${took} ms"
+fido_log_wait "timed out" 5 || ti_fail "agent log does not say timed out"
+n=0
+until [ "$(sk_ctl tok pending)" = no ]; do
+	n=$((n + 1))
+	[ $n -lt 50 ] || ti_fail "token still waits after the time-out"
+	sleep 0.1
+done
+ti_assert_contains "$(sk_ctl tok log)" "cancel" \
+    "the token was told to stop waiting"
 
 ti_log "client disconnects while the token waits for a touch"
 sk_ctl tok "touch manual" >/dev/null

@@ -6,3 +6,4 @@ include tests/integ/core.mk
 include tests/integ/sk.mk
 include tests/integ/dest.mk
 include tests/integ/p11.mk
+include tests/integ/fido.mk

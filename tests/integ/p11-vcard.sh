@@ -7,7 +7,8 @@
 # its keys are not listed and a signature fails fast while SoftHSM's keys
 # keep working; the card put back -> its keys are listed again by
 # themselves and the next signature asks the PIN through askpass and
-# works; pcscd restarted -> the keys come back.
+# works; pcscd restarted -> the keys come back.  The 9c key wants the PIN
+# for each signature: it is asked through askpass each time.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integ/lib.sh"
 ti_setup
 . "$TI_SRC/tests/p11/softhsm.sh"
@@ -33,8 +34,10 @@ case $? in
 *) ti_fail "pcscd did not start" ;;
 esac
 STATE=$TI_DIR/card.state
-# 9c as 9a: no PIN right before each use (OpenSSH cannot give one).
-vcard_start "$STATE" --pin-always-9c no || ti_fail "vcard did not start"
+# 9c wants the PIN right before each use (SP 800-73; OpenSC marks the key
+# CKA_ALWAYS_AUTHENTICATE): tokagent asks it through askpass for each
+# signature, OpenSSH's agent cannot sign with it.
+vcard_start "$STATE" || ti_fail "vcard did not start"
 
 # wait_count N [TENTHS=50]: until the agent lists N keys.
 wait_count()
@@ -79,6 +82,8 @@ wait_count 3
 ssh-add -L | grep '^ecdsa-sha2-nistp384 ' >"$TI_DIR/hsm.pub" ||
     ti_fail "SoftHSM key not listed"
 
+ti_askpass_answer "pass:$CARD_PIN"
+
 ti_start_sshd card
 for k in card-ec card-rsa hsm; do
 	ti_authorize card "$TI_DIR/$k.pub"
@@ -89,18 +94,24 @@ login()
 	ti_ssh card -o IdentitiesOnly=yes -i "$TI_DIR/$1.pub" \
 	    echo "${2:-login-ok}" 2>>"$TI_DIR/ssh.log"
 }
-for k in card-ec card-rsa hsm; do
+for k in card-ec hsm; do
 	ti_assert_eq "ok-$k" "$(login "$k" "ok-$k")" "login with $k"
 done
-out=$(ti_ssh card -o IdentitiesOnly=yes -i "$TI_DIR/card-rsa.pub" \
-    -o PubkeyAcceptedAlgorithms=rsa-sha2-512 echo ok-512 \
-    2>>"$TI_DIR/ssh.log") || ti_fail "login with the card's RSA, SHA-512"
-ti_assert_eq ok-512 "$out" "login with the card's RSA, SHA-512"
-
 if ti_is_openssh_agent; then
-	ti_log "ok (card events and re-login are tokagent features)"
+	ti_log "ok (no 9c, card events or re-login with OpenSSH's agent)"
 	exit 0
 fi
+# 9c: the PIN is asked for each signature, through askpass.
+for alg in rsa-sha2-256 rsa-sha2-512; do
+	asked=$(ti_askpass_count)
+	out=$(ti_ssh card -o IdentitiesOnly=yes -i "$TI_DIR/card-rsa.pub" \
+	    -o PubkeyAcceptedAlgorithms="$alg" echo "ok-$alg" \
+	    2>>"$TI_DIR/ssh.log") || ti_fail "login with the card's RSA, $alg"
+	ti_assert_eq "ok-$alg" "$out" "login with the card's RSA, $alg"
+	ti_assert_eq $((asked + 1)) "$(ti_askpass_count)" "PIN prompts for 9c"
+done
+ti_assert_contains "$(tail -n 1 "$TI_DIR/askpass.log")" "SIGN pubkey" \
+    "the 9c PIN prompt names the key"
 
 # --- card pulled: its keys go (the PC/SC event, ~2 s at most), a
 # signature fails fast, the SoftHSM key works.
@@ -119,7 +130,7 @@ ti_expect_fail "login with the card out" login card-ec
 # asks for the card's PIN through askpass.
 ti_askpass_answer "pass:$CARD_PIN"
 asked=$(ti_askpass_count)
-vcard_start "$STATE" --pin-always-9c no || ti_fail "vcard restart"
+vcard_start "$STATE" || ti_fail "vcard restart"
 wait_count 3 50
 ti_assert_eq ok-back "$(login card-ec ok-back)" "login after reinsertion"
 [ "$(ti_askpass_count)" -gt "$asked" ] ||
@@ -135,7 +146,7 @@ ti_expect_ok "SoftHSM key after the reinsertion" ssh-add -T "$TI_DIR/hsm.pub"
 vcard_stop || ti_fail "vcard_stop (2)"
 wait_count 1 25
 ti_askpass_answer "pass:000000"
-vcard_start "$STATE" --pin-always-9c no || ti_fail "vcard restart (2)"
+vcard_start "$STATE" || ti_fail "vcard restart (2)"
 wait_count 3 50
 ti_expect_fail "sign with a wrong PIN" ssh-add -T "$TI_DIR/card-ec.pub"
 ti_agent_alive || ti_fail "agent died on a wrong PIN"
@@ -146,7 +157,7 @@ ti_expect_ok "sign with the right PIN" ssh-add -T "$TI_DIR/card-ec.pub"
 pcscd_stop
 wait_count 1 50
 pcscd_start "$TI_DIR/pcscd" || ti_fail "pcscd restart"
-vcard_start "$STATE" --pin-always-9c no || ti_fail "vcard after pcscd restart"
+vcard_start "$STATE" || ti_fail "vcard after pcscd restart"
 wait_count 3 100
 ti_assert_eq ok-pcscd "$(login card-ec ok-pcscd)" "login after pcscd restart"
 ti_expect_ok "SoftHSM key after pcscd restart" ssh-add -T "$TI_DIR/hsm.pub"

@@ -22,6 +22,15 @@ sk_setup()
 	TOKAGENT_FIDO_NO_DISCOVERY=1
 	export TOKAGENT_FIDO_NO_DISCOVERY
 	unset TOKAGENT_FIDO_DEVICES TOKAGENT_FIDO_TIMEOUT_MS
+	# A sanitizer build's middleware needs the ASan runtime inside the
+	# uninstrumented OpenSSH tools that load it (their leaks are not ours).
+	local asan
+	asan=$(ldd "$SK_MOD" 2>/dev/null | awk '/libasan/ { print $3 }')
+	if [ -n "$asan" ]; then
+		LD_PRELOAD=$asan
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0:verify_asan_link_order=0
+		export LD_PRELOAD ASAN_OPTIONS
+	fi
 }
 
 # sk_start_vfido NAME [VFIDO_ARGS...]: start a token with a fresh state file.

@@ -79,8 +79,9 @@ pcscd__install_trap() {
 	local prev=
 	[ -n "$pcscd__trap_set" ] && return 0
 	eval "prev=$(trap -p EXIT | sed "s/^trap -- //; s/ EXIT\$//")"
+	# Keep the exit status for the trap that follows (it may exit $?).
 	# shellcheck disable=SC2064
-	trap "pcscd__on_exit; $prev" EXIT
+	trap "pcscd__rc=\$?; pcscd__on_exit; (exit \$pcscd__rc); $prev" EXIT
 	pcscd__trap_set=1
 }
 
