@@ -40,6 +40,7 @@ struct provider {
 	char *path;			/* realpath of the module */
 	struct helper *h;
 	struct buf *constraints;	/* as given to ssh-add -s; applied to each key */
+	int added;			/* an ssh-add -s of it has succeeded */
 	LIST_ENTRY(provider) entry;
 };
 
@@ -238,6 +239,9 @@ tokens_provider_sync(struct provider *p, struct buf *m, int readd)
 	char *label = NULL;
 	int r;
 
+	/* A provider whose add failed (wrong PIN) offers no keys on events. */
+	if (!readd && !p->added)
+		return 0;
 	if ((r = buf_get_u32(m, &n)) != 0)
 		return r;
 	if (n > TOKENS_MAX_KEYS)
@@ -359,8 +363,8 @@ tokens_add_reply(int r, uint8_t type, struct buf *m, const char *detail,
 	free(op);
 	if (r == 0 && type != IPC_KEYS)
 		r = TOK_ERR_PROTOCOL;
-	if (r == 0)
-		r = tokens_provider_sync(p, m, 1);
+	if (r == 0 && (r = tokens_provider_sync(p, m, 1)) == 0)
+		p->added = 1;
 	if (r != 0)
 		error("add provider %s failed: %s%s%s", p->path,
 		    tok_strerror(r), detail ? ": " : "", detail ? detail : "");

@@ -123,6 +123,16 @@ if ! ti_is_openssh_agent; then
 	ti_askpass_answer "pass:$PIN"
 fi
 
+# --- lock: nothing listed, no signature; unlock: the token keys are back.
+ti_askpass_answer "pass:lock-secret"
+ti_expect_ok "ssh-add -x" ssh-add -x
+ti_assert_eq 0 "$(ti_agent_count)" "keys listed while locked"
+ti_expect_fail "sign while locked" ssh-add -T "$TI_DIR/tok-ec.pub"
+ti_expect_ok "ssh-add -X" ssh-add -X
+ti_askpass_answer "pass:$PIN"
+wait_count 3
+ti_expect_ok "sign after unlock" ssh-add -T "$TI_DIR/tok-ec.pub"
+
 # --- ssh-add -e removes the token keys, the software key stays.
 ti_expect_ok "ssh-add -e" ssh-add -e "$MODULE"
 wait_count 1

@@ -1,7 +1,8 @@
 #!/bin/bash
 # tests/integ/p11-vcard.sh: the virtual PIV card (tests/vcard) through a
 # private pcscd and OpenSC's opensc-pkcs11.so, with OpenSSH's tools against
-# the agent: `ssh-add -s` with the card's PIN lists the 9a (P-256) and 9c
+# the agent: `ssh-add -s` with a wrong PIN adds nothing (not even after a
+# replug), with the card's PIN it lists the 9a (P-256) and 9c
 # (RSA-2048) keys and both log in to a private sshd, next to a SoftHSM2
 # token (two providers at once).  Then, tokagent only: the card pulled ->
 # its keys are not listed and a signature fails fast while SoftHSM's keys
@@ -61,6 +62,17 @@ ms()
 ti_askpass_setup "pass:$CARD_PIN"
 ti_start_agent
 
+if ! ti_is_openssh_agent; then
+	# A wrong PIN: the add fails, and card events later do not bring
+	# the keys of the provider in anyway.
+	ti_askpass_answer "pass:000000"
+	ti_expect_fail "ssh-add -s with a wrong PIN" ssh-add -s "$OPENSC"
+	ti_askpass_answer "pass:$CARD_PIN"
+	vcard_stop || ti_fail "vcard_stop (wrong PIN)"
+	vcard_start "$STATE" || ti_fail "vcard restart (wrong PIN)"
+	sleep 1.5
+	ti_assert_eq 0 "$(ti_agent_count)" "keys after a failed add and a replug"
+fi
 ti_expect_ok "ssh-add -s opensc" ssh-add -s "$OPENSC"
 wait_count 2
 ssh-add -L >"$TI_DIR/card-keys.txt"

@@ -69,11 +69,16 @@ pin_roundtrip(int proto)
 	    maclen), TOK_ERR_SIGNATURE_INVALID);
 	assert_int_equal(vfido_pin_verify(proto, sb, lenb, enc, enclen, mac,
 	    maclen - 1), TOK_ERR_SIGNATURE_INVALID);
+	free(enc);
+	free(dec);
+	enc = dec = NULL;
 	/* bad lengths */
 	assert_int_not_equal(vfido_pin_encrypt(proto, sa, lena, pin, 15,
 	    &enc, &enclen), 0);
 	assert_int_not_equal(vfido_pin_decrypt(proto, sa, lena, pin, 8,
 	    &dec, &declen), 0);
+	free(enc);
+	free(dec);
 	/* a point off the curve */
 	memset(bx, 0x11, 32);
 	assert_int_equal(vfido_pin_ecdh(a, bx, by, za), TOK_ERR_KEY_INVALID);
