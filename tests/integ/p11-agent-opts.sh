@@ -34,8 +34,8 @@ ti_expect_ok "ssh-add soft key" ssh-add "$TI_DIR/soft"
 # wait_count N [TENTHS=50]: until the agent lists N keys.
 wait_count()
 {
-	local i
-	for i in $(seq "${2:-50}"); do
+	local _
+	for _ in $(seq "${2:-50}"); do
 		[ "$(ti_agent_count)" = "$1" ] && return 0
 		sleep 0.1
 	done
@@ -54,8 +54,9 @@ token_pubs()
 		*) echo "$t $b $c" >"$TI_DIR/tok-other.pub" ;;
 		esac
 	    done
-	[ -f "$TI_DIR/tok-rsa.pub" ] && [ -f "$TI_DIR/tok-ec.pub" ] ||
-	    ti_fail "token keys not listed: $(ssh-add -L)"
+	if [ ! -f "$TI_DIR/tok-rsa.pub" ] || [ ! -f "$TI_DIR/tok-ec.pub" ]; then
+		ti_fail "token keys not listed: $(ssh-add -L)"
+	fi
 }
 
 # --- the same provider twice: listed once, the agent carries on.
@@ -199,7 +200,7 @@ hexb64()
 # with an associated-certs-v00@openssh.com constraint; prints the reply.
 add_with_certs()
 {
-	local only=$1 blob= f hex
+	local only=$1 blob='' f hex
 	shift
 	for f in "$@"; do
 		blob=$blob$(hexb64 "$(cut -d' ' -f2 "$f")")
