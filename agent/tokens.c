@@ -156,32 +156,10 @@ tokens_new_identity(struct provider *p, uint64_t handle, struct key *k,
 	return r;
 }
 
-/* An existing identity takes the provider's constraints as added again. */
-static int
-tokens_reconstrain(struct provider *p, struct identity *id)
-{
-	struct constraints cons;
-	struct buf *cb;
-	int r;
-
-	memset(&cons, 0, sizeof(cons));
-	if ((cb = buf_fromb(p->constraints)) == NULL)
-		return TOK_ERR_ALLOC;
-	if ((r = constraints_parse(cb, &cons)) == 0)
-		keys_apply_constraints(id, &cons);
-	constraints_clear(&cons);
-	buf_free(cb);
-	return r;
-}
-
-/*
- * Add or refresh one key the helper reports, and its associated certificates.
- * readd: the provider was just added again (ssh-add -s), so keys already
- * held take its new constraints; a rescan leaves them as they are.
- */
+/* Add or refresh one key the helper reports, and its associated certs. */
 static int
 tokens_provider_key(struct provider *p, uint64_t handle, struct key *k,
-    const char *label, int readd)
+    const char *label)
 {
 	struct constraints cons;
 	struct identity *id;
@@ -203,8 +181,6 @@ tokens_provider_key(struct provider *p, uint64_t handle, struct key *k,
 		    id->helper == p->h) {
 			id->present = 1;
 			id->handle = handle;
-			if (readd && (r = tokens_reconstrain(p, id)) != 0)
-				goto out;
 		} else if ((r = tokens_new_identity(p, handle, k, label)) != 0)
 			goto out;
 	}
@@ -216,8 +192,6 @@ tokens_provider_key(struct provider *p, uint64_t handle, struct key *k,
 		    id->helper == p->h) {
 			id->present = 1;
 			id->handle = handle;
-			if (readd && (r = tokens_reconstrain(p, id)) != 0)
-				goto out;
 		} else if ((r = tokens_new_identity(p, handle, cons.certs[i],
 		    label)) != 0)
 			goto out;
@@ -228,9 +202,12 @@ tokens_provider_key(struct provider *p, uint64_t handle, struct key *k,
 	return r;
 }
 
-/* IPC_KEYS or an IPC_EVENT key list: the provider's keys now (readd: above). */
+/*
+ * IPC_KEYS or an IPC_EVENT key list: the provider's keys now.  adding: the
+ * reply to an ssh-add -s, else an event or a rescan.
+ */
 static int
-tokens_provider_sync(struct provider *p, struct buf *m, int readd)
+tokens_provider_sync(struct provider *p, struct buf *m, int adding)
 {
 	struct identity *id;
 	struct key *k = NULL;
@@ -240,7 +217,7 @@ tokens_provider_sync(struct provider *p, struct buf *m, int readd)
 	int r;
 
 	/* A provider whose add failed (wrong PIN) offers no keys on events. */
-	if (!readd && !p->added)
+	if (!adding && !p->added)
 		return 0;
 	if ((r = buf_get_u32(m, &n)) != 0)
 		return r;
@@ -260,8 +237,7 @@ tokens_provider_sync(struct provider *p, struct buf *m, int readd)
 			r = TOK_ERR_PROTOCOL;
 			goto out;
 		}
-		if ((r = tokens_provider_key(p, handle, k, label,
-		    readd)) != 0)
+		if ((r = tokens_provider_key(p, handle, k, label)) != 0)
 			goto out;
 		key_free(k);
 		k = NULL;
@@ -456,7 +432,17 @@ tokens_add_provider(struct conn *c, struct buf *m, int constrained)
 	}
 	if ((r = tokens_provider_allowed(path, &real)) != 0)
 		goto fail;
-	if ((p = tokens_find_provider(real)) == NULL) {
+	/*
+	 * As OpenSSH's agent: a provider is added once.  A second add would
+	 * not check its PIN (the token is logged in) yet could drop the
+	 * keys' constraints (-c): remove it first (ssh-add -e).
+	 */
+	if ((p = tokens_find_provider(real)) != NULL && p->added) {
+		error("provider %s is already added", real);
+		r = TOK_ERR_PROVIDER_REFUSED;
+		goto fail;
+	}
+	if (p == NULL) {
 		if ((prog = helper_find_program(P11_HELPER)) == NULL) {
 			error("%s not found", P11_HELPER);
 			r = TOK_ERR_FEATURE_UNSUPPORTED;
@@ -484,7 +470,7 @@ tokens_add_provider(struct conn *c, struct buf *m, int constrained)
 		LIST_INSERT_HEAD(&providers, p, entry);
 		tokens_pcsc_start();
 	}
-	/* Adding a provider again re-logs in and takes the new constraints. */
+	/* A provider whose add failed (wrong PIN) may be added again. */
 	buf_free(p->constraints);
 	if ((p->constraints = buf_dup(m)) == NULL ||
 	    (payload = buf_new()) == NULL ||
@@ -754,9 +740,24 @@ tokens_sk_helper(void)
 	return tokens_sk;
 }
 
+static void
+tokens_sk_provider_reply(int r, uint8_t type, struct buf *m,
+    const char *detail, void *arg)
+{
+	(void)m;
+	(void)arg;
+	if (r == 0 && type != IPC_OK)
+		r = TOK_ERR_PROTOCOL;
+	if (r != 0)
+		error("sk helper cannot use the middleware: %s%s%s; the key "
+		    "will not sign", tok_strerror(r), detail ? ": " : "",
+		    detail ? detail : "");
+}
+
 int
 tokens_sk_apply(struct identity *id, struct conn *c, struct constraints *cons)
 {
+	struct buf *p = NULL;
 	char *real = NULL;
 	int r;
 
@@ -779,11 +780,28 @@ tokens_sk_apply(struct identity *id, struct conn *c, struct constraints *cons)
 	}
 	if ((r = tokens_provider_allowed(cons->sk_provider, &real)) != 0)
 		return r;
+	/*
+	 * The sk helper loads the middleware and answers in order, so the
+	 * key signs through it before any signature is asked for.  If it
+	 * cannot load it, the key refuses to sign (the reply is logged).
+	 */
+	if ((p = buf_new()) == NULL) {
+		r = TOK_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = buf_put_u64(p, id->handle)) != 0 ||
+	    (r = buf_put_cstring(p, real)) != 0 ||
+	    (r = helper_request(id->helper, IPC_SK_PROVIDER, p,
+	    P11_ADD_TIMEOUT_MS, tokens_sk_provider_reply, NULL, NULL)) != 0) {
+		error_fr(r, "sk provider %s", real);
+		goto out;
+	}
+	debug_f("key %s signs through %s", id->fingerprint, real);
+	r = 0;
+ out:
+	buf_free(p);
 	free(real);
-	/* XXX external sk middlewares are not loaded by the sk helper yet. */
-	error("sk provider %s: external middlewares are not supported yet",
-	    cons->sk_provider);
-	return TOK_ERR_FEATURE_UNSUPPORTED;
+	return r;
 }
 
 static void

@@ -11,13 +11,17 @@
  * CANCEL) or drops a queued one.  Devices: libfido2's discovery plus
  * $TOKAGENT_FIDO_DEVICES, looked up afresh for every operation, so tokens
  * plugged in later are found.  $TOKAGENT_FIDO_TIMEOUT_MS bounds how long a
- * token may wait for a touch (default 60 s).
+ * token may wait for a touch (default 60 s).  A key given an external
+ * middleware (IPC_SK_PROVIDER) signs through that module's sk_sign()
+ * instead, on the same worker thread; such an operation cannot be
+ * cancelled (the sk-api has no cancel), only its queued requests dropped.
  *
  * Usage: tokagent-sk-helper [-d]
  */
 #include "config.h"
 
 #include <sys/queue.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -38,6 +42,7 @@
 #include "common/log.h"
 #include "common/secmem.h"
 #include "sk/fido_unix.h"
+#include "sk/sk-api.h"
 #include "sk/sk-ipc.h"
 #include "sk/sk.h"
 #include "token/keystore.h"
@@ -46,6 +51,23 @@
 #define SKH_READ_CHUNK		65536
 #define SKH_TIMEOUT_MS		(60 * 1000)	/* a touch never comes */
 #define SKH_PIN_MAX		256
+
+/* An external middleware, loaded once per path and kept until exit. */
+struct skh_mw {
+	char *path;
+	void *dl;
+	int (*sign)(uint32_t, const uint8_t *, size_t, const char *,
+	    const uint8_t *, size_t, uint8_t, const char *,
+	    struct sk_option **, struct sk_sign_response **);
+	TAILQ_ENTRY(skh_mw) entry;
+};
+
+/* A key that signs through a middleware; main thread only. */
+struct skh_keymw {
+	uint64_t handle;
+	struct skh_mw *mw;		/* NULL: refused, the key may not sign */
+	TAILQ_ENTRY(skh_keymw) entry;
+};
 
 struct skh_job {
 	uint32_t id;
@@ -56,6 +78,7 @@ struct skh_job {
 	struct buf *kh;			/* key handle */
 	uint8_t flags;			/* SK_FLAG_* */
 	struct buf *data;
+	struct skh_mw *mw;		/* NULL: libfido2 (internal) */
 	TAILQ_ENTRY(skh_job) entry;
 };
 
@@ -69,6 +92,9 @@ static struct keystore *skh_keys;
 static char *skh_pin;			/* secure memory, under skh_lock */
 static time_t skh_pin_expiry;		/* 0: for the next use only */
 static int skh_eof;
+static TAILQ_HEAD(, skh_mw) skh_mws = TAILQ_HEAD_INITIALIZER(skh_mws);
+static TAILQ_HEAD(, skh_keymw) skh_keymws =
+    TAILQ_HEAD_INITIALIZER(skh_keymws);
 
 /* Write one message to the agent; any thread. */
 static void
@@ -159,6 +185,72 @@ skh_sig_blob(const struct key *k, const struct sk_sig *sig, struct buf *out)
 	return ret;
 }
 
+/*
+ * Sign through the job's middleware: the response becomes a struct sk_sig
+ * like the internal path's.  The sk-api has no touch hook, so the touch
+ * notice spans the whole call for keys that need presence.
+ */
+static int
+skh_mw_sign(const struct skh_job *job, const struct sk_sign_req *req,
+    struct sk_sig **sigp)
+{
+	struct sk_option *opts[1] = { NULL };
+	struct sk_sign_response *resp = NULL;
+	struct sk_sig *sig = NULL;
+	int r = TOK_ERR_INTERNAL, mr;
+
+	*sigp = NULL;
+	if (job->flags & SK_FLAG_UP)
+		skh_touch_hook((void *)(uintptr_t)job->id, job->mw->path, 1);
+	mr = job->mw->sign(req->alg == SK_ALG_ED25519 ? SSH_SK_ED25519 :
+	    SSH_SK_ECDSA, req->data, req->data_len, req->application,
+	    req->key_handle, req->key_handle_len, req->flags, req->pin, opts,
+	    &resp);
+	if (job->flags & SK_FLAG_UP)
+		skh_touch_hook((void *)(uintptr_t)job->id, job->mw->path, 0);
+	if (mr != 0) {
+		debug_f("middleware %s: sk_sign: %d", job->mw->path, mr);
+		if (mr == SSH_SK_ERR_PIN_REQUIRED)
+			/* Given a PIN and still asking: the PIN is wrong. */
+			r = req->pin != NULL ? TOK_ERR_PIN_INVALID :
+			    TOK_ERR_PIN_REQUIRED;
+		else if (mr == SSH_SK_ERR_DEVICE_NOT_FOUND)
+			r = TOK_ERR_DEVICE_NOT_PRESENT;
+		else
+			r = TOK_ERR_DEVICE;
+		goto out;
+	}
+	if (resp == NULL || resp->sig_r == NULL || resp->sig_r_len == 0 ||
+	    (req->alg != SK_ALG_ED25519 &&
+	    (resp->sig_s == NULL || resp->sig_s_len == 0))) {
+		error_f("middleware %s: incomplete signature", job->mw->path);
+		r = TOK_ERR_DEVICE;
+		goto out;
+	}
+	if ((sig = calloc(1, sizeof(*sig))) == NULL) {
+		r = TOK_ERR_ALLOC;
+		goto out;
+	}
+	/* Both allocated with malloc(3): sk_sig_free() frees them. */
+	sig->alg = req->alg;
+	sig->flags = resp->flags;
+	sig->counter = resp->counter;
+	sig->sig_r = resp->sig_r;
+	sig->sig_r_len = resp->sig_r_len;
+	sig->sig_s = resp->sig_s;
+	sig->sig_s_len = resp->sig_s_len;
+	resp->sig_r = resp->sig_s = NULL;
+	*sigp = sig;
+	r = 0;
+ out:
+	if (resp != NULL) {
+		free(resp->sig_r);
+		free(resp->sig_s);
+		free(resp);
+	}
+	return r;
+}
+
 static void
 skh_run_job(struct skh_job *job)
 {
@@ -193,10 +285,14 @@ skh_run_job(struct skh_job *job)
 		skh_forget_pin();
 	pthread_mutex_unlock(&skh_lock);
 	req.pin = pin;
-	hooks.touch = skh_touch_hook;
-	hooks.arg = (void *)(uintptr_t)job->id;
-	sk_ctx_set_hooks(skh_ctx, &hooks);
-	r = sk_ctx_sign(skh_ctx, &req, &sig);
+	if (job->mw != NULL)
+		r = skh_mw_sign(job, &req, &sig);
+	else {
+		hooks.touch = skh_touch_hook;
+		hooks.arg = (void *)(uintptr_t)job->id;
+		sk_ctx_set_hooks(skh_ctx, &hooks);
+		r = sk_ctx_sign(skh_ctx, &req, &sig);
+	}
 	if (r == TOK_ERR_PIN_INVALID || r == TOK_ERR_PIN_BLOCKED) {
 		pthread_mutex_lock(&skh_lock);
 		skh_forget_pin();
@@ -365,10 +461,148 @@ skh_add(struct buf *req, struct buf *reply)
 	return r;
 }
 
+static struct skh_keymw *
+skh_keymw_find(uint64_t handle)
+{
+	struct skh_keymw *km;
+
+	TAILQ_FOREACH(km, &skh_keymws, entry) {
+		if (km->handle == handle)
+			return km;
+	}
+	return NULL;
+}
+
+/* The key with handle (dropped or replaced) forgets its middleware. */
+static void
+skh_keymw_drop(uint64_t handle)
+{
+	struct skh_keymw *km;
+
+	if ((km = skh_keymw_find(handle)) != NULL) {
+		TAILQ_REMOVE(&skh_keymws, km, entry);
+		free(km);
+	}
+}
+
+static void
+skh_keymw_drop_all(void)
+{
+	struct skh_keymw *km;
+
+	while ((km = TAILQ_FIRST(&skh_keymws)) != NULL) {
+		TAILQ_REMOVE(&skh_keymws, km, entry);
+		free(km);
+	}
+}
+
+/* The middleware at path, loaded and checked on first use. */
+static int
+skh_mw_load(const char *path, struct skh_mw **mwp)
+{
+	struct skh_mw *mw = NULL;
+	uint32_t (*version)(void);
+	uint32_t v;
+	int r = TOK_ERR_INTERNAL;
+
+	*mwp = NULL;
+	TAILQ_FOREACH(mw, &skh_mws, entry) {
+		if (strcmp(mw->path, path) == 0) {
+			*mwp = mw;
+			return 0;
+		}
+	}
+	if ((mw = calloc(1, sizeof(*mw))) == NULL ||
+	    (mw->path = strdup(path)) == NULL) {
+		r = TOK_ERR_ALLOC;
+		goto out;
+	}
+	if ((mw->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		error("cannot load sk middleware %s: %s", path, dlerror());
+		r = TOK_ERR_PROVIDER_REFUSED;
+		goto out;
+	}
+	if ((version = (uint32_t (*)(void))dlsym(mw->dl,
+	    "sk_api_version")) == NULL) {
+		error("sk middleware %s: no sk_api_version", path);
+		r = TOK_ERR_PROVIDER_REFUSED;
+		goto out;
+	}
+	if (((v = version()) & SSH_SK_VERSION_MAJOR_MASK) !=
+	    SSH_SK_VERSION_MAJOR) {
+		error("sk middleware %s: API version 0x%08x, need 0x%08x",
+		    path, v, SSH_SK_VERSION_MAJOR);
+		r = TOK_ERR_PROVIDER_REFUSED;
+		goto out;
+	}
+	if ((mw->sign = (int (*)(uint32_t, const uint8_t *, size_t,
+	    const char *, const uint8_t *, size_t, uint8_t, const char *,
+	    struct sk_option **, struct sk_sign_response **))dlsym(mw->dl,
+	    "sk_sign")) == NULL) {
+		error("sk middleware %s: no sk_sign", path);
+		r = TOK_ERR_PROVIDER_REFUSED;
+		goto out;
+	}
+	debug_f("loaded sk middleware %s (API 0x%08x)", path, v);
+	TAILQ_INSERT_TAIL(&skh_mws, mw, entry);
+	*mwp = mw;
+	mw = NULL;
+	r = 0;
+ out:
+	if (mw != NULL) {
+		if (mw->dl != NULL)
+			dlclose(mw->dl);
+		free(mw->path);
+		free(mw);
+	}
+	return r;
+}
+
+/*
+ * IPC_SK_PROVIDER: the key signs through a middleware from now on.  A
+ * middleware that cannot be used leaves the key refusing to sign rather
+ * than falling back to libfido2.
+ */
+static int
+skh_set_provider(struct buf *req)
+{
+	struct skh_keymw *km = NULL;
+	struct skh_mw *mw = NULL;
+	char *path = NULL;
+	uint64_t handle;
+	int r, known;
+
+	if ((r = buf_get_u64(req, &handle)) != 0 ||
+	    (r = buf_get_cstring(req, &path, NULL)) != 0 ||
+	    (r = buf_expect_empty(req)) != 0)
+		goto out;
+	pthread_mutex_lock(&skh_lock);
+	known = keystore_get(skh_keys, handle) != NULL;
+	pthread_mutex_unlock(&skh_lock);
+	if (!known) {
+		r = TOK_ERR_KEY_NOT_FOUND;
+		goto out;
+	}
+	if ((km = skh_keymw_find(handle)) == NULL) {
+		if ((km = calloc(1, sizeof(*km))) == NULL) {
+			r = TOK_ERR_ALLOC;
+			goto out;
+		}
+		km->handle = handle;
+		TAILQ_INSERT_TAIL(&skh_keymws, km, entry);
+	}
+	r = skh_mw_load(path, &mw);
+	km->mw = mw;
+ out:
+	free(path);
+	return r;
+}
+
 static int
 skh_sign(uint32_t id, struct buf *req)
 {
 	struct skh_job *job = NULL;
+	struct skh_keymw *km;
 	const u_char *data, *kh;
 	struct key *k;
 	uint64_t handle;
@@ -390,6 +624,11 @@ skh_sign(uint32_t id, struct buf *req)
 		return TOK_ERR_ALLOC;
 	}
 	job->id = id;
+	if ((km = skh_keymw_find(handle)) != NULL && km->mw == NULL) {
+		skh_job_free(job);
+		return TOK_ERR_PROVIDER_REFUSED;
+	}
+	job->mw = km == NULL ? NULL : km->mw;
 	pthread_mutex_lock(&skh_lock);
 	if ((k = keystore_get(skh_keys, handle)) == NULL)
 		r = TOK_ERR_KEY_NOT_FOUND;
@@ -523,16 +762,21 @@ skh_handle(struct buf *m)
 	case IPC_DROP:
 		if ((r = buf_get_u64(m, &handle)) == 0 &&
 		    (r = buf_expect_empty(m)) == 0) {
+			skh_keymw_drop(handle);
 			pthread_mutex_lock(&skh_lock);
 			r = keystore_drop(skh_keys, handle);
 			pthread_mutex_unlock(&skh_lock);
 		}
 		break;
 	case IPC_DROP_ALL:
+		skh_keymw_drop_all();
 		pthread_mutex_lock(&skh_lock);
 		keystore_drop_all(skh_keys);
 		skh_forget_pin();
 		pthread_mutex_unlock(&skh_lock);
+		break;
+	case IPC_SK_PROVIDER:
+		r = skh_set_provider(m);
 		break;
 	case IPC_SK_PIN:
 		r = skh_set_pin(m);
@@ -620,6 +864,7 @@ main(int argc, char **argv)
 	pthread_mutex_unlock(&skh_lock);
 	pthread_join(worker, NULL);
 	skh_forget_pin();
+	skh_keymw_drop_all();
 	keystore_free(skh_keys);
 	sk_ctx_free(skh_ctx);
 	buf_free(in);

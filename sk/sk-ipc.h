@@ -17,6 +17,15 @@
  *   IPC_SK_TOUCH    <- (id 0) uint32 request id, string device, byte begin:
  *                      the token is waiting for a touch for that request
  *                      (begin 1), or no longer (begin 0).
+ *   IPC_SK_PROVIDER -> uint64 handle, string provider path
+ *                   <- IPC_OK.  From now on the key with that handle signs
+ *                      through that OpenSSH sk-api middleware (dlopen()ed
+ *                      once per path) instead of the helper's libfido2
+ *                      code.  TOK_ERR_PROVIDER_REFUSED when the module
+ *                      cannot be loaded, lacks sk_api_version or sk_sign,
+ *                      or implements another major ABI version; the key
+ *                      then refuses to sign.  The agent checks the path
+ *                      against its allowlist before sending this.
  */
 #ifndef SK_SK_IPC_H
 #define SK_SK_IPC_H
@@ -26,6 +35,7 @@ enum sk_ipc_type {
 	IPC_SK_FORGET = 41,
 	IPC_SK_TOUCH = 42,
 	IPC_SK_LOAD_RESIDENT = 43,
+	IPC_SK_PROVIDER = 44,
 };
 
 #endif /* SK_SK_IPC_H */

@@ -14,6 +14,3 @@ FIDO_INTEG_TESTS = \
 TESTS += $(FIDO_INTEG_TESTS)
 dist_check_SCRIPTS += $(FIDO_INTEG_TESTS)
 EXTRA_DIST += tests/integ/fido-lib.sh
-# XXX the sk helper does not load external sk middlewares yet, so the agent
-# refuses keys added with ssh-add -S MIDDLEWARE; drop this when it does.
-XFAIL_TESTS = tests/integ/fido-resident-mw.sh

@@ -73,7 +73,7 @@ if ! ti_is_openssh_agent; then
 	ti_askpass_answer "pass:$CARD_PIN"
 	vcard_stop || ti_fail "vcard_stop (wrong PIN)"
 	vcard_start "$STATE" || ti_fail "vcard restart (wrong PIN)"
-	sleep 1.5
+	sleep 2.5
 	ti_assert_eq 0 "$(ti_agent_count)" "keys after a failed add and a replug"
 fi
 ti_expect_ok "ssh-add -s opensc" ssh-add -s "$OPENSC"
