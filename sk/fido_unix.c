@@ -22,6 +22,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "sk/fido_unix.h"
+#include "sk/sk.h"
 
 struct fido_unix_handle {
 	int	fd;
@@ -219,50 +220,6 @@ fido_unix_io(void)
 }
 
 int
-fido_unix_err(int e)
-{
-	switch (e) {
-	case FIDO_OK:
-		return 0;
-	case FIDO_ERR_PIN_INVALID:
-		return TOK_ERR_PIN_INVALID;
-	case FIDO_ERR_PIN_BLOCKED:
-	case FIDO_ERR_PIN_AUTH_BLOCKED:
-	case FIDO_ERR_UV_BLOCKED:
-		return TOK_ERR_PIN_BLOCKED;
-	case FIDO_ERR_PIN_REQUIRED:
-	case FIDO_ERR_PIN_NOT_SET:
-	case FIDO_ERR_UV_INVALID:
-	case FIDO_ERR_PIN_AUTH_INVALID:
-		return TOK_ERR_PIN_REQUIRED;
-	case FIDO_ERR_OPERATION_DENIED:
-		return TOK_ERR_TOUCH_DENIED;
-	case FIDO_ERR_USER_ACTION_TIMEOUT:
-	case FIDO_ERR_ACTION_TIMEOUT:
-	case FIDO_ERR_TIMEOUT:
-		return TOK_ERR_DEVICE_TIMEOUT;
-	case FIDO_ERR_KEEPALIVE_CANCEL:
-		return TOK_ERR_CANCELLED;
-	case FIDO_ERR_NO_CREDENTIALS:
-	case FIDO_ERR_NOTFOUND:
-		return TOK_ERR_KEY_NOT_FOUND;
-	case FIDO_ERR_INVALID_ARGUMENT:
-		return TOK_ERR_INVALID_ARGUMENT;
-	case FIDO_ERR_INVALID_COMMAND:
-	case FIDO_ERR_UNSUPPORTED_OPTION:
-	case FIDO_ERR_UNSUPPORTED_ALGORITHM:
-	case FIDO_ERR_UNSUPPORTED_EXTENSION:
-		return TOK_ERR_FEATURE_UNSUPPORTED;
-	case FIDO_ERR_INVALID_SIG:
-		return TOK_ERR_SIGNATURE_INVALID;
-	case FIDO_ERR_INTERNAL:
-		return TOK_ERR_INTERNAL;
-	default:
-		return TOK_ERR_DEVICE;
-	}
-}
-
-int
 fido_unix_dev_new(fido_dev_t **devp)
 {
 	fido_dev_t *dev = NULL;
@@ -310,7 +267,7 @@ fido_unix_open_dev(const char *name, fido_dev_t **devp)
 	if ((fr = fido_dev_open(dev, path)) != FIDO_OK) {
 		debug_f("fido_dev_open %s: %s", name, fido_strerr(fr));
 		r = fr == FIDO_ERR_RX ? TOK_ERR_DEVICE_TIMEOUT :
-		    fido_unix_err(fr);
+		    sk_fido_err(fr);
 		goto out;
 	}
 	*devp = dev;

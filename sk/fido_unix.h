@@ -71,7 +71,5 @@ int fido_unix_parse_list(const char *list, char ***namesp, size_t *nnamesp)
 /* fido_unix_free_list: free what fido_unix_parse_list made.  NULL is accepted. */
 void fido_unix_free_list(char **names, size_t nnames);
 
-/* fido_unix_err: translate a FIDO_ERR_* code into TOK_ERR_* (0 stays 0). */
-int fido_unix_err(int fido_err);
 
 #endif /* SK_FIDO_UNIX_H */

@@ -15,10 +15,10 @@ tests_vfido_vfido_CFLAGS = $(AM_CFLAGS) $(CBOR_CFLAGS)
 tests_vfido_vfido_LDADD = common/libcommon.la $(CBOR_LIBS) $(OPENSSL_LIBS) \
 	$(LIBBSD_LIBS)
 
-tests_vfido_fidotool_SOURCES = tests/vfido/fidotool.c \
-	sk/fido_unix.c sk/fido_unix.h
+tests_vfido_fidotool_SOURCES = tests/vfido/fidotool.c
 tests_vfido_fidotool_CFLAGS = $(AM_CFLAGS) $(FIDO2_CFLAGS)
-tests_vfido_fidotool_LDADD = common/libcommon.la $(FIDO2_LIBS) \
+tests_vfido_fidotool_LDADD = sk/libsk.la common/libcommon.la $(FIDO2_LIBS) \
+	$(CBOR_LIBS) \
 	$(OPENSSL_LIBS) $(LIBBSD_LIBS)
 
 if HAVE_CMOCKA
