@@ -17,6 +17,7 @@ agent_libagent_la_SOURCES = \
 	agent/keys.c agent/keys.h \
 	agent/lock.c agent/lock.h \
 	agent/loop.c agent/loop.h \
+	agent/notice.c agent/notice.h \
 	agent/procinfo.c agent/procinfo.h \
 	agent/prompt.c agent/prompt.h \
 	agent/sign.c agent/sign.h \

@@ -13,6 +13,7 @@
 #include "agent/idtab.h"
 #include "agent/keys.h"
 #include "agent/lock.h"
+#include "agent/notice.h"
 #include "agent/prompt.h"
 #include "agent/sign.h"
 #include "agent/tokens.h"
@@ -41,7 +42,7 @@ struct sign_op {
 	uint32_t reqid;
 	void *login;		/* a PIN prompt + token login in progress */
 	int pin_tries;		/* PINs asked for this request */
-	struct askpass *notice;	/* "touch your key" while the token waits */
+	struct notice *notice;	/* "touch your key" while the token waits */
 	LIST_ENTRY(sign_op) entry;	/* in sign_ops while at a helper */
 };
 
@@ -54,7 +55,7 @@ sign_op_free(struct sign_op *op)
 	if (op == NULL)
 		return;
 	askpass_cancel(op->ap);
-	askpass_cancel(op->notice);
+	notice_close(op->notice);
 	tokens_login_cancel(op->login);
 	if (op->h != NULL)
 		LIST_REMOVE(op, entry);
@@ -126,7 +127,7 @@ sign_reply(int r, uint8_t type, struct buf *reply, const char *detail,
 
 	LIST_REMOVE(op, entry);
 	op->h = NULL;
-	askpass_cancel(op->notice);
+	notice_close(op->notice);
 	op->notice = NULL;
 	if (r == 0 && type != IPC_SIGNATURE)
 		r = TOK_ERR_PROTOCOL;
@@ -210,17 +211,6 @@ sign_send(struct sign_op *op)
 	LIST_INSERT_HEAD(&sign_ops, op, entry);
 }
 
-/* A notifier that exits by itself is freed by askpass: forget it. */
-static void
-sign_notice_done(int r, char *secret, void *arg)
-{
-	struct sign_op *op = arg;
-
-	(void)r;
-	op->notice = NULL;
-	secmem_free(secret);
-}
-
 void
 sign_touch_event(uint32_t reqid, const char *device, int begin)
 {
@@ -233,7 +223,7 @@ sign_touch_event(uint32_t reqid, const char *device, int begin)
 	}
 	if (op == NULL)
 		return;
-	askpass_cancel(op->notice);
+	notice_close(op->notice);
 	op->notice = NULL;
 	if (!begin)
 		return;
@@ -243,8 +233,7 @@ sign_touch_event(uint32_t reqid, const char *device, int begin)
 	    device, op->description ? op->description : "a signature") < 0)
 		return;
 	/* Shown until the touch, a cancel or a time-out closes it. */
-	op->notice = askpass_start(ASKPASS_NOTIFY, text, 0,
-	    sign_notice_done, op);
+	op->notice = notice_start("Touch your security key", text);
 	free(text);
 }
 

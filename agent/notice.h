@@ -1,0 +1,23 @@
+/*
+ * Touch notices: "touch your security key to allow …", shown while a
+ * token waits for presence and closed when the touch arrives, the request
+ * is cancelled or it times out.  A notice goes to every channel the user
+ * has: SSH_ASKPASS with SSH_ASKPASS_PROMPT=none (the OpenSSH convention)
+ * or the --notify-command program instead of it.
+ */
+#ifndef AGENT_NOTICE_H
+#define AGENT_NOTICE_H
+
+struct notice;
+
+/*
+ * notice_start: show text (one line, no markup) until notice_close.
+ * summary is a short title for channels that have one.  Never blocks.
+ * Returns NULL when no channel could show it (the agent's log still
+ * says what it waits for).
+ */
+struct notice *notice_start(const char *summary, const char *text);
+/* notice_close: take the notice down everywhere and free it.  NULL ok. */
+void notice_close(struct notice *n);
+
+#endif /* AGENT_NOTICE_H */
