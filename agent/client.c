@@ -11,6 +11,7 @@
 
 #include "agent/agent.h"
 #include "agent/client.h"
+#include "agent/resident.h"
 #include "agent/tokens.h"
 #include "common/buf.h"
 #include "common/err.h"
@@ -92,7 +93,7 @@ client_import_resident(void)
 		return 2;
 	if ((req = buf_new()) == NULL ||
 	    buf_put_u8(req, SSH_AGENTC_EXTENSION) != 0 ||
-	    buf_put_cstring(req, TOKENS_EXT_RESIDENT) != 0) {
+	    buf_put_cstring(req, RESIDENT_EXT) != 0) {
 		fprintf(stderr, "out of memory\n");
 		goto out;
 	}

@@ -16,6 +16,7 @@
 #include "agent/keys.h"
 #include "agent/lock.h"
 #include "agent/sign.h"
+#include "agent/resident.h"
 #include "agent/tokens.h"
 #include "common/buf.h"
 #include "common/err.h"
@@ -26,7 +27,7 @@
 static const char *const dispatch_extensions[] = {
 	EXT_QUERY,
 	DEST_SESSION_BIND_NAME,
-	TOKENS_EXT_RESIDENT,
+	RESIDENT_EXT,
 	NULL,
 };
 
@@ -139,8 +140,8 @@ dispatch_extension(struct conn *c, struct buf *m)
 		dispatch_query(c, m);
 	else if (strcmp(name, DEST_SESSION_BIND_NAME) == 0)
 		dispatch_session_bind(c, m);
-	else if (strcmp(name, TOKENS_EXT_RESIDENT) == 0)
-		tokens_import_resident(c, m);
+	else if (strcmp(name, RESIDENT_EXT) == 0)
+		resident_import(c, m);
 	else {
 		debug_f("unsupported extension \"%s\"", name);
 		conn_reply_status(c, 0);

@@ -20,6 +20,7 @@ agent_libagent_la_SOURCES = \
 	agent/notice.c agent/notice.h \
 	agent/procinfo.c agent/procinfo.h \
 	agent/prompt.c agent/prompt.h \
+	agent/resident.c agent/resident.h \
 	agent/sign.c agent/sign.h \
 	agent/tokens.c agent/tokens.h \
 	agent/userauth.c agent/userauth.h

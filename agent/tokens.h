@@ -13,6 +13,9 @@ struct constraints;
 struct helper;
 struct identity;
 
+#define TOKENS_MAX_KEYS		4096		/* keys one helper may report */
+#define TOKENS_PIN_TIMEOUT_MS	(120 * 1000)	/* the user types a PIN */
+
 /* tokens_add_provider: SSH_AGENTC_ADD_SMARTCARD_KEY(_CONSTRAINED). */
 void tokens_add_provider(struct conn *c, struct buf *m, int constrained);
 /* tokens_remove_provider: SSH_AGENTC_REMOVE_SMARTCARD_KEY. */
@@ -29,16 +32,6 @@ struct helper *tokens_sk_helper(void);
  */
 int tokens_sk_apply(struct identity *id, struct conn *c,
     struct constraints *cons) __attribute__((warn_unused_result));
-/* The agent extension that imports a security key's resident keys. */
-#define TOKENS_EXT_RESIDENT	"resident-keys@tokagent"
-
-/*
- * tokens_import_resident: the TOKENS_EXT_RESIDENT extension (m after its
- * name): ask the PIN through askpass, load the resident "ssh:" keys of
- * every security key present into the sk helper and offer them.  Replies
- * SSH_AGENT_EXTENSION_RESPONSE with the name and a uint32 count.
- */
-void tokens_import_resident(struct conn *c, struct buf *m);
 /* tokens_forget_secrets: drop cached PINs (on lock and ssh-add -D). */
 void tokens_forget_secrets(void);
 /*
