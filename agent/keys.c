@@ -328,6 +328,7 @@ keys_remove(struct conn *c, struct buf *m)
 		conn_reply_status(c, 0);
 		return;
 	}
+	tokens_key_removed(id);
 	keys_drop(id, "removed by client");
 	conn_reply_status(c, 1);
 }
@@ -343,6 +344,7 @@ keys_remove_all(struct conn *c, struct buf *m)
 	}
 	while ((id = idtab_first(agent_idtab)) != NULL)
 		keys_drop(id, "all keys removed");
+	tokens_keys_removed_all();
 	tokens_forget_secrets();
 	conn_reply_status(c, 1);
 }

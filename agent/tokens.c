@@ -38,6 +38,8 @@ struct provider {
 	struct helper *h;
 	struct buf *constraints;	/* as given to ssh-add -s; applied to each key */
 	int added;			/* an ssh-add -s of it has succeeded */
+	struct buf **removed;		/* blobs the user removed (ssh-add -d) */
+	size_t nremoved;
 	LIST_ENTRY(provider) entry;
 };
 
@@ -113,6 +115,62 @@ tokens_provider_of(const struct helper *h)
 	return NULL;
 }
 
+/* Did the user remove this key (or certificate) with ssh-add -d? */
+static int
+tokens_provider_removed(const struct provider *p, const u_char *blob,
+    size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < p->nremoved; i++) {
+		if (buf_len(p->removed[i]) == len &&
+		    memcmp(buf_ptr(p->removed[i]), blob, len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+tokens_provider_unremove(struct provider *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nremoved; i++)
+		buf_free(p->removed[i]);
+	free(p->removed);
+	p->removed = NULL;
+	p->nremoved = 0;
+}
+
+void
+tokens_key_removed(const struct identity *id)
+{
+	struct provider *p;
+	struct buf **tmp;
+
+	if (id->provider == NULL || (p = tokens_provider_of(id->helper)) == NULL)
+		return;
+	if (p->nremoved >= TOKENS_MAX_KEYS ||
+	    (tmp = recallocarray(p->removed, p->nremoved, p->nremoved + 1,
+	    sizeof(*tmp))) == NULL) {
+		error_f("cannot remember that %s was removed", id->fingerprint);
+		return;
+	}
+	p->removed = tmp;
+	if ((p->removed[p->nremoved] = buf_dup(id->blob)) != NULL)
+		p->nremoved++;
+}
+
+void
+tokens_keys_removed_all(void)
+{
+	struct provider *p;
+
+	/* Until ssh-add -s again, token events bring nothing back. */
+	LIST_FOREACH(p, &providers, entry)
+		p->added = 0;
+}
+
 /* A new identity for a token key, with the provider's constraints. */
 static int
 tokens_new_identity(struct provider *p, uint64_t handle, struct key *k,
@@ -173,7 +231,7 @@ tokens_provider_key(struct provider *p, uint64_t handle, struct key *k,
 	if (r != 0)
 		return r;
 	blob = key_blob(k, &len);
-	if (!cons.certs_only) {
+	if (!cons.certs_only && !tokens_provider_removed(p, blob, len)) {
 		if ((id = idtab_lookup(agent_idtab, blob, len)) != NULL &&
 		    id->helper == p->h) {
 			id->present = 1;
@@ -185,6 +243,8 @@ tokens_provider_key(struct provider *p, uint64_t handle, struct key *k,
 		if (!key_equal_public(cons.certs[i], k))
 			continue;
 		blob = key_blob(cons.certs[i], &len);
+		if (tokens_provider_removed(p, blob, len))
+			continue;
 		if ((id = idtab_lookup(agent_idtab, blob, len)) != NULL &&
 		    id->helper == p->h) {
 			id->present = 1;
@@ -311,6 +371,7 @@ tokens_provider_free(struct provider *p)
 	}
 	LIST_REMOVE(p, entry);
 	helper_stop(p->h);
+	tokens_provider_unremove(p);
 	free(p->path);
 	buf_free(p->constraints);
 	free(p);
@@ -336,6 +397,8 @@ tokens_add_reply(int r, uint8_t type, struct buf *m, const char *detail,
 	free(op);
 	if (r == 0 && type != IPC_KEYS)
 		r = TOK_ERR_PROTOCOL;
+	if (r == 0)
+		tokens_provider_unremove(p);	/* added again: all of it */
 	if (r == 0 && (r = tokens_provider_sync(p, m, 1)) == 0)
 		p->added = 1;
 	if (r != 0)

@@ -7,6 +7,8 @@
 #ifndef AGENT_TOKENS_H
 #define AGENT_TOKENS_H
 
+#include <stdint.h>
+
 struct buf;
 struct conn;
 struct constraints;
@@ -32,6 +34,16 @@ struct helper *tokens_sk_helper(void);
  */
 int tokens_sk_apply(struct identity *id, struct conn *c,
     struct constraints *cons) __attribute__((warn_unused_result));
+/*
+ * tokens_key_removed: the user removed the token key id (ssh-add -d): it
+ * stays away when its token comes back, until its provider is added again.
+ */
+void tokens_key_removed(const struct identity *id);
+/*
+ * tokens_keys_removed_all: ssh-add -D removed every key: providers offer
+ * nothing on token events until they are added again (ssh-add -s).
+ */
+void tokens_keys_removed_all(void);
 /* tokens_forget_secrets: drop cached PINs (on lock and ssh-add -D). */
 void tokens_forget_secrets(void);
 /*
@@ -43,6 +55,15 @@ void tokens_forget_secrets(void);
  * login could be started (then done is not called).
  */
 void *tokens_login(struct identity *id, const char *why, int retry,
+    void (*done)(int r, void *arg), void *arg);
+/*
+ * tokens_sk_login: as tokens_login for a key of the sk helper whose token
+ * at device (name for people; retries: PIN attempts left, or
+ * SK_IPC_RETRIES_UNKNOWN) wants its PIN: the prompt names the token and
+ * the tries left, and the PIN is given to the helper for that token only.
+ */
+void *tokens_sk_login(struct identity *id, const char *device,
+    const char *name, uint32_t retries, const char *why, int retry,
     void (*done)(int r, void *arg), void *arg);
 /* tokens_login_cancel: abandon a login started by tokens_login.  NULL ok. */
 void tokens_login_cancel(void *login);

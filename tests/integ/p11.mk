@@ -4,6 +4,7 @@ P11_INTEG_TESTS = \
 	tests/integ/p11-helper.sh \
 	tests/integ/p11-replug.sh \
 	tests/integ/p11-agent.sh \
+	tests/integ/p11-agent-remove.sh \
 	tests/integ/p11-agent-replug.sh \
 	tests/integ/p11-agent-opts.sh \
 	tests/integ/p11-vcard.sh \
