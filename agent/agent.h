@@ -37,6 +37,7 @@ struct helper;
 
 #define AGENT_DEFAULT_ALLOWLIST	"/usr/lib*/*,/usr/local/lib*/*"
 #define AGENT_CONFIRM_TIMEOUT_MS	(120 * 1000)
+#define AGENT_DEFAULT_WEBSAFE	"ssh:*"
 
 struct agent_options {
 	int software_keys;		/* accept software keys (default on) */
@@ -47,6 +48,9 @@ struct agent_options {
 	uint64_t confirm_timeout_ms;	/* how long a prompt waits for the user */
 	uint32_t pin_cache_s;		/* keep a FIDO PIN this long (0: no) */
 	const char *notify_command;	/* touch notices (else SSH_ASKPASS) */
+	int restrict_websafe;		/* the websafe rule (-O no-restrict-websafe) */
+	const char *websafe_allow;	/* FIDO applications exempt from it */
+	int import_resident_on_plug;	/* import a plugged token's resident keys */
 };
 
 extern struct agent_options agent_opts;

@@ -154,14 +154,16 @@ askpass_timeout(void *arg)
 	askpass_finish(ap, TOK_ERR_TIMEOUT);
 }
 
-struct askpass *
-askpass_start(enum askpass_kind kind, const char *prompt, uint64_t timeout_ms,
-    askpass_cb *cb, void *arg)
+/*
+ * askpass_spawn: run prog with argv (argv[0] first, NULL-terminated) with
+ * stdin on /dev/null, stdout on a pipe we read and SSH_ASKPASS_PROMPT set
+ * for kind.  See askpass_start.
+ */
+static struct askpass *
+askpass_spawn(enum askpass_kind kind, const char *prog,
+    char *const argv[], uint64_t timeout_ms, askpass_cb *cb, void *arg)
 {
 	struct askpass *ap = NULL;
-	const char *prog = kind == ASKPASS_NOTIFY &&
-	    agent_opts.notify_command != NULL ? agent_opts.notify_command :
-	    askpass_program();
 	int p[2] = { -1, -1 }, devnull;
 	pid_t pid;
 
@@ -190,7 +192,7 @@ askpass_start(enum askpass_kind kind, const char *prompt, uint64_t timeout_ms,
 		    "confirm" : (kind == ASKPASS_NOTIFY ? "none" : ""), 1);
 		if (kind == ASKPASS_SECRET)
 			unsetenv("SSH_ASKPASS_PROMPT");
-		execlp(prog, prog, prompt, (char *)NULL);
+		execvp(prog, argv);
 		_exit(127);
 	}
 	close(p[1]);
@@ -216,6 +218,28 @@ askpass_start(enum askpass_kind kind, const char *prompt, uint64_t timeout_ms,
 		secmem_free(ap->answer);
 	free(ap);
 	return NULL;
+}
+
+struct askpass *
+askpass_start(enum askpass_kind kind, const char *prompt, uint64_t timeout_ms,
+    askpass_cb *cb, void *arg)
+{
+	const char *prog = kind == ASKPASS_NOTIFY &&
+	    agent_opts.notify_command != NULL ? agent_opts.notify_command :
+	    askpass_program();
+	char *argv[3];
+
+	argv[0] = (char *)prog;
+	argv[1] = (char *)prompt;
+	argv[2] = NULL;
+	return askpass_spawn(kind, prog, argv, timeout_ms, cb, arg);
+}
+
+struct askpass *
+askpass_start_notifier(const char *prog, char *const argv[], askpass_cb *cb,
+    void *arg)
+{
+	return askpass_spawn(ASKPASS_NOTIFY, prog, argv, 0, cb, arg);
 }
 
 void

@@ -33,6 +33,16 @@ typedef void askpass_cb(int r, char *secret, void *arg);
  */
 struct askpass *askpass_start(enum askpass_kind kind, const char *prompt,
     uint64_t timeout_ms, askpass_cb *cb, void *arg);
+/*
+ * askpass_start_notifier: run the program prog (a path) with argv (argv[0]
+ * first, NULL-terminated; copied by exec, the caller keeps ownership) as an
+ * ASKPASS_NOTIFY child: a notice shown until askpass_cancel, which sends it
+ * SIGTERM.  cb (may be NULL) is called once if the program exits by itself:
+ * r 0 when it exited 0, else TOK_ERR_CONFIRM_DENIED.  Never blocks; returns
+ * NULL when it can not start.
+ */
+struct askpass *askpass_start_notifier(const char *prog, char *const argv[],
+    askpass_cb *cb, void *arg);
 /* askpass_cancel: kill the prompt; its callback will not be called.  NULL ok. */
 void askpass_cancel(struct askpass *ap);
 /* askpass_program: the program used ($SSH_ASKPASS or the default). */

@@ -82,18 +82,24 @@ client_request(int fd, const struct buf *req, struct buf **replyp)
 }
 
 int
-client_import_resident(void)
+client_import_resident(const char *device)
 {
 	struct buf *req = NULL, *reply = NULL;
 	uint8_t type;
-	uint32_t n;
+	uint32_t n, dup = 0;
 	int fd, r, status = 1;
 
+	if (device != NULL && *device == '\0') {
+		fprintf(stderr, "--import-resident: empty device name\n");
+		return 1;
+	}
 	if ((fd = client_connect()) == -1)
 		return 2;
+	/* Without a device the request is what older agents understand. */
 	if ((req = buf_new()) == NULL ||
 	    buf_put_u8(req, SSH_AGENTC_EXTENSION) != 0 ||
-	    buf_put_cstring(req, RESIDENT_EXT) != 0) {
+	    buf_put_cstring(req, RESIDENT_EXT) != 0 ||
+	    (device != NULL && buf_put_cstring(req, device) != 0)) {
 		fprintf(stderr, "out of memory\n");
 		goto out;
 	}
@@ -109,7 +115,17 @@ client_import_resident(void)
 		    "(see its log).\n");
 		goto out;
 	}
-	printf("Imported %u resident key%s.\n", n, n == 1 ? "" : "s");
+	/* Older agents do not count the keys they already had. */
+	if (buf_len(reply) != 0 && (buf_get_u32(reply, &dup) != 0 ||
+	    buf_expect_empty(reply) != 0)) {
+		fprintf(stderr, "The agent's reply is malformed.\n");
+		goto out;
+	}
+	if (dup != 0)
+		printf("Imported %u resident key%s (%u already loaded).\n", n,
+		    n == 1 ? "" : "s", dup);
+	else
+		printf("Imported %u resident key%s.\n", n, n == 1 ? "" : "s");
 	status = 0;
  out:
 	buf_free(req);

@@ -7,9 +7,10 @@
 
 /*
  * client_import_resident: ask the agent to import the resident keys of the
- * security keys plugged in (it asks for the PIN itself).  Prints the
- * outcome; returns the process exit status.
+ * security keys plugged in, or of the one at device when not NULL (it asks
+ * for the PIN itself).  Prints the outcome; returns the process exit
+ * status (0 imported or already loaded, 1 failed, 2 no agent).
  */
-int client_import_resident(void);
+int client_import_resident(const char *device);
 
 #endif /* AGENT_CLIENT_H */

@@ -12,6 +12,7 @@
 #include "agent/conn.h"
 #include "agent/dest.h"
 #include "agent/dispatch.h"
+#include "agent/helper.h"
 #include "agent/idtab.h"
 #include "agent/keys.h"
 #include "agent/lock.h"
@@ -62,7 +63,8 @@ dispatch_list(struct conn *c, struct buf *m)
 	for (id = lock_is_locked() ? NULL : idtab_first(agent_idtab);
 	    id != NULL && r == 0; id = next) {
 		next = idtab_next(id);
-		if (keys_expire_if_due(id) || !id->present)
+		if (keys_expire_if_due(id) || !id->present ||
+		    (id->helper != NULL && !helper_running(id->helper)))
 			continue;
 		if (id->dest != NULL &&
 		    dest_permitted(id->dest, c->bindings, NULL, NULL) != 0)

@@ -61,7 +61,8 @@ char *
 helper_find_program(const char *name)
 {
 	char self[PATH_MAX], *dirs = NULL, *dir, *cp, *path = NULL, *d;
-	const char *env, *sub[] = { "token", "sk", "pkcs", NULL };
+	const char *env, *sub[] = {
+	    "token", "sk", "pkcs", "agent", NULL };
 	ssize_t n;
 	int i;
 
@@ -84,7 +85,7 @@ helper_find_program(const char *name)
 		free(path);
 		path = NULL;
 	}
-	/* Uninstalled: agent/tokagent next to token/, sk/, pkcs/. */
+	/* Uninstalled: agent/tokagent next to token/, sk/, pkcs/, agent/. */
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
 		goto out;
 	self[n] = '\0';
@@ -102,6 +103,12 @@ helper_find_program(const char *name)
  out:
 	free(dirs);
 	return path;
+}
+
+int
+helper_running(const struct helper *h)
+{
+	return h->pid > 0;
 }
 
 const char *

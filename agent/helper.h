@@ -47,6 +47,11 @@ int helper_request(struct helper *h, uint8_t type, const struct buf *payload,
     __attribute__((warn_unused_result));
 /* helper_cancel: forget request id (cb will not be called) and tell the helper. */
 void helper_cancel(struct helper *h, uint32_t id);
+/*
+ * helper_running: 1 while h's process is up; 0 between its death and its
+ * restart (its keys are then not offered).
+ */
+int helper_running(const struct helper *h);
 /* helper_name: the name given at spawn. */
 const char *helper_name(const struct helper *h);
 /* helper_stop: terminate the helper, fail its requests, free it.  NULL ok. */

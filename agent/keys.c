@@ -104,6 +104,23 @@ keys_drop(struct identity *id, const char *why)
 }
 
 void
+keys_helper_lost(struct helper *h, void *arg)
+{
+	struct identity *id, *next;
+
+	(void)arg;
+	for (id = idtab_first(agent_idtab); id != NULL; id = next) {
+		next = idtab_next(id);
+		if (id->helper != h)
+			continue;
+		error("key %s (%s) was lost when helper %s died: add it again",
+		    id->fingerprint, id->comment, helper_name(h));
+		id->helper = NULL;	/* the new helper never had it */
+		keys_drop(id, "helper restarted");
+	}
+}
+
+void
 keys_apply_constraints(struct identity *id, struct constraints *c)
 {
 	uint32_t life = c->has_lifetime ? c->lifetime :

@@ -11,6 +11,7 @@
 struct buf;
 struct conn;
 struct constraints;
+struct helper;
 struct identity;
 
 /* keys_add: SSH_AGENTC_ADD_IDENTITY / ADD_ID_CONSTRAINED (m after the type byte). */
@@ -36,6 +37,12 @@ void keys_apply_constraints(struct identity *id, struct constraints *c);
  * Returns 0 or an error (id is then freed).
  */
 int keys_insert(struct identity *id) __attribute__((warn_unused_result));
+/*
+ * keys_helper_lost: a helper_restart_cb for helpers that hold the keys
+ * added to them (software keys, FIDO key handles): the restarted helper
+ * has none, so every identity it held is dropped (logged: add it again).
+ */
+void keys_helper_lost(struct helper *h, void *arg);
 /* keys_drop: take id out of the table, tell its helper, free it. */
 void keys_drop(struct identity *id, const char *why);
 

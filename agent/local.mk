@@ -30,3 +30,13 @@ bin_PROGRAMS += agent/tokagent
 agent_tokagent_SOURCES = agent/tokagent.c
 agent_tokagent_LDADD = agent/libagent.la common/libcommon.la \
 	$(OPENSSL_LIBS) $(LIBBSD_LIBS)
+
+# Desktop touch notices: a small program on sd-bus the agent runs per notice,
+# so the agent itself links no D-Bus library.  Built when libsystemd is found.
+if HAVE_SYSTEMD
+pkglibexec_PROGRAMS += agent/tokagent-notify-desktop
+agent_tokagent_notify_desktop_SOURCES = agent/notify-desktop.c
+agent_tokagent_notify_desktop_CPPFLAGS = $(AM_CPPFLAGS) $(SYSTEMD_CFLAGS)
+agent_tokagent_notify_desktop_LDADD = common/libcommon.la $(SYSTEMD_LIBS) \
+	$(OPENSSL_LIBS) $(LIBBSD_LIBS)
+endif

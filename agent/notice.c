@@ -1,15 +1,49 @@
 /* Touch notices (see notice.h). */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "agent/askpass.h"
+#include "agent/helper.h"
 #include "agent/notice.h"
+#include "common/log.h"
 #include "common/secmem.h"
+
+#define NOTICE_DESKTOP_PROGRAM	"tokagent-notify-desktop"
+/*
+ * After the desktop notifier failed (a session bus with no notification
+ * server, as on a headless box with a user bus), rest that long before
+ * the next try instead of failing at every touch.
+ */
+#define NOTICE_DESKTOP_BACKOFF_S	60
 
 struct notice {
 	struct askpass *askpass;	/* SSH_ASKPASS or --notify-command */
+	struct askpass *desktop;	/* NOTICE_DESKTOP_PROGRAM */
 };
+
+static int notice_desktop_on = 1;
+static int notice_desktop_looked;
+static char *notice_desktop_path;	/* found once, kept for the process */
+static int64_t notice_desktop_resume;	/* monotonic s; 0: no back-off */
+
+static int64_t
+notice_now(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec;
+}
+
+void
+notice_set_desktop(int on)
+{
+	notice_desktop_on = on;
+}
 
 /* A notifier that exits by itself is freed by askpass: forget it. */
 static void
@@ -22,17 +56,64 @@ notice_askpass_done(int r, char *secret, void *arg)
 	secmem_free(secret);
 }
 
+static void
+notice_desktop_done(int r, char *secret, void *arg)
+{
+	struct notice *n = arg;
+
+	/* 0: dismissed by the user.  Else no bus or server; it said why. */
+	if (r != 0) {
+		verbose_f("desktop notifier failed; none for %d s",
+		    NOTICE_DESKTOP_BACKOFF_S);
+		notice_desktop_resume = notice_now() + NOTICE_DESKTOP_BACKOFF_S;
+	}
+	n->desktop = NULL;
+	secmem_free(secret);
+}
+
+/*
+ * notice_desktop_program: the desktop notifier when a session bus is named
+ * in the environment and the program is installed, else NULL.
+ */
+static const char *
+notice_desktop_program(void)
+{
+	const char *bus = getenv("DBUS_SESSION_BUS_ADDRESS");
+
+	if (!notice_desktop_on || bus == NULL || *bus == '\0' ||
+	    (notice_desktop_resume != 0 && notice_now() < notice_desktop_resume))
+		return NULL;
+	if (!notice_desktop_looked) {
+		notice_desktop_looked = 1;
+		notice_desktop_path = helper_find_program(
+		    NOTICE_DESKTOP_PROGRAM);
+		if (notice_desktop_path == NULL)
+			verbose_f("%s not found: no desktop notices",
+			    NOTICE_DESKTOP_PROGRAM);
+	}
+	return notice_desktop_path;
+}
+
 struct notice *
 notice_start(const char *summary, const char *text)
 {
 	struct notice *n;
+	const char *prog;
+	char *argv[4];
 
-	(void)summary;
 	if ((n = calloc(1, sizeof(*n))) == NULL)
 		return NULL;
 	n->askpass = askpass_start(ASKPASS_NOTIFY, text, 0,
 	    notice_askpass_done, n);
-	if (n->askpass == NULL) {
+	if ((prog = notice_desktop_program()) != NULL) {
+		argv[0] = (char *)prog;
+		argv[1] = (char *)(summary != NULL ? summary : "tokagent");
+		argv[2] = (char *)text;
+		argv[3] = NULL;
+		n->desktop = askpass_start_notifier(prog, argv,
+		    notice_desktop_done, n);
+	}
+	if (n->askpass == NULL && n->desktop == NULL) {
 		free(n);
 		return NULL;
 	}
@@ -45,5 +126,6 @@ notice_close(struct notice *n)
 	if (n == NULL)
 		return;
 	askpass_cancel(n->askpass);
+	askpass_cancel(n->desktop);
 	free(n);
 }

@@ -3,7 +3,9 @@
  * token waits for presence and closed when the touch arrives, the request
  * is cancelled or it times out.  A notice goes to every channel the user
  * has: SSH_ASKPASS with SSH_ASKPASS_PROMPT=none (the OpenSSH convention)
- * or the --notify-command program instead of it.
+ * or the --notify-command program instead of it, and, when
+ * DBUS_SESSION_BUS_ADDRESS is set, a desktop notification through the
+ * tokagent-notify-desktop program (so the agent links no D-Bus library).
  */
 #ifndef AGENT_NOTICE_H
 #define AGENT_NOTICE_H
@@ -17,6 +19,8 @@ struct notice;
  * says what it waits for).
  */
 struct notice *notice_start(const char *summary, const char *text);
+/* notice_set_desktop: 0 turns desktop notifications off (default on). */
+void notice_set_desktop(int on);
 /* notice_close: take the notice down everywhere and free it.  NULL ok. */
 void notice_close(struct notice *n);
 

@@ -1,6 +1,8 @@
 /* Resident FIDO keys imported by the agent (see resident.h). */
 #include "config.h"
 
+#include <sys/queue.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +14,9 @@
 #include "agent/helper.h"
 #include "agent/idtab.h"
 #include "agent/keys.h"
+#include "agent/lock.h"
+#include "agent/loop.h"
+#include "agent/notice.h"
 #include "agent/resident.h"
 #include "agent/tokens.h"
 #include "common/buf.h"
@@ -23,29 +28,107 @@
 #include "sk/sk-ipc.h"
 
 #define RESIDENT_TIMEOUT_MS	(120 * 1000)
+#define RESIDENT_PIN_TRIES	3		/* PINs asked per import */
+#define RESIDENT_DEVICE_MAX	1024		/* a device named by a client */
+#define RESIDENT_NOTICE_MS	(15 * 1000)	/* "PIN blocked" stays up */
+#define RESIDENT_DROP_TIMEOUT_MS (30 * 1000)
 
+/*
+ * One import: a PIN prompt, then IPC_SK_LOAD_RESIDENT at the sk helper,
+ * again after a wrong PIN.  For the extension c is its client; for a
+ * token that was plugged in c is NULL and there is at most one per device.
+ */
 struct resident_op {
 	struct conn *c;
 	struct helper *h;
-	struct askpass *ap;
+	struct askpass *ap;	/* the PIN prompt, while it is up */
+	int at_helper;		/* reqid is in flight */
 	uint32_t reqid;
+	char *device;		/* "" : every token */
+	char *name;		/* the token for people ("" : not known) */
+	int tries;		/* PINs asked so far */
+	int no_pin;		/* the user cancelled the prompt (or let it time out) */
+	uint32_t retries;	/* left, from IPC_SK_PIN_WANTED */
+	LIST_ENTRY(resident_op) entry;
 };
 
-static void
-resident_op_cancel(void *arg)
-{
-	struct resident_op *op = arg;
+static LIST_HEAD(, resident_op) resident_ops =
+    LIST_HEAD_INITIALIZER(resident_ops);
 
-	if (op->ap != NULL)
-		askpass_cancel(op->ap);
-	else
+static void
+resident_op_free(struct resident_op *op)
+{
+	if (op == NULL)
+		return;
+	LIST_REMOVE(op, entry);
+	askpass_cancel(op->ap);
+	if (op->at_helper)
 		helper_cancel(op->h, op->reqid);
+	free(op->device);
+	free(op->name);
 	free(op);
 }
 
-/* IPC_KEYS from the sk helper: the resident keys it now holds. */
+static struct resident_op *
+resident_op_new(struct conn *c, struct helper *h, const char *device,
+    const char *name)
+{
+	struct resident_op *op;
+
+	if ((op = calloc(1, sizeof(*op))) == NULL)
+		return NULL;
+	if ((op->device = strdup(device)) == NULL ||
+	    (op->name = strdup(name)) == NULL) {
+		free(op->device);
+		free(op);
+		return NULL;
+	}
+	op->c = c;
+	op->h = h;
+	op->retries = SK_IPC_RETRIES_UNKNOWN;
+	LIST_INSERT_HEAD(&resident_ops, op, entry);
+	return op;
+}
+
+/* The token, as prompts and logs name it. */
+static const char *
+resident_op_token(const struct resident_op *op)
+{
+	if (*op->name != '\0')
+		return op->name;
+	if (*op->device != '\0')
+		return op->device;
+	return "the security keys present";
+}
+
+/* The client went away: stop the prompt or the helper's work. */
+static void
+resident_op_cancel(void *arg)
+{
+	resident_op_free(arg);
+}
+
+/* Forget the handle of a duplicate the helper now holds. */
+static void
+resident_drop_handle(struct helper *h, uint64_t handle)
+{
+	struct buf *p;
+
+	if ((p = buf_new()) == NULL || buf_put_u64(p, handle) != 0 ||
+	    helper_request(h, IPC_DROP, p, RESIDENT_DROP_TIMEOUT_MS, NULL,
+	    NULL, NULL) != 0)
+		error("could not drop a duplicate resident key in %s",
+		    helper_name(h));
+	buf_free(p);
+}
+
+/*
+ * IPC_KEYS from the sk helper: the resident keys it now holds.  A key the
+ * agent already offers (added with ssh-add, imported before) is left as it
+ * is, with its constraints; the helper's new copy is dropped.
+ */
 static int
-resident_keys(struct helper *h, struct buf *m, uint32_t *np)
+resident_keys(struct helper *h, struct buf *m, uint32_t *np, uint32_t *dupp)
 {
 	struct identity *id = NULL;
 	struct key *k = NULL;
@@ -54,7 +137,7 @@ resident_keys(struct helper *h, struct buf *m, uint32_t *np)
 	char *label = NULL;
 	int r;
 
-	*np = 0;
+	*np = *dupp = 0;
 	if ((r = buf_get_u32(m, &n)) != 0)
 		return r;
 	if (n > TOKENS_MAX_KEYS)
@@ -64,7 +147,7 @@ resident_keys(struct helper *h, struct buf *m, uint32_t *np)
 		    (r = key_froms(m, &k)) != 0 ||
 		    (r = buf_get_cstring(m, &label, NULL)) != 0)
 			goto out;
-		if (!key_is_sk(k)) {
+		if (!key_is_sk(k) || key_is_cert(k)) {
 			r = TOK_ERR_PROTOCOL;
 			goto out;
 		}
@@ -76,6 +159,19 @@ resident_keys(struct helper *h, struct buf *m, uint32_t *np)
 		if ((r = key_to_blob(k, id->blob)) != 0 ||
 		    (r = key_fingerprint(k, &id->fingerprint)) != 0)
 			goto out;
+		if (idtab_lookup(agent_idtab, buf_ptr(id->blob),
+		    buf_len(id->blob)) != NULL) {
+			debug_f("%s is already loaded", id->fingerprint);
+			resident_drop_handle(h, handle);
+			identity_free(id);
+			id = NULL;
+			key_free(k);
+			k = NULL;
+			free(label);
+			label = NULL;
+			(*dupp)++;
+			continue;
+		}
 		id->key = k;
 		k = NULL;
 		id->comment = label;
@@ -104,37 +200,122 @@ resident_keys(struct helper *h, struct buf *m, uint32_t *np)
 }
 
 static void
-resident_reply(int r, uint8_t type, struct buf *m, const char *detail,
-    void *arg)
+resident_notice_close(void *arg)
 {
-	struct resident_op *op = arg;
-	struct conn *c = op->c;
-	struct buf *b;
-	uint32_t n = 0;
+	notice_close(arg);
+}
 
-	if (r == 0 && type != IPC_KEYS)
-		r = TOK_ERR_PROTOCOL;
-	if (r == 0)
-		r = resident_keys(op->h, m, &n);
-	free(op);
-	if (r != 0) {
-		error("importing resident keys failed: %s%s%s",
-		    tok_strerror(r), detail ? ": " : "", detail ? detail : "");
-		conn_reply_status(c, 0);
+/* Tell the user, not only the log, that the token's PIN is blocked. */
+static void
+resident_notice_blocked(const char *token)
+{
+	struct notice *n;
+	char *text = NULL;
+
+	/* Blocked after three wrong PINs in a row, or after too many. */
+	if (asprintf(&text, "Security key %s blocked its PIN, so its resident "
+	    "SSH keys were not imported.  After three wrong PINs in a row, "
+	    "unplug it and plug it in again; after too many, it must be "
+	    "reset.", token) < 0)
 		return;
-	}
-	logit("imported %u resident key%s for pid %ld", n, n == 1 ? "" : "s",
-	    (long)c->pid);
-	if ((b = buf_new()) == NULL ||
-	    buf_put_u8(b, SSH_AGENT_EXTENSION_RESPONSE) != 0 ||
-	    buf_put_cstring(b, RESIDENT_EXT) != 0 ||
-	    buf_put_u32(b, n) != 0) {
-		buf_free(b);
+	if ((n = notice_start("Security key PIN blocked", text)) != NULL &&
+	    loop_add_timer(RESIDENT_NOTICE_MS, resident_notice_close,
+	    n) == NULL)
+		notice_close(n);
+	free(text);
+}
+
+static void
+resident_reply_failure(struct conn *c)
+{
+	u_char fail = SSH_AGENT_EXTENSION_FAILURE;
+	struct buf *b;
+
+	if ((b = buf_from(&fail, 1)) == NULL) {
 		conn_reply_status(c, 0);
 		return;
 	}
 	conn_reply(c, b);
 	buf_free(b);
+}
+
+/* The import is over (r: how); answer its client, if any, and free it. */
+static void
+resident_done(struct resident_op *op, int r, const char *detail, uint32_t n,
+    uint32_t dup)
+{
+	struct conn *c = op->c;
+	const char *token = resident_op_token(op);
+	struct buf *b = NULL;
+
+	if (detail != NULL && *detail == '\0')
+		detail = NULL;
+	if (r == TOK_ERR_PIN_BLOCKED) {
+		error("the PIN of %s is blocked: resident keys not imported",
+		    token);
+		if (c == NULL)
+			resident_notice_blocked(token);
+	} else if (r != 0 && op->no_pin)
+		logit("resident keys of %s not imported: the PIN prompt %s%s",
+		    token, r == TOK_ERR_TIMEOUT ? "timed out" :
+		    "was cancelled", c == NULL ?
+		    "; plug the security key in again to retry" : "");
+	else if (r != 0)
+		error("importing resident keys from %s failed: %s%s%s", token,
+		    tok_strerror(r), detail ? ": " : "", detail ? detail : "");
+	else if (c != NULL)
+		logit("imported %u resident key%s from %s for pid %ld (%u "
+		    "already loaded)", n, n == 1 ? "" : "s", token,
+		    (long)c->pid, dup);
+	else
+		logit("imported %u resident key%s from security key %s (%u "
+		    "already loaded)", n, n == 1 ? "" : "s", token, dup);
+	op->at_helper = 0;
+	resident_op_free(op);
+	if (c == NULL)
+		return;
+	if (r != 0) {
+		resident_reply_failure(c);
+		return;
+	}
+	if ((b = buf_new()) == NULL ||
+	    buf_put_u8(b, SSH_AGENT_EXTENSION_RESPONSE) != 0 ||
+	    buf_put_cstring(b, RESIDENT_EXT) != 0 ||
+	    buf_put_u32(b, n) != 0 || buf_put_u32(b, dup) != 0) {
+		buf_free(b);
+		resident_reply_failure(c);
+		return;
+	}
+	conn_reply(c, b);
+	buf_free(b);
+}
+
+static int resident_ask(struct resident_op *op, int wrong);
+
+static void
+resident_reply(int r, uint8_t type, struct buf *m, const char *detail,
+    void *arg)
+{
+	struct resident_op *op = arg;
+	uint32_t n = 0, dup = 0;
+	int wrong;
+
+	op->at_helper = 0;
+	if (r == 0 && type != IPC_KEYS)
+		r = TOK_ERR_PROTOCOL;
+	if (r == 0)
+		r = resident_keys(op->h, m, &n, &dup);
+	/* A wrong PIN is asked again, saying so, a few times. */
+	if ((r == TOK_ERR_PIN_INVALID || r == TOK_ERR_PIN_REQUIRED) &&
+	    op->tries < RESIDENT_PIN_TRIES && op->retries != 0) {
+		wrong = r == TOK_ERR_PIN_INVALID;
+		if (wrong)
+			logit("wrong PIN for security key %s",
+			    resident_op_token(op));
+		if ((r = resident_ask(op, wrong)) == 0)
+			return;
+	}
+	resident_done(op, r, detail, n, dup);
 }
 
 static void
@@ -144,20 +325,70 @@ resident_pin(int r, char *pin, void *arg)
 	struct buf *p = NULL;
 
 	op->ap = NULL;
+	if (r != 0)
+		op->no_pin = 1;
 	if (r == 0 && (p = buf_new()) == NULL)
 		r = TOK_ERR_ALLOC;
-	if (r == 0 && (r = buf_put_cstring(p, pin)) == 0)
-		r = helper_request(op->h, IPC_SK_LOAD_RESIDENT, p,
-		    RESIDENT_TIMEOUT_MS, resident_reply, op, &op->reqid);
-	buf_free(p);
-	secmem_free(pin);
-	if (r != 0) {
-		struct conn *c = op->c;
-
-		free(op);
-		error("importing resident keys: %s", tok_strerror(r));
-		conn_reply_status(c, 0);
+	if (r == 0 && (r = buf_put_cstring(p, pin)) == 0 &&
+	    (r = buf_put_cstring(p, op->device)) == 0) {
+		op->retries = SK_IPC_RETRIES_UNKNOWN;
+		if ((r = helper_request(op->h, IPC_SK_LOAD_RESIDENT, p,
+		    RESIDENT_TIMEOUT_MS, resident_reply, op,
+		    &op->reqid)) == 0)
+			op->at_helper = 1;
 	}
+	buf_free(p);
+	if (pin != NULL)
+		secmem_free(pin);
+	if (r != 0)
+		resident_done(op, r, NULL, 0, 0);
+}
+
+/* Put up the PIN prompt; wrong: the last PIN was refused. */
+static int
+resident_ask(struct resident_op *op, int wrong)
+{
+	char *prompt = NULL, *why = NULL;
+	const char *token = resident_op_token(op);
+	int n, r = TOK_ERR_INTERNAL;
+
+	if (wrong && op->retries != SK_IPC_RETRIES_UNKNOWN) {
+		if (asprintf(&why, "Wrong PIN (%u tr%s left). ", op->retries,
+		    op->retries == 1 ? "y" : "ies") < 0)
+			why = NULL;
+	} else if (wrong)
+		why = strdup("Wrong PIN. ");
+	else
+		why = strdup("");
+	if (why == NULL) {
+		r = TOK_ERR_ALLOC;
+		goto out;
+	}
+	if (op->c == NULL)
+		n = asprintf(&prompt, "%sSecurity key %s was plugged in: "
+		    "enter its PIN to import its resident SSH keys", why, token);
+	else if (*op->device == '\0' && *op->name == '\0')
+		n = asprintf(&prompt, "%sEnter the PIN of your security key "
+		    "to import its resident SSH keys", why);
+	else
+		n = asprintf(&prompt, "%sEnter the PIN of security key %s to "
+		    "import its resident SSH keys", why, token);
+	if (n < 0) {
+		prompt = NULL;
+		r = TOK_ERR_ALLOC;
+		goto out;
+	}
+	if ((op->ap = askpass_start(ASKPASS_SECRET, prompt,
+	    TOKENS_PIN_TIMEOUT_MS, resident_pin, op)) == NULL) {
+		r = TOK_ERR_SYSTEM;
+		goto out;
+	}
+	op->tries++;
+	r = 0;
+ out:
+	free(why);
+	free(prompt);
+	return r;
 }
 
 void
@@ -165,35 +396,117 @@ resident_import(struct conn *c, struct buf *m)
 {
 	struct resident_op *op = NULL;
 	struct helper *h;
+	char *device = NULL;
+	size_t len = 0;
+	int r;
 
-	if (buf_expect_empty(m) != 0 || (h = tokens_sk_helper()) == NULL ||
-	    (op = calloc(1, sizeof(*op))) == NULL) {
-		conn_reply_status(c, 0);
-		return;
+	/* Old clients send nothing: every token. */
+	if (buf_len(m) != 0 &&
+	    ((r = buf_get_cstring(m, &device, &len)) != 0 ||
+	    (r = buf_expect_empty(m)) != 0 || len > RESIDENT_DEVICE_MAX)) {
+		error("resident key import from pid %ld: malformed request",
+		    (long)c->pid);
+		goto fail;
 	}
 	if (dest_bindings_is_remote(c->bindings)) {
 		error("refusing resident key import from a forwarded "
 		    "connection");
-		free(op);
-		conn_reply_status(c, 0);
-		return;
+		goto fail;
 	}
-	op->c = c;
-	op->h = h;
+	if ((h = tokens_sk_helper()) == NULL ||
+	    (op = resident_op_new(c, h, device ? device : "", "")) == NULL)
+		goto fail;
 	/* Listing credentials needs the PIN: asked once, for all tokens. */
-	if ((op->ap = askpass_start(ASKPASS_SECRET, "Enter the PIN of your "
-	    "security key to import its resident SSH keys",
-	    TOKENS_PIN_TIMEOUT_MS, resident_pin, op)) == NULL) {
-		free(op);
-		conn_reply_status(c, 0);
-		return;
+	if ((r = resident_ask(op, 0)) != 0) {
+		error("resident key import: could not ask for the PIN: %s",
+		    tok_strerror(r));
+		resident_op_free(op);
+		goto fail;
 	}
+	free(device);
 	conn_wait(c, op, resident_op_cancel);
+	return;
+ fail:
+	free(device);
+	resident_reply_failure(c);
+}
+
+static struct resident_op *
+resident_plug_op(const char *device)
+{
+	struct resident_op *op;
+
+	LIST_FOREACH(op, &resident_ops, entry) {
+		if (op->c == NULL && strcmp(op->device, device) == 0)
+			return op;
+	}
+	return NULL;
 }
 
 void
 resident_device_event(const char *device, const char *name, int present)
 {
-	verbose("security key %s (%s) %s", name, device,
-	    present ? "plugged in" : "removed");
+	struct resident_op *op;
+	struct helper *h;
+	int r;
+
+	/* Worth the user's log only when it may lead to a prompt. */
+	if (agent_opts.import_resident_on_plug)
+		logit("security key %s (%s) %s", name, device,
+		    present ? "plugged in" : "removed");
+	else
+		verbose("security key %s (%s) %s", name, device,
+		    present ? "plugged in" : "removed");
+	op = resident_plug_op(device);
+	if (!present) {
+		if (op != NULL) {
+			logit("security key %s removed: its resident keys "
+			    "were not imported", resident_op_token(op));
+			resident_op_free(op);
+		}
+		return;
+	}
+	if (!agent_opts.import_resident_on_plug || *device == '\0')
+		return;
+	if (op != NULL) {
+		debug_f("already importing from %s", device);
+		return;
+	}
+	if (lock_is_locked()) {
+		logit("agent locked: not importing the resident keys of %s",
+		    name);
+		return;
+	}
+	if ((h = tokens_sk_helper()) == NULL ||
+	    (op = resident_op_new(NULL, h, device, name)) == NULL) {
+		error("could not import the resident keys of %s", name);
+		return;
+	}
+	if ((r = resident_ask(op, 0)) != 0)
+		resident_done(op, r, "could not ask for the PIN", 0, 0);
+}
+
+int
+resident_pin_wanted(uint32_t reqid, const char *device, const char *name,
+    uint32_t retries)
+{
+	struct resident_op *op;
+	char *cp;
+
+	LIST_FOREACH(op, &resident_ops, entry) {
+		if (op->at_helper && op->reqid == reqid &&
+		    op->h == tokens_sk_helper())
+			break;
+	}
+	if (op == NULL)
+		return 0;
+	op->retries = retries;
+	/* "Every token" becomes the token that asked, for the next prompt. */
+	if (*op->name == '\0' && *name != '\0' && (cp = strdup(name)) != NULL) {
+		free(op->name);
+		op->name = cp;
+	}
+	debug_f("request %u: %s (%s) wants a PIN, %u retries", reqid, name,
+	    device, retries);
+	return 1;
 }

@@ -13,6 +13,7 @@
 #include "agent/idtab.h"
 #include "agent/keys.h"
 #include "agent/lock.h"
+#include "agent/loop.h"
 #include "agent/notice.h"
 #include "agent/prompt.h"
 #include "agent/sign.h"
@@ -30,6 +31,7 @@
 #define SIGN_TOKEN_TIMEOUT_MS	(120 * 1000)
 #define SSHSIG_MAGIC		"SSHSIG"
 #define SIGN_PIN_TRIES		3
+#define SIGN_NOTICE_DELAY_MS	250	/* before "touch your key" shows */
 
 struct sign_op {
 	struct conn *c;
@@ -43,11 +45,18 @@ struct sign_op {
 	void *login;		/* a PIN prompt + token login in progress */
 	int pin_tries;		/* PINs asked for this request */
 	struct notice *notice;	/* "touch your key" while the token waits */
+	struct loop_timer *notice_timer;	/* shows notice_text when due */
+	char *notice_text;
+	char *pin_device;	/* the sk helper's token that wants a PIN */
+	char *pin_name;
+	uint32_t pin_retries;
 	LIST_ENTRY(sign_op) entry;	/* in sign_ops while at a helper */
 };
 
 /* Requests at a helper, so touch events can find theirs. */
 static LIST_HEAD(, sign_op) sign_ops = LIST_HEAD_INITIALIZER(sign_ops);
+
+static void sign_touch_over(struct sign_op *);
 
 static void
 sign_op_free(struct sign_op *op)
@@ -55,13 +64,15 @@ sign_op_free(struct sign_op *op)
 	if (op == NULL)
 		return;
 	askpass_cancel(op->ap);
-	notice_close(op->notice);
+	sign_touch_over(op);
 	tokens_login_cancel(op->login);
 	if (op->h != NULL)
 		LIST_REMOVE(op, entry);
 	buf_free(op->blob);
 	buf_free(op->data);
 	free(op->description);
+	free(op->pin_device);
+	free(op->pin_name);
 	free(op);
 }
 
@@ -127,8 +138,7 @@ sign_reply(int r, uint8_t type, struct buf *reply, const char *detail,
 
 	LIST_REMOVE(op, entry);
 	op->h = NULL;
-	notice_close(op->notice);
-	op->notice = NULL;
+	sign_touch_over(op);
 	if (r == 0 && type != IPC_SIGNATURE)
 		r = TOK_ERR_PROTOCOL;
 	/*
@@ -139,9 +149,17 @@ sign_reply(int r, uint8_t type, struct buf *reply, const char *detail,
 	if ((r == TOK_ERR_PIN_REQUIRED ||
 	    (r == TOK_ERR_PIN_INVALID && op->pin_tries > 0)) &&
 	    op->pin_tries < SIGN_PIN_TRIES && (id = sign_lookup(op)) != NULL) {
-		if ((op->login = tokens_login(id, op->description ?
-		    op->description : id->comment, r == TOK_ERR_PIN_INVALID,
-		    sign_login_done, op)) != NULL) {
+		/* The sk helper said which token wants it (IPC_SK_PIN_WANTED). */
+		if (op->pin_device != NULL)
+			op->login = tokens_sk_login(id, op->pin_device,
+			    op->pin_name, op->pin_retries, op->description ?
+			    op->description : id->comment,
+			    r == TOK_ERR_PIN_INVALID, sign_login_done, op);
+		else
+			op->login = tokens_login(id, op->description ?
+			    op->description : id->comment,
+			    r == TOK_ERR_PIN_INVALID, sign_login_done, op);
+		if (op->login != NULL) {
 			op->pin_tries++;
 			return;
 		}
@@ -211,30 +229,91 @@ sign_send(struct sign_op *op)
 	LIST_INSERT_HEAD(&sign_ops, op, entry);
 }
 
-void
-sign_touch_event(uint32_t reqid, const char *device, int begin)
+/* The request reqid at the sk helper, if it is a sign request. */
+static struct sign_op *
+sign_sk_op(uint32_t reqid)
 {
 	struct sign_op *op;
-	char *text = NULL;
+	struct helper *sk = tokens_sk_helper();
 
 	LIST_FOREACH(op, &sign_ops, entry) {
-		if (op->reqid == reqid && op->h == tokens_sk_helper())
-			break;
+		if (op->reqid == reqid && op->h == sk)
+			return op;
 	}
-	if (op == NULL)
-		return;
+	return NULL;
+}
+
+/* The token no longer waits for this request: take its notice down. */
+static void
+sign_touch_over(struct sign_op *op)
+{
+	loop_cancel_timer(op->notice_timer);
+	op->notice_timer = NULL;
+	free(op->notice_text);
+	op->notice_text = NULL;
 	notice_close(op->notice);
 	op->notice = NULL;
+}
+
+static void
+sign_touch_due(void *arg)
+{
+	struct sign_op *op = arg;
+
+	op->notice_timer = NULL;
+	/* Shown until the touch, a cancel or a time-out closes it. */
+	op->notice = notice_start("Touch your security key", op->notice_text);
+}
+
+void
+sign_touch_event(uint32_t reqid, const char *device, const char *name,
+    int begin)
+{
+	struct sign_op *op;
+	char *text;
+
+	if ((op = sign_sk_op(reqid)) == NULL)
+		return;
+	sign_touch_over(op);
 	if (!begin)
 		return;
-	logit("waiting for touch on %s: %s", device,
+	logit("waiting for touch on %s (%s): %s", device, name,
 	    op->description ? op->description : "");
-	if (asprintf(&text, "Touch your security key (%s) to allow %s",
-	    device, op->description ? op->description : "a signature") < 0)
+	if (asprintf(&text, "Touch your security key (%s) to allow %s", name,
+	    op->description ? op->description : "a signature") < 0) {
+		error_f("out of memory");
 		return;
-	/* Shown until the touch, a cancel or a time-out closes it. */
-	op->notice = notice_start("Touch your security key", text);
-	free(text);
+	}
+	op->notice_text = text;
+	/*
+	 * Nobody touches a token within SIGN_NOTICE_DELAY_MS, so a token
+	 * that answers sooner (no touch needed after all, or one that was
+	 * already being touched) flashes no notice and costs no process.
+	 */
+	if ((op->notice_timer = loop_add_timer(SIGN_NOTICE_DELAY_MS,
+	    sign_touch_due, op)) == NULL)
+		sign_touch_due(op);
+}
+
+int
+sign_pin_wanted(uint32_t reqid, const char *device, const char *name,
+    uint32_t retries)
+{
+	struct sign_op *op;
+	char *d = NULL, *n = NULL;
+
+	if ((op = sign_sk_op(reqid)) == NULL)
+		return 0;
+	if ((d = strdup(device)) == NULL || (n = strdup(name)) == NULL) {
+		free(d);
+		return 1;	/* the retry then has no token: it fails */
+	}
+	free(op->pin_device);
+	free(op->pin_name);
+	op->pin_device = d;
+	op->pin_name = n;
+	op->pin_retries = retries;
+	return 1;
 }
 
 static void
@@ -254,7 +333,10 @@ sign_confirmed(int r, char *secret, void *arg)
 /*
  * OpenSSH's "websafe" rule: a FIDO key made for a web origin (application
  * not "ssh:...") may sign only SSH userauth requests and SSHSIG blobs, so a
- * forwarded agent can not be used to answer a web site's challenge.
+ * forwarded agent can not be used to answer a web site's challenge.  As
+ * ssh-agent's -O websafe-allow=LIST, keys whose application matches the
+ * pattern list (default "ssh:*") may sign anything, and -O
+ * no-restrict-websafe lifts the rule.
  */
 static int
 sign_policy(const struct identity *id, const struct buf *data)
@@ -262,8 +344,12 @@ sign_policy(const struct identity *id, const struct buf *data)
 	struct userauth_request *req = NULL;
 	const char *app;
 
-	if (!key_is_sk(id->key) || (app = key_sk_application(id->key)) == NULL ||
-	    strncmp(app, "ssh:", 4) == 0)
+	if (!key_is_sk(id->key) || !agent_opts.restrict_websafe)
+		return 0;
+	/* An sk key always has one; none at all is treated as "". */
+	if ((app = key_sk_application(id->key)) == NULL)
+		app = "";
+	if (dest_match_pattern_list(app, agent_opts.websafe_allow, 0) == 1)
 		return 0;
 	if (buf_len(data) >= 6 && memcmp(buf_ptr(data), SSHSIG_MAGIC, 6) == 0)
 		return 0;
@@ -271,6 +357,8 @@ sign_policy(const struct identity *id, const struct buf *data)
 		userauth_request_free(req);
 		return 0;
 	}
+	debug_f("application \"%s\" is not in websafe-allow \"%s\"", app,
+	    agent_opts.websafe_allow);
 	return TOK_ERR_CONSTRAINT_REFUSED;
 }
 

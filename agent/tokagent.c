@@ -30,7 +30,9 @@
 #include "agent/conn.h"
 #include "agent/helper.h"
 #include "agent/idtab.h"
+#include "agent/keys.h"
 #include "agent/loop.h"
+#include "agent/notice.h"
 #include "agent/tokens.h"
 #include "common/harden.h"
 #include "common/log.h"
@@ -48,7 +50,9 @@ enum {
 	OPT_ALLOW_REMOTE_PROVIDERS,
 	OPT_PIN_CACHE,
 	OPT_NOTIFY_COMMAND,
+	OPT_NO_DESKTOP_NOTIFY,
 	OPT_IMPORT_RESIDENT,
+	OPT_IMPORT_RESIDENT_ON_PLUG,
 };
 
 static const struct option long_options[] = {
@@ -58,7 +62,10 @@ static const struct option long_options[] = {
 	    OPT_ALLOW_REMOTE_PROVIDERS },
 	{ "pin-cache", required_argument, NULL, OPT_PIN_CACHE },
 	{ "notify-command", required_argument, NULL, OPT_NOTIFY_COMMAND },
-	{ "import-resident", no_argument, NULL, OPT_IMPORT_RESIDENT },
+	{ "no-desktop-notify", no_argument, NULL, OPT_NO_DESKTOP_NOTIFY },
+	{ "import-resident", optional_argument, NULL, OPT_IMPORT_RESIDENT },
+	{ "import-resident-on-plug", no_argument, NULL,
+	    OPT_IMPORT_RESIDENT_ON_PLUG },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -74,7 +81,7 @@ usage(int status)
 	    "allowed_providers]\n"
 	    "                [-t life] [options] command [arg ...]\n"
 	    "       tokagent [-c | -s] -k\n"
-	    "       tokagent --import-resident\n"
+	    "       tokagent --import-resident[=DEVICE]\n"
 	    "\n"
 	    "  -a PATH   bind the agent socket to PATH\n"
 	    "  -c / -s   print C-shell / Bourne shell commands\n"
@@ -87,6 +94,12 @@ usage(int status)
 	    "            default %s)\n"
 	    "  -O allow-remote-pkcs11   let forwarded connections add "
 	    "providers\n"
+	    "  -O websafe-allow=LIST    FIDO applications whose keys may sign "
+	    "any data, not\n"
+	    "                           only SSH logins and SSHSIG (patterns, "
+	    "comma separated,\n"
+	    "                           !negated; default %s)\n"
+	    "  -O no-restrict-websafe   let every FIDO key sign any data\n"
 	    "  -E HASH   accepted for compatibility; fingerprints are "
 	    "SHA256\n"
 	    "  --no-software-keys       hardware-only agent: refuse "
@@ -100,10 +113,19 @@ usage(int status)
 	    "waits for a touch\n"
 	    "                           (default: $SSH_ASKPASS with "
 	    "SSH_ASKPASS_PROMPT=none)\n"
-	    "  --import-resident        ask the running agent to import the "
+	    "  --no-desktop-notify      no desktop (D-Bus) touch "
+	    "notifications\n"
+	    "  --import-resident-on-plug  when a security key is plugged in "
+	    "(or present at\n"
+	    "                           start), ask its PIN and import its "
 	    "resident keys\n"
-	    "                           of the security keys plugged in\n"
-	    "  -h, --help               this text\n", AGENT_DEFAULT_ALLOWLIST);
+	    "  --import-resident[=DEVICE] ask the running agent to import the "
+	    "resident keys\n"
+	    "                           of the security keys plugged in (or "
+	    "of DEVICE only,\n"
+	    "                           e.g. /dev/hidraw3 or unix:PATH)\n"
+	    "  -h, --help               this text\n", AGENT_DEFAULT_ALLOWLIST,
+	    AGENT_DEFAULT_WEBSAFE);
 	exit(status);
 }
 
@@ -279,8 +301,8 @@ start_soft_helper(void)
 		    SOFT_HELPER);
 	argv[0] = prog;
 	argv[1] = NULL;
-	if ((agent_soft = helper_spawn("soft", prog, argv, NULL, NULL,
-	    NULL)) == NULL)
+	if ((agent_soft = helper_spawn("soft", prog, argv, NULL,
+	    keys_helper_lost, NULL)) == NULL)
 		fatal_f("could not start %s", prog);
 	free(prog);
 }
@@ -301,6 +323,7 @@ int
 main(int argc, char **argv)
 {
 	int ch, csh = -1, Dflag = 0, dflag = 0, kflag = 0, fd, devnull;
+	int websafe_set = 0;
 	const char *bind_path = NULL;
 	char pidbuf[32];
 	struct sigaction sa;
@@ -345,10 +368,17 @@ main(int argc, char **argv)
 		case 'O':
 			if (strcmp(optarg, "allow-remote-pkcs11") == 0)
 				agent_opts.allow_remote_providers = 1;
-			else if (strcmp(optarg, "no-restrict-websafe") == 0 ||
-			    strncmp(optarg, "websafe-allow=", 14) == 0)
-				;	/* XXX websafe widening: FIDO issue */
-			else {
+			else if (strcmp(optarg, "no-restrict-websafe") == 0)
+				agent_opts.restrict_websafe = 0;
+			else if (strncmp(optarg, "websafe-allow=", 14) == 0) {
+				/* As ssh-agent: one list, not several. */
+				if (websafe_set++) {
+					fprintf(stderr, "websafe-allow already "
+					    "set\n");
+					exit(1);
+				}
+				agent_opts.websafe_allow = optarg + 14;
+			} else {
 				fprintf(stderr, "Unknown -O option \"%s\"\n",
 				    optarg);
 				exit(1);
@@ -383,8 +413,14 @@ main(int argc, char **argv)
 		case OPT_NOTIFY_COMMAND:
 			agent_opts.notify_command = optarg;
 			break;
+		case OPT_NO_DESKTOP_NOTIFY:
+			notice_set_desktop(0);
+			break;
 		case OPT_IMPORT_RESIDENT:
-			return client_import_resident();
+			return client_import_resident(optarg);
+		case OPT_IMPORT_RESIDENT_ON_PLUG:
+			agent_opts.import_resident_on_plug = 1;
+			break;
 		case 'h':
 			usage(0);
 		default:
@@ -471,6 +507,9 @@ main(int argc, char **argv)
 	if ((agent_idtab = idtab_new()) == NULL)
 		fatal_f("out of memory");
 	start_soft_helper();
+	/* Its device events announce the tokens present now, too. */
+	if (agent_opts.import_resident_on_plug && tokens_sk_helper() == NULL)
+		fatal_f("--import-resident-on-plug needs the FIDO helper");
 	conn_listen(fd, geteuid());
 	if (argc > 0)
 		(void)loop_add_timer(PARENT_CHECK_MS, check_parent, NULL);

@@ -16,6 +16,7 @@
 #include "agent/helper.h"
 #include "agent/idtab.h"
 #include "agent/keys.h"
+#include "agent/resident.h"
 #include "agent/tokens.h"
 #include "common/buf.h"
 #include "common/err.h"
@@ -51,6 +52,7 @@ struct provider_op {
 
 struct login_op {
 	struct helper *h;
+	char *device;			/* sk helper: the token to log in */
 	struct askpass *ap;
 	uint32_t reqid;
 	void (*done)(int r, void *arg);
@@ -594,25 +596,92 @@ tokens_remove_provider(struct conn *c, struct buf *m)
 	conn_reply_status(c, 1);
 }
 
-/* The sk helper says a token waits for (or got) a touch for a request. */
+#define TOKENS_SK_NAME_MAX	256	/* a token name from the sk helper */
+
+/* A device path or token name from the sk helper: bounded, printable. */
+static int
+tokens_sk_string(struct buf *m, char **sp)
+{
+	const u_char *cp;
+	size_t len, i;
+	int r;
+
+	*sp = NULL;
+	if ((r = buf_get_string_direct(m, &cp, &len)) != 0)
+		return r;
+	if (len == 0 || len > TOKENS_SK_NAME_MAX)
+		return TOK_ERR_INVALID_FORMAT;
+	for (i = 0; i < len; i++) {
+		if (cp[i] < 0x20 || cp[i] == 0x7f)
+			return TOK_ERR_INVALID_FORMAT;
+	}
+	if ((*sp = malloc(len + 1)) == NULL)
+		return TOK_ERR_ALLOC;
+	memcpy(*sp, cp, len);
+	(*sp)[len] = '\0';
+	return 0;
+}
+
+/*
+ * The sk helper's events: a token waits for (or got) a touch for a
+ * request, a request is about to fail for want of a token's PIN, a token
+ * was plugged in or pulled.
+ */
 static void
 tokens_sk_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 {
-	char *device = NULL;
-	uint32_t reqid;
-	uint8_t begin;
+	char *device = NULL, *name = NULL;
+	uint32_t reqid, retries;
+	uint8_t flag;
+	int r = TOK_ERR_INVALID_FORMAT;
 
 	(void)h;
 	(void)arg;
-	if (type != IPC_SK_TOUCH || buf_get_u32(m, &reqid) != 0 ||
-	    buf_get_cstring(m, &device, NULL) != 0 ||
-	    buf_get_u8(m, &begin) != 0 || buf_expect_empty(m) != 0) {
-		error("bad event from the sk helper");
-		free(device);
-		return;
+	switch (type) {
+	case IPC_SK_TOUCH:
+		if ((r = buf_get_u32(m, &reqid)) != 0 ||
+		    (r = tokens_sk_string(m, &device)) != 0 ||
+		    (r = tokens_sk_string(m, &name)) != 0 ||
+		    (r = buf_get_u8(m, &flag)) != 0 ||
+		    (r = buf_expect_empty(m)) != 0)
+			break;
+		if (flag > 1) {
+			r = TOK_ERR_INVALID_FORMAT;
+			break;
+		}
+		sign_touch_event(reqid, device, name, flag);
+		break;
+	case IPC_SK_PIN_WANTED:
+		if ((r = buf_get_u32(m, &reqid)) != 0 ||
+		    (r = tokens_sk_string(m, &device)) != 0 ||
+		    (r = tokens_sk_string(m, &name)) != 0 ||
+		    (r = buf_get_u32(m, &retries)) != 0 ||
+		    (r = buf_expect_empty(m)) != 0)
+			break;
+		if (!sign_pin_wanted(reqid, device, name, retries))
+			(void)resident_pin_wanted(reqid, device, name,
+			    retries);
+		break;
+	case IPC_SK_DEVICE:
+		if ((r = tokens_sk_string(m, &device)) != 0 ||
+		    (r = tokens_sk_string(m, &name)) != 0 ||
+		    (r = buf_get_u8(m, &flag)) != 0 ||
+		    (r = buf_expect_empty(m)) != 0)
+			break;
+		if (flag > 1) {
+			r = TOK_ERR_INVALID_FORMAT;
+			break;
+		}
+		resident_device_event(device, name, flag);
+		break;
+	default:
+		r = TOK_ERR_INVALID_FORMAT;
+		break;
 	}
-	sign_touch_event(reqid, device, begin);
+	if (r != 0)
+		error_fr(r, "bad event %u from the sk helper", type);
 	free(device);
+	free(name);
 }
 
 struct helper *
@@ -628,7 +697,8 @@ tokens_sk_helper(void)
 	}
 	argv[0] = prog;
 	argv[1] = NULL;
-	tokens_sk = helper_spawn("sk", prog, argv, tokens_sk_event, NULL, NULL);
+	tokens_sk = helper_spawn("sk", prog, argv, tokens_sk_event,
+	    keys_helper_lost, NULL);
 	free(prog);
 	return tokens_sk;
 }
@@ -701,6 +771,7 @@ static void
 login_op_free(struct login_op *op)
 {
 	askpass_cancel(op->ap);
+	free(op->device);
 	free(op);
 }
 
@@ -735,8 +806,12 @@ tokens_pin_entered(int r, char *pin, void *arg)
 		if ((p = buf_new()) == NULL)
 			r = TOK_ERR_ALLOC;
 		else if (op->h == tokens_sk) {
-			/* The sk helper keeps it for the retry (or the cache time). */
-			if ((r = buf_put_cstring(p, pin)) == 0 &&
+			/*
+			 * The sk helper keeps it for that token only, for
+			 * the retry (or the cache time).
+			 */
+			if ((r = buf_put_cstring(p, op->device)) == 0 &&
+			    (r = buf_put_cstring(p, pin)) == 0 &&
 			    (r = buf_put_u32(p, agent_opts.pin_cache_s)) == 0)
 				r = helper_request(op->h, IPC_SK_PIN, p,
 				    P11_LOGIN_TIMEOUT_MS, tokens_login_reply,
@@ -754,31 +829,77 @@ tokens_pin_entered(int r, char *pin, void *arg)
 	}
 }
 
-void *
-tokens_login(struct identity *id, const char *why, int retry,
+/* Start the PIN prompt of a login; device: the sk helper's token. */
+static void *
+tokens_login_start(struct identity *id, const char *device, const char *name,
+    uint32_t retries, const char *why, int retry,
     void (*done)(int r, void *arg), void *arg)
 {
 	struct login_op *op;
-	char *prompt = NULL;
+	char *prompt = NULL, *token = NULL, *wrong = NULL;
 
 	if (id->helper == NULL || id->helper == agent_soft ||
+	    (id->helper == tokens_sk && device == NULL) ||
 	    (op = calloc(1, sizeof(*op))) == NULL)
 		return NULL;
 	op->h = id->helper;
 	op->done = done;
 	op->arg = arg;
-	if (asprintf(&prompt, "%sEnter PIN for the %s of key \"%s\" %s to "
-	    "allow %s", retry ? "Wrong PIN. " : "", id->helper == tokens_sk ?
+	if (device != NULL && (op->device = strdup(device)) == NULL)
+		goto fail;
+	if (retry && retries != SK_IPC_RETRIES_UNKNOWN) {
+		if (asprintf(&wrong, "Wrong PIN, %u %s left. ", retries,
+		    retries == 1 ? "try" : "tries") < 0)
+			goto fail;
+	} else if ((wrong = strdup(retry ? "Wrong PIN. " : "")) == NULL)
+		goto fail;
+	if (name != NULL) {
+		if (asprintf(&token, " (\"%s\"%s)", name,
+		    !retry && retries != SK_IPC_RETRIES_UNKNOWN &&
+		    retries < 4 ? ", few tries left" : "") < 0)
+			goto fail;
+	} else if ((token = strdup("")) == NULL)
+		goto fail;
+	if (asprintf(&prompt, "%sEnter PIN for the %s of key \"%s\" %s%s to "
+	    "allow %s", wrong, id->helper == tokens_sk ?
 	    "security key" : "token", id->comment, id->provider ? id->provider :
-	    id->fingerprint, why) < 0 ||
-	    (op->ap = askpass_start(ASKPASS_SECRET, prompt,
-	    TOKENS_PIN_TIMEOUT_MS, tokens_pin_entered, op)) == NULL) {
-		free(prompt);
-		free(op);
-		return NULL;
+	    id->fingerprint, token, why) < 0) {
+		prompt = NULL;
+		goto fail;
 	}
+	if ((op->ap = askpass_start(ASKPASS_SECRET, prompt,
+	    TOKENS_PIN_TIMEOUT_MS, tokens_pin_entered, op)) == NULL)
+		goto fail;
 	free(prompt);
+	free(token);
+	free(wrong);
 	return op;
+ fail:
+	free(prompt);
+	free(token);
+	free(wrong);
+	free(op->device);
+	free(op);
+	return NULL;
+}
+
+void *
+tokens_login(struct identity *id, const char *why, int retry,
+    void (*done)(int r, void *arg), void *arg)
+{
+	return tokens_login_start(id, NULL, NULL, SK_IPC_RETRIES_UNKNOWN, why,
+	    retry, done, arg);
+}
+
+void *
+tokens_sk_login(struct identity *id, const char *device, const char *name,
+    uint32_t retries, const char *why, int retry,
+    void (*done)(int r, void *arg), void *arg)
+{
+	if (id->helper != tokens_sk)
+		return NULL;
+	return tokens_login_start(id, device, name, retries, why, retry,
+	    done, arg);
 }
 
 void

@@ -8,9 +8,11 @@
 
 #include <sys/types.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <fido.h>
 #include <fido/credman.h>
@@ -159,17 +161,42 @@ fido_ops_alg_from_cose(int cose)
 	}
 }
 
+/* "Manufacturer Product" of a discovered device, NULL when it has none. */
+static char *
+fido_ops_devname(const fido_dev_info_t *di)
+{
+	const char *m = fido_dev_info_manufacturer_string(di);
+	const char *p = fido_dev_info_product_string(di);
+	char *name = NULL;
+
+	if (m == NULL)
+		m = "";
+	if (p == NULL)
+		p = "";
+	if (*m == '\0' && *p == '\0')
+		return NULL;
+	/* Product strings often repeat the maker ("Yubico YubiKey ..."). */
+	if (*m == '\0' || strncmp(p, m, strlen(m)) == 0)
+		return strdup(*p != '\0' ? p : m);
+	if (*p == '\0')
+		return strdup(m);
+	if (asprintf(&name, "%s %s", m, p) < 0)
+		return NULL;
+	return name;
+}
+
 static int
-fido_ops_discover(char ***pathsp, size_t *npathsp)
+fido_ops_discover(char ***pathsp, char ***namesp, size_t *npathsp)
 {
 	fido_dev_info_t *devlist = NULL;
 	const fido_dev_info_t *di;
-	char **paths = NULL;
+	char **paths = NULL, **names = NULL;
 	size_t i, n = 0, npaths = 0;
 	const char *path;
 	int fr, r = TOK_ERR_INTERNAL;
 
 	*pathsp = NULL;
+	*namesp = NULL;
 	*npathsp = 0;
 	fido_ops_init_once();
 	if ((devlist = fido_dev_info_new(FIDO_OPS_MANIFEST_MAX)) == NULL) {
@@ -182,7 +209,8 @@ fido_ops_discover(char ***pathsp, size_t *npathsp)
 		r = 0;	/* no HID support is no device */
 		goto out;
 	}
-	if (n > 0 && (paths = calloc(n, sizeof(*paths))) == NULL) {
+	if (n > 0 && ((paths = calloc(n, sizeof(*paths))) == NULL ||
+	    (names = calloc(n, sizeof(*names))) == NULL)) {
 		r = TOK_ERR_ALLOC;
 		goto out;
 	}
@@ -194,19 +222,36 @@ fido_ops_discover(char ***pathsp, size_t *npathsp)
 			r = TOK_ERR_ALLOC;
 			goto out;
 		}
+		names[npaths] = fido_ops_devname(di);	/* NULL: unnamed */
 		npaths++;
 	}
 	*pathsp = paths;
+	*namesp = names;
 	*npathsp = npaths;
-	paths = NULL;
+	paths = names = NULL;
 	npaths = 0;
 	r = 0;
  out:
-	for (i = 0; i < npaths; i++)
+	for (i = 0; i < npaths; i++) {
 		free(paths[i]);
+		free(names[i]);
+	}
 	free(paths);
+	free(names);
 	fido_dev_info_free(&devlist, FIDO_OPS_MANIFEST_MAX);
 	return r;
+}
+
+/*
+ * A configured device is there when a "unix:" socket accepts a connection;
+ * any other path when it exists.
+ */
+static int
+fido_ops_present(const char *path)
+{
+	if (fido_unix_is_unix_path(path))
+		return fido_unix_present(path);
+	return access(path, F_OK) == 0;
 }
 
 static int
@@ -564,4 +609,5 @@ const struct sk_devops sk_devops_fido = {
 	.resident = fido_ops_resident,
 	.cancel = fido_ops_cancel,
 	.pin_retries = fido_ops_pin_retries,
+	.present = fido_ops_present,
 };

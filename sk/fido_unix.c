@@ -80,6 +80,17 @@ fido_unix_connect(const char *path, int *fdp)
 	return r;
 }
 
+int
+fido_unix_present(const char *name)
+{
+	int fd = -1;
+
+	if (name == NULL || fido_unix_connect(fido_unix_strip(name), &fd) != 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
 static void *
 fido_unix_io_open(const char *name)
 {

@@ -68,6 +68,13 @@ int fido_unix_open_dev(const char *name, fido_dev_t **devp)
 int fido_unix_parse_list(const char *list, char ***namesp, size_t *nnamesp)
     __attribute__((warn_unused_result));
 
+/*
+ * fido_unix_present: 1 when something accepts a connection on name's
+ * socket ("unix:PATH" or a bare PATH), else 0.  The connection is closed
+ * at once: an authenticator sees a plug and an unplug.
+ */
+int fido_unix_present(const char *name);
+
 /* fido_unix_free_list: free what fido_unix_parse_list made.  NULL is accepted. */
 void fido_unix_free_list(char **names, size_t nnames);
 

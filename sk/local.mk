@@ -6,6 +6,7 @@ SK_CPPFLAGS = $(AM_CPPFLAGS) $(FIDO2_CFLAGS) $(CBOR_CFLAGS)
 noinst_LTLIBRARIES += sk/libsk.la
 sk_libsk_la_SOURCES = \
 	sk/sk.c sk/sk.h \
+	sk/devpool.c sk/devpool.h \
 	sk/fido_ops.c \
 	sk/fido_unix.c sk/fido_unix.h
 sk_libsk_la_CPPFLAGS = $(SK_CPPFLAGS)

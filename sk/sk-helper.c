@@ -5,16 +5,25 @@
  * forked per signature.
  *
  * Started by tokagent with the IPC socket on fd 3 (common/ipc.h and
- * sk/sk-ipc.h).  The main thread reads requests; token operations run on a
- * worker thread, one at a time, in order: a second request for a token
- * queues behind the first.  IPC_CANCEL stops the one in flight (CTAPHID
- * CANCEL) or drops a queued one.  Devices: libfido2's discovery plus
- * $TOKAGENT_FIDO_DEVICES, looked up afresh for every operation, so tokens
- * plugged in later are found.  $TOKAGENT_FIDO_TIMEOUT_MS bounds how long a
- * token may wait for a touch (default 60 s).  A key given an external
- * middleware (IPC_SK_PROVIDER) signs through that module's sk_sign()
- * instead, on the same worker thread; such an operation cannot be
- * cancelled (the sk-api has no cancel), only its queued requests dropped.
+ * sk/sk-ipc.h).  The main thread reads requests; each token operation runs
+ * on a worker thread of its own (at most SKH_WORKERS_MAX at once, the rest
+ * queue in order), so a touch pending on one token never delays another
+ * token.  Devices come from one shared pool (sk/devpool.h): one operation
+ * per token at a time, requests for a busy token wait their turn in
+ * order, handles stay open between operations and are closed after
+ * SKH_IDLE_MS without use.  IPC_CANCEL stops its request only: a CTAPHID
+ * CANCEL on its device if it runs, dropped if it has not started.
+ *
+ * PINs are kept per token (device path), in locked memory, and given to
+ * that token only.  A watcher thread looks for tokens every
+ * $TOKAGENT_FIDO_POLL_MS (default 1000) and announces them to the agent
+ * (IPC_SK_DEVICE); a pulled token's PINs are forgotten and its handle
+ * closed.  Devices: libfido2's discovery plus $TOKAGENT_FIDO_DEVICES.
+ * $TOKAGENT_FIDO_TIMEOUT_MS bounds how long a token may wait for a touch
+ * (default 60 s).  A key given an external middleware (IPC_SK_PROVIDER)
+ * signs through that module's sk_sign() instead, one call at a time per
+ * module; such an operation cannot be cancelled (the sk-api has no
+ * cancel), only its queued requests dropped.
  *
  * Usage: tokagent-sk-helper [-d]
  */
@@ -41,6 +50,7 @@
 #include "common/key.h"
 #include "common/log.h"
 #include "common/secmem.h"
+#include "sk/devpool.h"
 #include "sk/fido_unix.h"
 #include "sk/sk-api.h"
 #include "sk/sk-ipc.h"
@@ -51,11 +61,18 @@
 #define SKH_READ_CHUNK		65536
 #define SKH_TIMEOUT_MS		(60 * 1000)	/* a touch never comes */
 #define SKH_PIN_MAX		256
+#define SKH_DEVICE_MAX		1024	/* longest device path we take */
+#define SKH_WORKERS_MAX		32	/* token operations at once */
+#define SKH_QUEUE_MAX		1024	/* requests waiting to start */
+#define SKH_PINS_MAX		64	/* tokens with a cached PIN */
+#define SKH_IDLE_MS		2000	/* close a device unused this long */
+#define SKH_POLL_MS		1000	/* look for tokens this often */
 
 /* An external middleware, loaded once per path and kept until exit. */
 struct skh_mw {
 	char *path;
 	void *dl;
+	pthread_mutex_t lock;		/* one sk_sign at a time */
 	int (*sign)(uint32_t, const uint8_t *, size_t, const char *,
 	    const uint8_t *, size_t, uint8_t, const char *,
 	    struct sk_option **, struct sk_sign_response **);
@@ -73,25 +90,42 @@ struct skh_job {
 	uint32_t id;
 	int load_resident;		/* else: sign */
 	char *pin;			/* load_resident: secure memory */
+	char *device;			/* load_resident: NULL: every token */
 	/* Copies: the store may drop the key while the job waits or runs. */
 	struct key *key;		/* public key and application */
 	struct buf *kh;			/* key handle */
 	uint8_t flags;			/* SK_FLAG_* */
 	struct buf *data;
 	struct skh_mw *mw;		/* NULL: libfido2 (internal) */
+	struct sk_ctx *ctx;		/* while running, under skh_lock */
 	TAILQ_ENTRY(skh_job) entry;
 };
 
+/* A token's PIN, for that token only. */
+struct skh_pin {
+	char *device;
+	char *pin;			/* secure memory */
+	time_t expiry;			/* 0: for the next operation only */
+	TAILQ_ENTRY(skh_pin) entry;
+};
+
+/* skh_lock protects the queues, the key store and the PIN cache. */
 static pthread_mutex_t skh_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t skh_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t skh_done_cond = PTHREAD_COND_INITIALIZER;
 static pthread_mutex_t skh_write_lock = PTHREAD_MUTEX_INITIALIZER;
 static TAILQ_HEAD(, skh_job) skh_queue = TAILQ_HEAD_INITIALIZER(skh_queue);
-static struct skh_job *skh_running;	/* the job on the worker thread */
-static struct sk_ctx *skh_ctx;
+static TAILQ_HEAD(, skh_job) skh_running =
+    TAILQ_HEAD_INITIALIZER(skh_running);
+static size_t skh_nqueued;
+static size_t skh_nworkers;		/* threads alive */
+static size_t skh_nidle;		/* of which waiting for a job */
+static struct sk_devpool *skh_pool;
 static struct keystore *skh_keys;
-static char *skh_pin;			/* secure memory, under skh_lock */
-static time_t skh_pin_expiry;		/* 0: for the next use only */
+static TAILQ_HEAD(, skh_pin) skh_pins = TAILQ_HEAD_INITIALIZER(skh_pins);
 static int skh_eof;
+static int skh_watching;		/* the watcher thread runs */
+static int skh_timeout_ms;
 static TAILQ_HEAD(, skh_mw) skh_mws = TAILQ_HEAD_INITIALIZER(skh_mws);
 static TAILQ_HEAD(, skh_keymw) skh_keymws =
     TAILQ_HEAD_INITIALIZER(skh_keymws);
@@ -131,23 +165,142 @@ skh_reply_failure(uint32_t id, int r, const char *detail)
 }
 
 static void
-skh_forget_pin(void)
+skh_pin_free(struct skh_pin *p)
 {
-	secmem_free(skh_pin);
-	skh_pin = NULL;
-	skh_pin_expiry = 0;
+	TAILQ_REMOVE(&skh_pins, p, entry);
+	secmem_free(p->pin);
+	free(p->device);
+	free(p);
 }
 
-/* Touch notices for the agent, from the worker thread. */
+/* Forget the PINs of device (NULL: of every token); skh_lock held. */
 static void
-skh_touch_hook(void *arg, const char *device, int begin)
+skh_forget_pins(const char *device)
+{
+	struct skh_pin *p, *next;
+
+	for (p = TAILQ_FIRST(&skh_pins); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		if (device == NULL || strcmp(p->device, device) == 0)
+			skh_pin_free(p);
+	}
+}
+
+/* The name of a token for people; never NULL (fatal on no memory). */
+static char *
+skh_token_name(const char *device)
+{
+	char *name = NULL;
+
+	if (sk_devpool_name(skh_pool, device, &name) != 0)
+		fatal_f("out of memory");
+	return name;
+}
+
+/* Touch notices for the agent, from a worker thread. */
+static void
+skh_touch_event(uint32_t id, const char *device, int begin)
 {
 	struct buf *m;
-	uint32_t id = (uint32_t)(uintptr_t)arg;
+	char *name = skh_token_name(device);
 
 	if ((m = buf_new()) == NULL || ipc_msg_start(m, 0, IPC_SK_TOUCH) != 0 ||
 	    buf_put_u32(m, id) != 0 || buf_put_cstring(m, device) != 0 ||
+	    buf_put_cstring(m, name) != 0 ||
 	    buf_put_u8(m, begin ? 1 : 0) != 0)
+		fatal_f("out of memory");
+	skh_send(m);
+	buf_free(m);
+	free(name);
+}
+
+static void
+skh_touch_hook(void *arg, const char *device, int begin)
+{
+	const struct skh_job *job = arg;
+
+	skh_touch_event(job->id, device, begin);
+}
+
+/* The cached PIN of device, for the core (pin hook). */
+static int
+skh_pin_hook(void *arg, const char *device, char **pinp)
+{
+	struct skh_pin *p;
+	int r = 0;
+
+	(void)arg;
+	*pinp = NULL;
+	pthread_mutex_lock(&skh_lock);
+	TAILQ_FOREACH(p, &skh_pins, entry) {
+		if (strcmp(p->device, device) == 0)
+			break;
+	}
+	if (p != NULL && p->expiry != 0 && p->expiry < time(NULL)) {
+		skh_pin_free(p);
+		p = NULL;
+	}
+	if (p != NULL) {
+		if ((*pinp = secmem_strdup(p->pin)) == NULL)
+			r = TOK_ERR_ALLOC;
+		else if (p->expiry == 0)
+			skh_pin_free(p);	/* for this operation only */
+	}
+	pthread_mutex_unlock(&skh_lock);
+	return r;
+}
+
+/* Tell the agent a request is about to fail for want of device's PIN. */
+static void
+skh_pin_wanted(uint32_t id, const char *device, int r, int retries)
+{
+	struct buf *m;
+	char *name = skh_token_name(device);
+
+	if (r == TOK_ERR_PIN_INVALID || r == TOK_ERR_PIN_BLOCKED) {
+		pthread_mutex_lock(&skh_lock);
+		skh_forget_pins(device);
+		pthread_mutex_unlock(&skh_lock);
+	}
+	if ((m = buf_new()) == NULL ||
+	    ipc_msg_start(m, 0, IPC_SK_PIN_WANTED) != 0 ||
+	    buf_put_u32(m, id) != 0 || buf_put_cstring(m, device) != 0 ||
+	    buf_put_cstring(m, name) != 0 ||
+	    buf_put_u32(m, retries < 0 ? SK_IPC_RETRIES_UNKNOWN :
+	    (uint32_t)retries) != 0)
+		fatal_f("out of memory");
+	skh_send(m);
+	buf_free(m);
+	free(name);
+}
+
+static void
+skh_pin_failed_hook(void *arg, const char *device, int r, int retries)
+{
+	const struct skh_job *job = arg;
+
+	skh_pin_wanted(job->id, device, r, retries);
+}
+
+/* A token came or went (from the watcher). */
+static void
+skh_device_event(void *arg, const char *device, const char *name,
+    int present)
+{
+	struct buf *m;
+
+	(void)arg;
+	if (!present) {
+		pthread_mutex_lock(&skh_lock);
+		skh_forget_pins(device);
+		pthread_mutex_unlock(&skh_lock);
+	}
+	logit("token %s (%s) %s", device, name,
+	    present ? "plugged in" : "pulled");
+	if ((m = buf_new()) == NULL ||
+	    ipc_msg_start(m, 0, IPC_SK_DEVICE) != 0 ||
+	    buf_put_cstring(m, device) != 0 || buf_put_cstring(m, name) != 0 ||
+	    buf_put_u8(m, present ? 1 : 0) != 0)
 		fatal_f("out of memory");
 	skh_send(m);
 	buf_free(m);
@@ -200,14 +353,16 @@ skh_mw_sign(const struct skh_job *job, const struct sk_sign_req *req,
 	int r = TOK_ERR_INTERNAL, mr;
 
 	*sigp = NULL;
+	pthread_mutex_lock(&job->mw->lock);
 	if (job->flags & SK_FLAG_UP)
-		skh_touch_hook((void *)(uintptr_t)job->id, job->mw->path, 1);
+		skh_touch_event(job->id, job->mw->path, 1);
 	mr = job->mw->sign(req->alg == SK_ALG_ED25519 ? SSH_SK_ED25519 :
 	    SSH_SK_ECDSA, req->data, req->data_len, req->application,
 	    req->key_handle, req->key_handle_len, req->flags, req->pin, opts,
 	    &resp);
 	if (job->flags & SK_FLAG_UP)
-		skh_touch_hook((void *)(uintptr_t)job->id, job->mw->path, 0);
+		skh_touch_event(job->id, job->mw->path, 0);
+	pthread_mutex_unlock(&job->mw->lock);
 	if (mr != 0) {
 		debug_f("middleware %s: sk_sign: %d", job->mw->path, mr);
 		if (mr == SSH_SK_ERR_PIN_REQUIRED)
@@ -270,33 +425,23 @@ skh_run_job(struct skh_job *job)
 	req.key_handle = buf_ptr(job->kh);
 	req.key_handle_len = buf_len(job->kh);
 	req.flags = job->flags;
-	pthread_mutex_lock(&skh_lock);
-	if (skh_pin != NULL && skh_pin_expiry != 0 &&
-	    skh_pin_expiry < time(NULL))
-		skh_forget_pin();
-	if ((req.flags & SK_FLAG_UV) && skh_pin != NULL &&
-	    (pin = secmem_strdup(skh_pin)) == NULL) {
-		pthread_mutex_unlock(&skh_lock);
-		r = TOK_ERR_ALLOC;
-		goto out;
-	}
-	/* A PIN given for the next use only is used now. */
-	if (pin != NULL && skh_pin_expiry == 0)
-		skh_forget_pin();
-	pthread_mutex_unlock(&skh_lock);
-	req.pin = pin;
-	if (job->mw != NULL)
+	if (job->mw != NULL) {
+		/* A middleware's PIN is cached under the module's path. */
+		if ((req.flags & SK_FLAG_UV) &&
+		    (r = skh_pin_hook(job, job->mw->path, &pin)) != 0)
+			goto out;
+		req.pin = pin;
 		r = skh_mw_sign(job, &req, &sig);
-	else {
+		if (r == TOK_ERR_PIN_REQUIRED || r == TOK_ERR_PIN_INVALID)
+			skh_pin_wanted(job->id, job->mw->path, r, -1);
+	} else {
+		memset(&hooks, 0, sizeof(hooks));
 		hooks.touch = skh_touch_hook;
-		hooks.arg = (void *)(uintptr_t)job->id;
-		sk_ctx_set_hooks(skh_ctx, &hooks);
-		r = sk_ctx_sign(skh_ctx, &req, &sig);
-	}
-	if (r == TOK_ERR_PIN_INVALID || r == TOK_ERR_PIN_BLOCKED) {
-		pthread_mutex_lock(&skh_lock);
-		skh_forget_pin();
-		pthread_mutex_unlock(&skh_lock);
+		hooks.pin = skh_pin_hook;
+		hooks.pin_failed = skh_pin_failed_hook;
+		hooks.arg = job;
+		sk_ctx_set_hooks(job->ctx, &hooks);
+		r = sk_ctx_sign(job->ctx, &req, &sig);
 	}
 	if (r != 0)
 		goto out;
@@ -319,25 +464,47 @@ skh_run_job(struct skh_job *job)
 	buf_free(blob);
 }
 
-/* Import the resident keys of every token: the helper keeps them. */
+/*
+ * Import the resident keys of one token or of every token: the helper
+ * keeps them.  A PIN given with the request goes to the token named, or
+ * to the only token present; with several tokens and no device named it
+ * would burn the retries of every token with another PIN, so each token
+ * then uses its own cached PIN instead.
+ */
 static void
 skh_run_load(struct skh_job *job)
 {
 	struct sk_key **keys = NULL;
+	struct sk_hooks hooks;
 	struct key *k = NULL;
 	struct buf *m = NULL, *list = NULL;
 	uint64_t handle;
-	size_t nkeys = 0, i;
+	char **paths = NULL, *label = NULL, *name = NULL;
+	const char *pin = job->pin;
+	size_t nkeys = 0, i, npaths = 0;
 	uint32_t n = 0;
-	char *label = NULL;
 	int r;
 
 	if ((m = buf_new()) == NULL || (list = buf_new()) == NULL) {
 		r = TOK_ERR_ALLOC;
 		goto out;
 	}
-	sk_ctx_set_hooks(skh_ctx, NULL);
-	if ((r = sk_ctx_load_resident(skh_ctx, job->pin, NULL, &keys,
+	if (pin != NULL && job->device == NULL) {
+		if ((r = sk_devpool_candidates(skh_pool, 0, &paths,
+		    &npaths)) != 0)
+			goto out;
+		if (npaths > 1) {
+			error("a PIN for resident keys of one of %zu tokens: "
+			    "using each token's own PIN instead", npaths);
+			pin = NULL;
+		}
+	}
+	memset(&hooks, 0, sizeof(hooks));
+	hooks.pin = skh_pin_hook;
+	hooks.pin_failed = skh_pin_failed_hook;
+	hooks.arg = job;
+	sk_ctx_set_hooks(job->ctx, &hooks);
+	if ((r = sk_ctx_load_resident(job->ctx, pin, job->device, &keys,
 	    &nkeys)) != 0)
 		goto out;
 	for (i = 0; i < nkeys; i++) {
@@ -348,11 +515,15 @@ skh_run_load(struct skh_job *job)
 			error_fr(r, "resident key %zu", i);
 			continue;
 		}
+		name = skh_token_name(keys[i]->device != NULL ?
+		    keys[i]->device : "?");
 		if (asprintf(&label, "%s on %s", keys[i]->application,
-		    keys[i]->device ? keys[i]->device : "?") < 0) {
+		    name) < 0) {
 			r = TOK_ERR_ALLOC;
 			goto out;
 		}
+		free(name);
+		name = NULL;
 		pthread_mutex_lock(&skh_lock);
 		r = keystore_add(skh_keys, k, &handle);
 		pthread_mutex_unlock(&skh_lock);
@@ -374,9 +545,11 @@ skh_run_load(struct skh_job *job)
  out:
 	if (r != 0)
 		skh_reply_failure(job->id, r, "loading resident keys");
+	sk_devpool_paths_free(paths, npaths);
 	sk_keys_free(keys, nkeys);
 	key_free(k);
 	free(label);
+	free(name);
 	buf_free(m);
 	buf_free(list);
 }
@@ -385,10 +558,24 @@ static void
 skh_job_free(struct skh_job *job)
 {
 	secmem_free(job->pin);
+	free(job->device);
 	key_free(job->key);
 	buf_free(job->kh);
 	buf_free(job->data);
+	sk_ctx_free(job->ctx);
 	free(job);
+}
+
+/* A context for one job, on the shared pool. */
+static int
+skh_job_ctx(struct skh_job *job)
+{
+	int r;
+
+	if ((r = sk_ctx_new(&sk_devops_fido, &job->ctx)) != 0)
+		return r;
+	sk_ctx_set_pool(job->ctx, skh_pool);
+	return 0;
 }
 
 static void *
@@ -399,23 +586,64 @@ skh_worker(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&skh_lock);
 	for (;;) {
-		while ((job = TAILQ_FIRST(&skh_queue)) == NULL && !skh_eof)
+		while ((job = TAILQ_FIRST(&skh_queue)) == NULL && !skh_eof) {
+			skh_nidle++;
 			pthread_cond_wait(&skh_cond, &skh_lock);
+			skh_nidle--;
+		}
 		if (job == NULL)
 			break;
 		TAILQ_REMOVE(&skh_queue, job, entry);
-		skh_running = job;
+		skh_nqueued--;
+		TAILQ_INSERT_TAIL(&skh_running, job, entry);
 		pthread_mutex_unlock(&skh_lock);
 		if (job->load_resident)
 			skh_run_load(job);
 		else
 			skh_run_job(job);
 		pthread_mutex_lock(&skh_lock);
-		skh_running = NULL;
+		TAILQ_REMOVE(&skh_running, job, entry);
 		skh_job_free(job);
 	}
+	skh_nworkers--;
+	pthread_cond_broadcast(&skh_done_cond);
 	pthread_mutex_unlock(&skh_lock);
 	return NULL;
+}
+
+/*
+ * Queue job (its context made here, so a cancel can reach it) and make
+ * sure a worker will take it: a new thread when every worker is busy,
+ * up to SKH_WORKERS_MAX.  skh_lock held.
+ */
+static int
+skh_enqueue(struct skh_job *job)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int r;
+
+	if (skh_nqueued >= SKH_QUEUE_MAX)
+		return TOK_ERR_NO_BUFFER_SPACE;
+	if ((r = skh_job_ctx(job)) != 0)
+		return r;
+	TAILQ_INSERT_TAIL(&skh_queue, job, entry);
+	skh_nqueued++;
+	if (skh_nqueued > skh_nidle && skh_nworkers < SKH_WORKERS_MAX) {
+		if (pthread_attr_init(&attr) != 0 ||
+		    pthread_attr_setdetachstate(&attr,
+		    PTHREAD_CREATE_DETACHED) != 0)
+			fatal_f("pthread_attr");
+		if (pthread_create(&t, &attr, skh_worker, NULL) == 0)
+			skh_nworkers++;
+		else if (skh_nworkers == 0)
+			fatal_f("pthread_create");
+		else
+			error_f("pthread_create: the request waits");
+		pthread_attr_destroy(&attr);
+	}
+	pthread_cond_signal(&skh_cond);
+	return 0;
 }
 
 static int
@@ -517,6 +745,13 @@ skh_mw_load(const char *path, struct skh_mw **mwp)
 		r = TOK_ERR_ALLOC;
 		goto out;
 	}
+	if (pthread_mutex_init(&mw->lock, NULL) != 0) {
+		free(mw->path);
+		free(mw);
+		mw = NULL;
+		r = TOK_ERR_SYSTEM;
+		goto out;
+	}
 	if ((mw->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		error("cannot load sk middleware %s: %s", path, dlerror());
 		r = TOK_ERR_PROVIDER_REFUSED;
@@ -552,6 +787,7 @@ skh_mw_load(const char *path, struct skh_mw **mwp)
 	if (mw != NULL) {
 		if (mw->dl != NULL)
 			dlclose(mw->dl);
+		pthread_mutex_destroy(&mw->lock);
 		free(mw->path);
 		free(mw);
 	}
@@ -636,11 +872,8 @@ skh_sign(uint32_t id, struct buf *req)
 	    (r = buf_put(job->kh, kh, khlen)) == 0)
 		r = key_dup_public(k, &job->key);
 	job->flags = k == NULL ? 0 : key_sk_flags(k);
-	if (r == 0) {
-		TAILQ_INSERT_TAIL(&skh_queue, job, entry);
+	if (r == 0 && (r = skh_enqueue(job)) == 0)
 		job = NULL;
-		pthread_cond_signal(&skh_cond);
-	}
 	pthread_mutex_unlock(&skh_lock);
 	if (job != NULL)
 		skh_job_free(job);
@@ -650,28 +883,36 @@ skh_sign(uint32_t id, struct buf *req)
 static int
 skh_queue_load(uint32_t id, struct buf *req)
 {
-	struct skh_job *job;
-	char *pin = NULL;
+	struct skh_job *job = NULL;
+	char *pin = NULL, *device = NULL;
 	int r;
 
 	if ((r = buf_get_cstring(req, &pin, NULL)) != 0 ||
+	    (r = buf_get_cstring(req, &device, NULL)) != 0 ||
 	    (r = buf_expect_empty(req)) != 0)
 		goto out;
+	if (strlen(pin) > SKH_PIN_MAX || strlen(device) > SKH_DEVICE_MAX) {
+		r = TOK_ERR_STRING_TOO_LARGE;
+		goto out;
+	}
 	if ((job = calloc(1, sizeof(*job))) == NULL ||
-	    (*pin != '\0' && (job->pin = secmem_strdup(pin)) == NULL)) {
-		free(job);
+	    (*pin != '\0' && (job->pin = secmem_strdup(pin)) == NULL) ||
+	    (*device != '\0' && (job->device = strdup(device)) == NULL)) {
 		r = TOK_ERR_ALLOC;
 		goto out;
 	}
 	job->id = id;
 	job->load_resident = 1;
 	pthread_mutex_lock(&skh_lock);
-	TAILQ_INSERT_TAIL(&skh_queue, job, entry);
-	pthread_cond_signal(&skh_cond);
+	if ((r = skh_enqueue(job)) == 0)
+		job = NULL;
 	pthread_mutex_unlock(&skh_lock);
  out:
+	if (job != NULL)
+		skh_job_free(job);
 	if (pin != NULL)
 		freezero(pin, strlen(pin));
+	free(device);
 	return r;
 }
 
@@ -681,14 +922,21 @@ skh_cancel(struct buf *req)
 	struct skh_job *job;
 	uint32_t id;
 
-	if (buf_get_u32(req, &id) != 0)
+	if (buf_get_u32(req, &id) != 0 || buf_expect_empty(req) != 0) {
+		error("bad cancel from the agent");
 		return;
+	}
 	pthread_mutex_lock(&skh_lock);
-	if (skh_running != NULL && skh_running->id == id)
-		sk_ctx_cancel(skh_ctx);
+	TAILQ_FOREACH(job, &skh_running, entry) {
+		if (job->id == id) {
+			sk_ctx_cancel(job->ctx);
+			break;
+		}
+	}
 	TAILQ_FOREACH(job, &skh_queue, entry) {
 		if (job->id == id) {
 			TAILQ_REMOVE(&skh_queue, job, entry);
+			skh_nqueued--;
 			skh_job_free(job);
 			break;
 		}
@@ -696,33 +944,57 @@ skh_cancel(struct buf *req)
 	pthread_mutex_unlock(&skh_lock);
 }
 
+/* IPC_SK_PIN: the PIN of one token, for that token only. */
 static int
 skh_set_pin(struct buf *req)
 {
-	char *pin = NULL, *spin;
+	struct skh_pin *p = NULL, *q;
+	char *pin = NULL, *device = NULL;
 	uint32_t secs;
+	size_t n = 0;
 	int r;
 
-	if ((r = buf_get_cstring(req, &pin, NULL)) != 0 ||
+	if ((r = buf_get_cstring(req, &device, NULL)) != 0 ||
+	    (r = buf_get_cstring(req, &pin, NULL)) != 0 ||
 	    (r = buf_get_u32(req, &secs)) != 0 ||
 	    (r = buf_expect_empty(req)) != 0)
 		goto out;
-	if (strlen(pin) > SKH_PIN_MAX) {
+	if (strlen(pin) > SKH_PIN_MAX || strlen(device) > SKH_DEVICE_MAX) {
 		r = TOK_ERR_STRING_TOO_LARGE;
 		goto out;
 	}
-	if ((spin = secmem_strdup(pin)) == NULL) {
+	if (*device == '\0') {
+		r = TOK_ERR_INVALID_ARGUMENT;
+		goto out;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->pin = secmem_strdup(pin)) == NULL) {
 		r = TOK_ERR_ALLOC;
 		goto out;
 	}
+	p->device = device;
+	device = NULL;
+	p->expiry = secs == 0 ? 0 : time(NULL) + secs;
 	pthread_mutex_lock(&skh_lock);
-	skh_forget_pin();
-	skh_pin = spin;
-	skh_pin_expiry = secs == 0 ? 0 : time(NULL) + secs;
+	skh_forget_pins(p->device);
+	TAILQ_FOREACH(q, &skh_pins, entry)
+		n++;
+	if (n >= SKH_PINS_MAX)
+		r = TOK_ERR_NO_BUFFER_SPACE;
+	else {
+		TAILQ_INSERT_TAIL(&skh_pins, p, entry);
+		p = NULL;
+	}
 	pthread_mutex_unlock(&skh_lock);
  out:
+	if (p != NULL) {
+		secmem_free(p->pin);
+		free(p->device);
+		free(p);
+	}
 	if (pin != NULL)
 		freezero(pin, strlen(pin));
+	free(device);
 	return r;
 }
 
@@ -772,7 +1044,7 @@ skh_handle(struct buf *m)
 		skh_keymw_drop_all();
 		pthread_mutex_lock(&skh_lock);
 		keystore_drop_all(skh_keys);
-		skh_forget_pin();
+		skh_forget_pins(NULL);
 		pthread_mutex_unlock(&skh_lock);
 		break;
 	case IPC_SK_PROVIDER:
@@ -782,8 +1054,10 @@ skh_handle(struct buf *m)
 		r = skh_set_pin(m);
 		break;
 	case IPC_SK_FORGET:
+		if ((r = buf_expect_empty(m)) != 0)
+			break;
 		pthread_mutex_lock(&skh_lock);
-		skh_forget_pin();
+		skh_forget_pins(NULL);
 		pthread_mutex_unlock(&skh_lock);
 		break;
 	default:
@@ -801,15 +1075,65 @@ skh_handle(struct buf *m)
 	buf_free(payload);
 }
 
+/*
+ * The watcher: announces tokens as they come and go (the first look
+ * announces those present at start) and closes idle handles.
+ */
+static void *
+skh_watcher(void *arg)
+{
+	struct timespec ts;
+	int poll_ms = *(int *)arg, r;
+
+	pthread_mutex_lock(&skh_lock);
+	while (!skh_eof) {
+		pthread_mutex_unlock(&skh_lock);
+		if ((r = sk_devpool_scan(skh_pool)) != 0)
+			debug_fr(r, "looking for tokens");
+		sk_devpool_reap(skh_pool, SKH_IDLE_MS);
+		pthread_mutex_lock(&skh_lock);
+		if (skh_eof)
+			break;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += poll_ms / 1000;
+		ts.tv_nsec += (long)(poll_ms % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		(void)pthread_cond_timedwait(&skh_done_cond, &skh_lock, &ts);
+	}
+	skh_watching = 0;
+	pthread_cond_broadcast(&skh_done_cond);
+	pthread_mutex_unlock(&skh_lock);
+	return NULL;
+}
+
+/* An integer from the environment, within bounds; fatal when malformed. */
+static int
+skh_env_int(const char *name, int min, int max, int def)
+{
+	const char *s, *errstr = NULL;
+	int v;
+
+	if ((s = getenv(name)) == NULL || *s == '\0')
+		return def;
+	v = (int)strtonum(s, min, max, &errstr);
+	if (errstr != NULL)
+		fatal_f("bad %s \"%s\": %s", name, s, errstr);
+	return v;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct buf *in, *m = NULL;
-	pthread_t worker;
-	const char *tenv;
+	struct skh_job *job;
+	pthread_attr_t attr;
+	pthread_t watcher;
 	u_char *p;
 	ssize_t n;
-	int ch, debug = 0, r, timeout;
+	int ch, debug = 0, r, poll_ms;
 
 	harden_process();
 	while ((ch = getopt(argc, argv, "d")) != -1) {
@@ -825,17 +1149,21 @@ main(int argc, char **argv)
 	    LOG_LEVEL_INFO, 1);
 	if ((skh_keys = keystore_new()) == NULL || (in = buf_new()) == NULL)
 		fatal_f("out of memory");
-	if ((r = sk_ctx_new(&sk_devops_fido, &skh_ctx)) != 0 ||
-	    (r = sk_ctx_set_devices(skh_ctx, getenv(FIDO_UNIX_ENV),
+	skh_timeout_ms = skh_env_int("TOKAGENT_FIDO_TIMEOUT_MS", 100, 600000,
+	    SKH_TIMEOUT_MS);
+	poll_ms = skh_env_int("TOKAGENT_FIDO_POLL_MS", 10, 60000, SKH_POLL_MS);
+	if ((r = sk_devpool_new(&sk_devops_fido, &skh_pool)) != 0 ||
+	    (r = sk_devpool_set_devices(skh_pool, getenv(FIDO_UNIX_ENV),
 	    getenv("TOKAGENT_FIDO_NO_DISCOVERY") == NULL)) != 0)
 		fatal_fr(r, "FIDO setup");
-	timeout = SKH_TIMEOUT_MS;
-	if ((tenv = getenv("TOKAGENT_FIDO_TIMEOUT_MS")) != NULL &&
-	    (timeout = (int)strtonum(tenv, 100, 600000, NULL)) == 0)
-		fatal_f("bad TOKAGENT_FIDO_TIMEOUT_MS \"%s\"", tenv);
-	sk_ctx_set_timeout(skh_ctx, timeout);
-	if (pthread_create(&worker, NULL, skh_worker, NULL) != 0)
-		fatal_f("pthread_create");
+	sk_devpool_set_timeout(skh_pool, skh_timeout_ms);
+	sk_devpool_set_events(skh_pool, skh_device_event, NULL);
+	skh_watching = 1;
+	if (pthread_attr_init(&attr) != 0 ||
+	    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) != 0 ||
+	    pthread_create(&watcher, &attr, skh_watcher, &poll_ms) != 0)
+		fatal_f("cannot start the token watcher");
+	pthread_attr_destroy(&attr);
 	for (;;) {
 		if ((r = buf_reserve(in, SKH_READ_CHUNK, &p)) != 0)
 			fatal_fr(r, "input");
@@ -855,18 +1183,25 @@ main(int argc, char **argv)
 		if (r != 0)
 			fatal_fr(r, "bad frame from the agent");
 	}
-	/* The agent is gone: stop the token, then leave. */
+	/* The agent is gone: stop the tokens, then leave. */
 	pthread_mutex_lock(&skh_lock);
 	skh_eof = 1;
-	if (skh_running != NULL)
-		sk_ctx_cancel(skh_ctx);
-	pthread_cond_signal(&skh_cond);
+	while ((job = TAILQ_FIRST(&skh_queue)) != NULL) {
+		TAILQ_REMOVE(&skh_queue, job, entry);
+		skh_nqueued--;
+		skh_job_free(job);
+	}
+	TAILQ_FOREACH(job, &skh_running, entry)
+		sk_ctx_cancel(job->ctx);
+	pthread_cond_broadcast(&skh_cond);
+	pthread_cond_broadcast(&skh_done_cond);
+	while (skh_nworkers > 0 || skh_watching)
+		pthread_cond_wait(&skh_done_cond, &skh_lock);
+	skh_forget_pins(NULL);
 	pthread_mutex_unlock(&skh_lock);
-	pthread_join(worker, NULL);
-	skh_forget_pin();
 	skh_keymw_drop_all();
 	keystore_free(skh_keys);
-	sk_ctx_free(skh_ctx);
+	sk_devpool_free(skh_pool);
 	buf_free(in);
 	return 0;
 }

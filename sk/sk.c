@@ -18,6 +18,8 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/secmem.h"
+#include "sk/devpool.h"
 #include "sk/fido_unix.h"
 #include "sk/sk.h"
 
@@ -31,19 +33,26 @@
 
 struct sk_ctx {
 	const struct sk_devops *ops;
-	char **paths;			/* configured devices */
-	size_t npaths;
-	int discover;
-	int timeout_ms;
+	struct sk_devpool *pool;	/* devices (shared or own_pool) */
+	struct sk_devpool *own_pool;
 	struct sk_hooks hooks;
 	pthread_mutex_t lock;		/* protects busy_dev */
 	void *busy_dev;			/* device running an operation */
+	int cancelled;			/* atomic */
 };
 
-/* A device opened for one operation. */
+/* A device checked out of the pool for one operation. */
 struct sk_opendev {
-	char *path;
-	void *dev;
+	struct sk_pooldev *pd;
+	const char *path;		/* the pool's, while checked out */
+	int retried;			/* a stale handle was reopened */
+};
+
+/* The first PIN failure of an operation, reported once at its end. */
+struct sk_pinfail {
+	char *device;
+	int r;
+	int retries;
 };
 
 void
@@ -341,7 +350,13 @@ sk_ctx_new(const struct sk_devops *ops, struct sk_ctx **ctxp)
 		goto out;
 	}
 	ctx->ops = ops;
-	ctx->timeout_ms = -1;
+	if ((r = sk_devpool_new(ops, &ctx->own_pool)) != 0) {
+		pthread_mutex_destroy(&ctx->lock);
+		free(ctx);
+		ctx = NULL;
+		goto out;
+	}
+	ctx->pool = ctx->own_pool;
 	*ctxp = ctx;
 	ctx = NULL;
 	r = 0;
@@ -349,100 +364,34 @@ sk_ctx_new(const struct sk_devops *ops, struct sk_ctx **ctxp)
 	return r;
 }
 
-static void
-sk_paths_free(char **paths, size_t n)
-{
-	size_t i;
-
-	if (paths == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free(paths[i]);
-	free(paths);
-}
-
 void
 sk_ctx_free(struct sk_ctx *ctx)
 {
 	if (ctx == NULL)
 		return;
-	sk_paths_free(ctx->paths, ctx->npaths);
+	sk_devpool_free(ctx->own_pool);
 	pthread_mutex_destroy(&ctx->lock);
 	freezero(ctx, sizeof(*ctx));
-}
-
-/* Split a comma-separated list; "unix:" entries are normalised. */
-static int
-sk_parse_list(const char *list, char ***pathsp, size_t *npathsp)
-{
-	char *copy = NULL, *cp, *tok, **paths = NULL;
-	size_t i, npaths = 0;
-	int r = TOK_ERR_INTERNAL;
-
-	*pathsp = NULL;
-	*npathsp = 0;
-	if (list == NULL || *list == '\0')
-		return 0;
-	if ((copy = strdup(list)) == NULL) {
-		r = TOK_ERR_ALLOC;
-		goto out;
-	}
-	if ((paths = calloc(SK_DEVICES_MAX, sizeof(*paths))) == NULL) {
-		r = TOK_ERR_ALLOC;
-		goto out;
-	}
-	for (cp = copy; (tok = strsep(&cp, ",")) != NULL;) {
-		tok += strspn(tok, " \t");
-		tok[strcspn(tok, " \t")] = '\0';
-		if (*tok == '\0')
-			continue;
-		for (i = 0; i < npaths; i++) {
-			if (strcmp(paths[i], tok) == 0)
-				break;
-		}
-		if (i < npaths)
-			continue;
-		if (npaths >= SK_DEVICES_MAX) {
-			r = TOK_ERR_INVALID_ARGUMENT;
-			goto out;
-		}
-		if ((paths[npaths] = strdup(tok)) == NULL) {
-			r = TOK_ERR_ALLOC;
-			goto out;
-		}
-		npaths++;
-	}
-	*pathsp = paths;
-	*npathsp = npaths;
-	paths = NULL;
-	npaths = 0;
-	r = 0;
- out:
-	sk_paths_free(paths, npaths);
-	free(copy);
-	return r;
 }
 
 int
 sk_ctx_set_devices(struct sk_ctx *ctx, const char *list, int discover)
 {
-	char **paths = NULL;
-	size_t npaths = 0;
-	int r;
+	if (ctx->pool != ctx->own_pool)
+		return 0;
+	return sk_devpool_set_devices(ctx->own_pool, list, discover);
+}
 
-	if ((r = sk_parse_list(list, &paths, &npaths)) != 0)
-		return r;
-	sk_paths_free(ctx->paths, ctx->npaths);
-	ctx->paths = paths;
-	ctx->npaths = npaths;
-	ctx->discover = discover;
-	return 0;
+void
+sk_ctx_set_pool(struct sk_ctx *ctx, struct sk_devpool *pool)
+{
+	ctx->pool = pool != NULL ? pool : ctx->own_pool;
 }
 
 void
 sk_ctx_set_timeout(struct sk_ctx *ctx, int ms)
 {
-	ctx->timeout_ms = ms < 0 ? -1 : ms;
+	sk_devpool_set_timeout(ctx->own_pool, ms);
 }
 
 void
@@ -454,21 +403,36 @@ sk_ctx_set_hooks(struct sk_ctx *ctx, const struct sk_hooks *hooks)
 		ctx->hooks = *hooks;
 }
 
+static int
+sk_cancelled(struct sk_ctx *ctx)
+{
+	return __atomic_load_n(&ctx->cancelled, __ATOMIC_SEQ_CST);
+}
+
 void
 sk_ctx_cancel(struct sk_ctx *ctx)
 {
 	pthread_mutex_lock(&ctx->lock);
+	__atomic_store_n(&ctx->cancelled, 1, __ATOMIC_SEQ_CST);
 	if (ctx->busy_dev != NULL && ctx->ops->cancel != NULL)
 		(void)ctx->ops->cancel(ctx->busy_dev);
 	pthread_mutex_unlock(&ctx->lock);
+	sk_devpool_wake(ctx->pool);
 }
 
-static void
-sk_set_busy(struct sk_ctx *ctx, void *dev)
+/* Mark d busy for cancels; 0, or TOK_ERR_CANCELLED when cancelled already. */
+static int
+sk_set_busy(struct sk_ctx *ctx, struct sk_opendev *d)
 {
+	int r = 0;
+
 	pthread_mutex_lock(&ctx->lock);
-	ctx->busy_dev = dev;
+	if (d != NULL && sk_cancelled(ctx))
+		r = TOK_ERR_CANCELLED;
+	else
+		ctx->busy_dev = d == NULL ? NULL : sk_pooldev_handle(d->pd);
 	pthread_mutex_unlock(&ctx->lock);
+	return r;
 }
 
 static void
@@ -478,164 +442,161 @@ sk_touch_hook(struct sk_ctx *ctx, const char *path, int begin)
 		ctx->hooks.touch(ctx->hooks.arg, path, begin);
 }
 
-/* The device paths for one operation: only, or configured + discovered. */
+/* The device paths for one operation: only, or the pool's candidates. */
 static int
 sk_gather(struct sk_ctx *ctx, const char *only, char ***pathsp,
     size_t *npathsp)
 {
-	char **paths = NULL, **found = NULL, *dup;
-	size_t i, j, npaths = 0, nfound = 0;
-	int r = TOK_ERR_INTERNAL;
+	int r;
 
 	*pathsp = NULL;
 	*npathsp = 0;
-	if ((paths = calloc(SK_DEVICES_MAX, sizeof(*paths))) == NULL) {
-		r = TOK_ERR_ALLOC;
-		goto out;
-	}
 	if (only != NULL) {
-		if ((paths[0] = strdup(only)) == NULL) {
-			r = TOK_ERR_ALLOC;
-			goto out;
+		if ((*pathsp = calloc(1, sizeof(**pathsp))) == NULL ||
+		    ((*pathsp)[0] = strdup(only)) == NULL) {
+			free(*pathsp);
+			*pathsp = NULL;
+			return TOK_ERR_ALLOC;
 		}
-		npaths = 1;
-		goto done;
+		*npathsp = 1;
+		return 0;
 	}
-	for (i = 0; i < ctx->npaths; i++) {
-		if ((paths[npaths] = strdup(ctx->paths[i])) == NULL) {
-			r = TOK_ERR_ALLOC;
-			goto out;
-		}
-		npaths++;
+	/* A context of its own looks afresh each time (one-shot callers). */
+	if ((r = sk_devpool_candidates(ctx->pool, ctx->pool == ctx->own_pool,
+	    pathsp, npathsp)) != 0)
+		return r;
+	if (*npathsp == 0 && ctx->pool != ctx->own_pool) {
+		/* Maybe plugged in since the last look. */
+		sk_devpool_paths_free(*pathsp, *npathsp);
+		r = sk_devpool_candidates(ctx->pool, 1, pathsp, npathsp);
 	}
-	if (ctx->discover && ctx->ops->discover != NULL) {
-		if ((r = ctx->ops->discover(&found, &nfound)) != 0) {
-			debug_fr(r, "device discovery");
-			nfound = 0;
-		}
-		for (i = 0; i < nfound && npaths < SK_DEVICES_MAX; i++) {
-			for (j = 0; j < npaths; j++) {
-				if (strcmp(paths[j], found[i]) == 0)
-					break;
-			}
-			if (j < npaths)
-				continue;
-			if ((dup = strdup(found[i])) == NULL) {
-				r = TOK_ERR_ALLOC;
-				goto out;
-			}
-			paths[npaths++] = dup;
-		}
-	}
- done:
-	*pathsp = paths;
-	*npathsp = npaths;
-	paths = NULL;
-	npaths = 0;
-	r = 0;
- out:
-	sk_paths_free(found, nfound);
-	sk_paths_free(paths, npaths);
 	return r;
-}
-
-static void
-sk_close_all(struct sk_ctx *ctx, struct sk_opendev *devs, size_t n)
-{
-	size_t i;
-
-	if (devs == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		if (devs[i].dev != NULL)
-			ctx->ops->close(devs[i].dev);
-		free(devs[i].path);
-	}
-	free(devs);
 }
 
 /*
- * Open every device of the operation; the ones that fail to open are
- * skipped.  TOK_ERR_DEVICE_NOT_PRESENT when none could be opened.
+ * Check path out of the pool (wait: queue behind other users).  With
+ * wait 0 a busy device gives 0 and d->pd NULL.
  */
 static int
-sk_open_all(struct sk_ctx *ctx, const char *only, struct sk_opendev **devsp,
-    size_t *ndevsp)
+sk_dev_get(struct sk_ctx *ctx, const char *path, int wait,
+    struct sk_opendev *d)
 {
-	struct sk_opendev *devs = NULL;
-	char **paths = NULL;
-	size_t i, npaths = 0, ndevs = 0;
-	void *dev;
-	int r = TOK_ERR_INTERNAL, last = TOK_ERR_DEVICE_NOT_PRESENT;
+	int r;
 
-	*devsp = NULL;
-	*ndevsp = 0;
-	if ((r = sk_gather(ctx, only, &paths, &npaths)) != 0)
-		goto out;
-	if (npaths == 0) {
-		r = TOK_ERR_DEVICE_NOT_PRESENT;
-		goto out;
+	memset(d, 0, sizeof(*d));
+	if (sk_cancelled(ctx))
+		return TOK_ERR_CANCELLED;
+	if ((r = sk_devpool_acquire(ctx->pool, path, wait, &ctx->cancelled,
+	    &d->pd)) != 0) {
+		debug_fr(r, "%s", path);
+		return r;
 	}
-	if ((devs = calloc(npaths, sizeof(*devs))) == NULL) {
-		r = TOK_ERR_ALLOC;
-		goto out;
-	}
-	for (i = 0; i < npaths; i++) {
-		if ((r = ctx->ops->open(paths[i], ctx->timeout_ms,
-		    &dev)) != 0) {
-			debug_fr(r, "open %s", paths[i]);
-			last = r;
-			continue;
-		}
-		devs[ndevs].dev = dev;
-		devs[ndevs].path = paths[i];
-		paths[i] = NULL;
-		ndevs++;
-	}
-	if (ndevs == 0) {
-		r = last;
-		goto out;
-	}
-	*devsp = devs;
-	*ndevsp = ndevs;
-	devs = NULL;
-	ndevs = 0;
-	r = 0;
- out:
-	sk_close_all(ctx, devs, ndevs);
-	sk_paths_free(paths, npaths);
-	return r;
+	if (d->pd != NULL)
+		d->path = sk_pooldev_path(d->pd);
+	return 0;
 }
 
-/* Close every device but devs[keep]. */
 static void
-sk_close_others(struct sk_ctx *ctx, struct sk_opendev *devs, size_t n,
-    size_t keep)
+sk_dev_put(struct sk_ctx *ctx, struct sk_opendev *d, int broken)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (i == keep || devs[i].dev == NULL)
-			continue;
-		ctx->ops->close(devs[i].dev);
-		devs[i].dev = NULL;
-	}
+	if (d->pd != NULL)
+		sk_devpool_release(ctx->pool, d->pd, broken);
+	memset(d, 0, sizeof(*d));
 }
 
-/* Say how many PIN attempts are left after a wrong PIN. */
+static void *
+sk_dev(const struct sk_opendev *d)
+{
+	return sk_pooldev_handle(d->pd);
+}
+
+/*
+ * After an operation on d failed with r: 1 when it should run again on a
+ * reopened handle.  A cached handle whose token went away and came back
+ * (replugged, vfido restarted) fails to write; it is reopened once.  A
+ * token that is really gone fails to open: that is final, and fast.
+ */
+static int
+sk_dev_stale(struct sk_ctx *ctx, struct sk_opendev *d, int r)
+{
+	int or;
+
+	if (r != TOK_ERR_DEVICE_NOT_PRESENT || d->retried ||
+	    sk_pooldev_fresh(d->pd) || sk_cancelled(ctx))
+		return 0;
+	d->retried = 1;
+	if ((or = sk_devpool_reopen(ctx->pool, d->pd)) != 0) {
+		debug_fr(or, "reopen %s", d->path);
+		return 0;
+	}
+	debug_f("%s: stale handle reopened", d->path);
+	return 1;
+}
+
 static void
-sk_report_pin(struct sk_ctx *ctx, struct sk_opendev *d, int r)
+sk_pinfail_clear(struct sk_pinfail *pf)
+{
+	free(pf->device);
+	memset(pf, 0, sizeof(*pf));
+}
+
+/*
+ * Note the first PIN failure of an operation on d, with the PIN attempts
+ * left, and say how many after a wrong PIN.
+ */
+static void
+sk_note_pin(struct sk_ctx *ctx, struct sk_opendev *d, int r,
+    struct sk_pinfail *pf)
 {
 	int n = -1;
 
-	if (r != TOK_ERR_PIN_INVALID)
+	if (r != TOK_ERR_PIN_REQUIRED && r != TOK_ERR_PIN_INVALID &&
+	    r != TOK_ERR_PIN_BLOCKED)
 		return;
 	if (ctx->ops->pin_retries == NULL ||
-	    ctx->ops->pin_retries(d->dev, &n) != 0 || n < 0)
-		error("%s: incorrect PIN", d->path);
-	else
-		error("%s: incorrect PIN, %d %s left before the token locks",
-		    d->path, n, n == 1 ? "try" : "tries");
+	    ctx->ops->pin_retries(sk_dev(d), &n) != 0 || n < 0)
+		n = -1;
+	if (r == TOK_ERR_PIN_INVALID) {
+		if (n < 0)
+			error("%s: incorrect PIN", d->path);
+		else
+			error("%s: incorrect PIN, %d %s left before the token "
+			    "locks", d->path, n, n == 1 ? "try" : "tries");
+	}
+	if (pf == NULL || pf->device != NULL)
+		return;
+	if ((pf->device = strdup(d->path)) == NULL)
+		return;
+	pf->r = r;
+	pf->retries = n;
+}
+
+/* Tell the caller about the PIN failure the operation ends with. */
+static void
+sk_report_pin(struct sk_ctx *ctx, int r, const struct sk_pinfail *pf)
+{
+	if (pf->device == NULL || ctx->hooks.pin_failed == NULL ||
+	    (r != TOK_ERR_PIN_REQUIRED && r != TOK_ERR_PIN_INVALID &&
+	    r != TOK_ERR_PIN_BLOCKED))
+		return;
+	ctx->hooks.pin_failed(ctx->hooks.arg, pf->device, r, pf->retries);
+}
+
+/* The PIN for d: the request's, else the hook's (*freep: free it). */
+static int
+sk_pin_for(struct sk_ctx *ctx, struct sk_opendev *d, const char *given,
+    const char **pinp, char **freep)
+{
+	int r;
+
+	*pinp = given;
+	*freep = NULL;
+	if (given != NULL || ctx->hooks.pin == NULL)
+		return 0;
+	if ((r = ctx->hooks.pin(ctx->hooks.arg, d->path, freep)) != 0)
+		return r;
+	*pinp = *freep;
+	return 0;
 }
 
 static int
@@ -670,10 +631,13 @@ sk_probe(struct sk_ctx *ctx, struct sk_opendev *d,
 	areq.key_handle = req->key_handle;
 	areq.key_handle_len = req->key_handle_len;
 	areq.up = 0;
-	sk_set_busy(ctx, d->dev);
-	r = ctx->ops->get_assert(d->dev, &areq, NULL, &a);
-	sk_set_busy(ctx, NULL);
-	sk_devassert_clear(&a);
+	do {
+		if ((r = sk_set_busy(ctx, d)) != 0)
+			break;
+		r = ctx->ops->get_assert(sk_dev(d), &areq, NULL, &a);
+		(void)sk_set_busy(ctx, NULL);
+		sk_devassert_clear(&a);
+	} while (sk_dev_stale(ctx, d, r));
 	debug_fr(r, "probe %s", d->path);
 	return r;
 }
@@ -681,12 +645,14 @@ sk_probe(struct sk_ctx *ctx, struct sk_opendev *d,
 /* The real signature on one device. */
 static int
 sk_sign_on(struct sk_ctx *ctx, struct sk_opendev *d,
-    const struct sk_sign_req *req, const u_char *cdh, struct sk_sig **sigp)
+    const struct sk_sign_req *req, const u_char *cdh, struct sk_pinfail *pf,
+    struct sk_sig **sigp)
 {
 	struct sk_devassert_req areq;
 	struct sk_devassert a;
 	struct sk_devinfo info;
-	const char *pin = req->pin;
+	const char *pin = NULL;
+	char *hook_pin = NULL;
 	int r = TOK_ERR_INTERNAL;
 
 	*sigp = NULL;
@@ -697,24 +663,32 @@ sk_sign_on(struct sk_ctx *ctx, struct sk_opendev *d,
 	areq.key_handle = req->key_handle;
 	areq.key_handle_len = req->key_handle_len;
 	areq.up = (req->flags & SK_FLAG_UP) != 0;
-	if ((req->flags & SK_FLAG_UV) != 0 && pin == NULL) {
-		if ((r = ctx->ops->info(d->dev, &info)) != 0)
+	if ((req->flags & SK_FLAG_UV) != 0) {
+		if ((r = sk_pin_for(ctx, d, req->pin, &pin, &hook_pin)) != 0)
 			goto out;
-		if (!info.has_uv) {
-			r = TOK_ERR_PIN_REQUIRED;
-			goto out;
+		if (pin == NULL) {
+			if ((r = ctx->ops->info(sk_dev(d), &info)) != 0)
+				goto out;
+			if (!info.has_uv) {
+				r = TOK_ERR_PIN_REQUIRED;
+				sk_note_pin(ctx, d, r, pf);
+				goto out;
+			}
+			areq.uv = 1;
 		}
-		areq.uv = 1;
 	}
-	if (areq.up)
-		sk_touch_hook(ctx, d->path, 1);
-	sk_set_busy(ctx, d->dev);
-	r = ctx->ops->get_assert(d->dev, &areq, pin, &a);
-	sk_set_busy(ctx, NULL);
-	if (areq.up)
-		sk_touch_hook(ctx, d->path, 0);
+	do {
+		if ((r = sk_set_busy(ctx, d)) != 0)
+			goto out;
+		if (areq.up)
+			sk_touch_hook(ctx, d->path, 1);
+		r = ctx->ops->get_assert(sk_dev(d), &areq, pin, &a);
+		(void)sk_set_busy(ctx, NULL);
+		if (areq.up)
+			sk_touch_hook(ctx, d->path, 0);
+	} while (sk_dev_stale(ctx, d, r));
 	if (r != 0) {
-		sk_report_pin(ctx, d, r);
+		sk_note_pin(ctx, d, r, pf);
 		goto out;
 	}
 	if (areq.up && (a.flags & SK_AUTHDATA_UP) == 0) {
@@ -732,20 +706,67 @@ sk_sign_on(struct sk_ctx *ctx, struct sk_opendev *d,
 	}
 	r = 0;
  out:
+	secmem_free(hook_pin);
 	sk_devassert_clear(&a);
 	return r;
+}
+
+/*
+ * Find the device holding the key handle among paths, silently: the idle
+ * devices first, then, each in its turn, those busy with other requests.
+ * On success d is checked out.
+ */
+static int
+sk_choose(struct sk_ctx *ctx, const struct sk_sign_req *req, char **paths,
+    size_t npaths, struct sk_opendev *d)
+{
+	int busy[SK_DEVICES_MAX];
+	size_t i, pass;
+	int r, found = 0;
+
+	memset(busy, 0, sizeof(busy));
+	for (pass = 0; pass < 2 && !found; pass++) {
+		for (i = 0; i < npaths && i < SK_DEVICES_MAX; i++) {
+			if (pass == 1 && !busy[i])
+				continue;
+			if ((r = sk_dev_get(ctx, paths[i], pass, d)) != 0) {
+				if (r == TOK_ERR_CANCELLED)
+					return r;
+				continue;
+			}
+			if (d->pd == NULL) {
+				busy[i] = 1;
+				continue;
+			}
+			if ((r = sk_probe(ctx, d, req)) == 0) {
+				found = 1;
+				break;
+			}
+			sk_dev_put(ctx, d, r == TOK_ERR_DEVICE_NOT_PRESENT);
+			if (r == TOK_ERR_CANCELLED)
+				return r;
+		}
+	}
+	if (!found)
+		return TOK_ERR_KEY_NOT_FOUND;
+	debug_f("key handle found on %s", d->path);
+	return 0;
 }
 
 int
 sk_ctx_sign(struct sk_ctx *ctx, const struct sk_sign_req *req,
     struct sk_sig **sigp)
 {
-	struct sk_opendev *devs = NULL;
+	struct sk_opendev d;
+	struct sk_pinfail pf;
+	char **paths = NULL;
 	u_char cdh[SK_CDH_LEN];
-	size_t i, ndevs = 0, chosen;
-	int r = TOK_ERR_INTERNAL, pr;
+	size_t i, npaths = 0;
+	int r = TOK_ERR_INTERNAL, pin_r;
 
 	*sigp = NULL;
+	memset(&d, 0, sizeof(d));
+	memset(&pf, 0, sizeof(pf));
 	if (req->application == NULL || req->key_handle == NULL ||
 	    req->key_handle_len == 0 ||
 	    req->key_handle_len > SK_KEY_HANDLE_MAX ||
@@ -759,42 +780,56 @@ sk_ctx_sign(struct sk_ctx *ctx, const struct sk_sign_req *req,
 	}
 	if ((r = sk_sha256(req->data, req->data_len, cdh)) != 0)
 		goto out;
-	if ((r = sk_open_all(ctx, req->device, &devs, &ndevs)) != 0)
+	if ((r = sk_gather(ctx, req->device, &paths, &npaths)) != 0)
 		goto out;
-	if (ndevs == 1) {
-		r = sk_sign_on(ctx, &devs[0], req, cdh, sigp);
-		goto out;
-	}
-	chosen = ndevs;
-	for (i = 0; i < ndevs; i++) {
-		if ((pr = sk_probe(ctx, &devs[i], req)) == 0) {
-			chosen = i;
-			break;
-		}
-	}
-	if (chosen < ndevs) {
-		debug_f("key handle found on %s", devs[chosen].path);
-		sk_close_others(ctx, devs, ndevs, chosen);
-		r = sk_sign_on(ctx, &devs[chosen], req, cdh, sigp);
+	if (npaths == 0) {
+		r = TOK_ERR_DEVICE_NOT_PRESENT;
 		goto out;
 	}
-	if ((req->flags & SK_FLAG_UV) == 0) {
-		r = TOK_ERR_KEY_NOT_FOUND;
+	if (npaths == 1) {
+		if ((r = sk_dev_get(ctx, paths[0], 1, &d)) != 0)
+			goto out;
+		r = sk_sign_on(ctx, &d, req, cdh, &pf, sigp);
 		goto out;
 	}
+	if ((r = sk_choose(ctx, req, paths, npaths, &d)) == 0) {
+		r = sk_sign_on(ctx, &d, req, cdh, &pf, sigp);
+		goto out;
+	}
+	if (r != TOK_ERR_KEY_NOT_FOUND || (req->flags & SK_FLAG_UV) == 0)
+		goto out;
 	/*
 	 * A credential protected with credProtect=3 does not show without
 	 * user verification, so the silent probe can not find it: try each
-	 * token in turn.  A token without the credential says so at once.
+	 * token in turn, each with its own PIN.  A token without the
+	 * credential says so at once; a token whose PIN we lack is asked
+	 * for only if no other token holds the key.
 	 */
 	r = TOK_ERR_KEY_NOT_FOUND;
-	for (i = 0; i < ndevs; i++) {
-		r = sk_sign_on(ctx, &devs[i], req, cdh, sigp);
+	pin_r = 0;
+	for (i = 0; i < npaths; i++) {
+		if ((r = sk_dev_get(ctx, paths[i], 1, &d)) != 0) {
+			if (r == TOK_ERR_CANCELLED)
+				goto out;
+			r = TOK_ERR_KEY_NOT_FOUND;
+			continue;
+		}
+		r = sk_sign_on(ctx, &d, req, cdh, &pf, sigp);
+		sk_dev_put(ctx, &d, r == TOK_ERR_DEVICE_NOT_PRESENT);
+		if (r == TOK_ERR_PIN_REQUIRED) {
+			pin_r = r;
+			continue;
+		}
 		if (r != TOK_ERR_KEY_NOT_FOUND)
 			break;
 	}
+	if (r == TOK_ERR_KEY_NOT_FOUND && pin_r != 0)
+		r = pin_r;
  out:
-	sk_close_all(ctx, devs, ndevs);
+	sk_report_pin(ctx, r, &pf);
+	sk_dev_put(ctx, &d, r == TOK_ERR_DEVICE_NOT_PRESENT);
+	sk_devpool_paths_free(paths, npaths);
+	sk_pinfail_clear(&pf);
 	explicit_bzero(cdh, sizeof(cdh));
 	return r;
 }
@@ -806,15 +841,19 @@ int
 sk_ctx_enroll(struct sk_ctx *ctx, const struct sk_enroll_req *req,
     struct sk_key **keyp)
 {
-	struct sk_opendev *devs = NULL, *d;
+	struct sk_opendev dev, *d = &dev;
 	struct sk_devcred_req creq;
 	struct sk_devcred cred;
 	struct sk_devinfo info;
+	struct sk_pinfail pf;
+	char **paths = NULL;
 	u_char cdh[SK_CDH_LEN], user_id[SK_USER_ID_DEFAULT_LEN];
-	size_t ndevs = 0;
+	size_t i, npaths = 0;
 	int r = TOK_ERR_INTERNAL;
 
 	*keyp = NULL;
+	memset(&dev, 0, sizeof(dev));
+	memset(&pf, 0, sizeof(pf));
 	memset(&cred, 0, sizeof(cred));
 	memset(&creq, 0, sizeof(creq));
 	memset(user_id, 0, sizeof(user_id));
@@ -830,12 +869,18 @@ sk_ctx_enroll(struct sk_ctx *ctx, const struct sk_enroll_req *req,
 	}
 	if ((r = sk_sha256(req->challenge, req->challenge_len, cdh)) != 0)
 		goto out;
-	if ((r = sk_open_all(ctx, req->device, &devs, &ndevs)) != 0)
+	if ((r = sk_gather(ctx, req->device, &paths, &npaths)) != 0)
 		goto out;
-	/* XXX several tokens: the first is used; select by touch later. */
-	sk_close_others(ctx, devs, ndevs, 0);
-	d = &devs[0];
-	if ((r = ctx->ops->info(d->dev, &info)) != 0)
+	/* XXX several tokens: the first that opens is used; select by touch later. */
+	r = TOK_ERR_DEVICE_NOT_PRESENT;
+	for (i = 0; i < npaths; i++) {
+		if ((r = sk_dev_get(ctx, paths[i], 1, d)) == 0 ||
+		    r == TOK_ERR_CANCELLED)
+			break;
+	}
+	if (r != 0)
+		goto out;
+	if ((r = ctx->ops->info(sk_dev(d), &info)) != 0)
 		goto out;
 	creq.alg = req->alg;
 	creq.rp_id = req->application;
@@ -869,15 +914,19 @@ sk_ctx_enroll(struct sk_ctx *ctx, const struct sk_enroll_req *req,
 	if (req->pin == NULL && info.has_pin && !info.has_uv &&
 	    (req->flags & (SK_FLAG_RESIDENT | SK_FLAG_UV)) != 0) {
 		r = TOK_ERR_PIN_REQUIRED;
+		sk_note_pin(ctx, d, r, &pf);
 		goto out;
 	}
-	sk_touch_hook(ctx, d->path, 1);
-	sk_set_busy(ctx, d->dev);
-	r = ctx->ops->make_cred(d->dev, &creq, req->pin, &cred);
-	sk_set_busy(ctx, NULL);
-	sk_touch_hook(ctx, d->path, 0);
+	do {
+		if ((r = sk_set_busy(ctx, d)) != 0)
+			goto out;
+		sk_touch_hook(ctx, d->path, 1);
+		r = ctx->ops->make_cred(sk_dev(d), &creq, req->pin, &cred);
+		(void)sk_set_busy(ctx, NULL);
+		sk_touch_hook(ctx, d->path, 0);
+	} while (sk_dev_stale(ctx, d, r));
 	if (r != 0) {
-		sk_report_pin(ctx, d, r);
+		sk_note_pin(ctx, d, r, &pf);
 		goto out;
 	}
 	if (cred.alg != req->alg) {
@@ -897,8 +946,11 @@ sk_ctx_enroll(struct sk_ctx *ctx, const struct sk_enroll_req *req,
 	}
 	r = 0;
  out:
+	sk_report_pin(ctx, r, &pf);
 	sk_devcred_clear(&cred);
-	sk_close_all(ctx, devs, ndevs);
+	sk_dev_put(ctx, d, r == TOK_ERR_DEVICE_NOT_PRESENT);
+	sk_devpool_paths_free(paths, npaths);
+	sk_pinfail_clear(&pf);
 	explicit_bzero(cdh, sizeof(cdh));
 	return r;
 }
@@ -908,27 +960,37 @@ sk_ctx_enroll(struct sk_ctx *ctx, const struct sk_enroll_req *req,
 
 /* Append the resident keys of one device to *keysp. */
 static int
-sk_resident_on(struct sk_ctx *ctx, struct sk_opendev *d, const char *pin,
-    struct sk_key ***keysp, size_t *nkeysp)
+sk_resident_on(struct sk_ctx *ctx, struct sk_opendev *d, const char *given,
+    struct sk_pinfail *pf, struct sk_key ***keysp, size_t *nkeysp)
 {
 	struct sk_devcred *creds = NULL;
 	struct sk_devinfo info;
 	struct sk_key **tmp, *k = NULL;
+	const char *pin = NULL;
+	char *hook_pin = NULL;
 	size_t i, ncreds = 0;
 	uint8_t flags;
 	int r = TOK_ERR_INTERNAL;
 
-	if ((r = ctx->ops->info(d->dev, &info)) != 0)
+	if ((r = ctx->ops->info(sk_dev(d), &info)) != 0)
+		goto out;
+	if (info.has_pin &&
+	    (r = sk_pin_for(ctx, d, given, &pin, &hook_pin)) != 0)
 		goto out;
 	if (pin == NULL && info.has_pin) {
 		r = TOK_ERR_PIN_REQUIRED;
+		sk_note_pin(ctx, d, r, pf);
 		goto out;
 	}
-	sk_set_busy(ctx, d->dev);
-	r = ctx->ops->resident(d->dev, SK_APP_PREFIX, pin, &creds, &ncreds);
-	sk_set_busy(ctx, NULL);
+	do {
+		if ((r = sk_set_busy(ctx, d)) != 0)
+			goto out;
+		r = ctx->ops->resident(sk_dev(d), SK_APP_PREFIX, pin, &creds,
+		    &ncreds);
+		(void)sk_set_busy(ctx, NULL);
+	} while (sk_dev_stale(ctx, d, r));
 	if (r != 0) {
-		sk_report_pin(ctx, d, r);
+		sk_note_pin(ctx, d, r, pf);
 		goto out;
 	}
 	for (i = 0; i < ncreds; i++) {
@@ -960,6 +1022,7 @@ sk_resident_on(struct sk_ctx *ctx, struct sk_opendev *d, const char *pin,
 	}
 	r = 0;
  out:
+	secmem_free(hook_pin);
 	sk_key_free(k);
 	for (i = 0; i < ncreds; i++)
 		sk_devcred_clear(&creds[i]);
@@ -971,21 +1034,30 @@ int
 sk_ctx_load_resident(struct sk_ctx *ctx, const char *pin, const char *device,
     struct sk_key ***keysp, size_t *nkeysp)
 {
-	struct sk_opendev *devs = NULL;
+	struct sk_opendev d;
+	struct sk_pinfail pf;
 	struct sk_key **keys = NULL;
-	size_t i, ndevs = 0, nkeys = 0;
+	char **paths = NULL;
+	size_t i, npaths = 0, nkeys = 0;
 	int r = TOK_ERR_INTERNAL, dr, nok = 0, first_err = 0;
 
 	*keysp = NULL;
 	*nkeysp = 0;
-	if ((r = sk_open_all(ctx, device, &devs, &ndevs)) != 0)
+	memset(&d, 0, sizeof(d));
+	memset(&pf, 0, sizeof(pf));
+	if ((r = sk_gather(ctx, device, &paths, &npaths)) != 0)
 		goto out;
-	for (i = 0; i < ndevs; i++) {
-		if ((dr = sk_resident_on(ctx, &devs[i], pin, &keys,
-		    &nkeys)) != 0) {
-			debug_fr(dr, "%s", devs[i].path);
+	for (i = 0; i < npaths; i++) {
+		if ((dr = sk_dev_get(ctx, paths[i], 1, &d)) == 0) {
+			dr = sk_resident_on(ctx, &d, pin, &pf, &keys, &nkeys);
+			sk_dev_put(ctx, &d, dr == TOK_ERR_DEVICE_NOT_PRESENT);
+		}
+		if (dr != 0) {
+			debug_fr(dr, "%s", paths[i]);
 			if (first_err == 0)
 				first_err = dr;
+			if (dr == TOK_ERR_CANCELLED)
+				break;
 			continue;
 		}
 		nok++;
@@ -1000,7 +1072,9 @@ sk_ctx_load_resident(struct sk_ctx *ctx, const char *pin, const char *device,
 	nkeys = 0;
 	r = 0;
  out:
+	sk_report_pin(ctx, r, &pf);
 	sk_keys_free(keys, nkeys);
-	sk_close_all(ctx, devs, ndevs);
+	sk_devpool_paths_free(paths, npaths);
+	sk_pinfail_clear(&pf);
 	return r;
 }

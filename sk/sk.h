@@ -112,8 +112,13 @@ struct sk_devassert {
  * an operation is running on dev.
  */
 struct sk_devops {
-	/* discover: the paths of attached devices (may be none). */
-	int (*discover)(char ***pathsp, size_t *npathsp);
+	/*
+	 * discover: the paths of attached devices (may be none) and, in
+	 * *namesp (may be left NULL, entries may be NULL), a name for each
+	 * for people: manufacturer and product.  Both arrays have *npathsp
+	 * new strings.
+	 */
+	int (*discover)(char ***pathsp, char ***namesp, size_t *npathsp);
 	/* open: timeout_ms bounds each later operation (-1: none). */
 	int (*open)(const char *path, int timeout_ms, void **devp);
 	void (*close)(void *dev);
@@ -128,6 +133,12 @@ struct sk_devops {
 	int (*cancel)(void *dev);
 	/* pin_retries: PIN attempts left before lockout (may be NULL). */
 	int (*pin_retries)(void *dev, int *retriesp);
+	/*
+	 * present: 1 when the configured device path is there (for a
+	 * "unix:" device: the socket accepts a connection), else 0.  May
+	 * be NULL: configured devices are then always present.
+	 */
+	int (*present)(const char *path);
 };
 
 /* The libfido2 implementation (sk/fido_ops.c). */
@@ -191,13 +202,28 @@ void sk_sig_free(struct sk_sig *s);
 
 struct sk_ctx;
 
+struct sk_devpool;
+
 /*
- * Hooks for a caller that shows prompts.  touch(arg, device, 1) is called
- * just before an operation that needs a touch is sent to device, and
- * touch(arg, device, 0) when it finished.  Called on the operating thread.
+ * Hooks for a caller that shows prompts and keeps PINs; each may be NULL,
+ * each is called on the operating thread.
+ *
+ * touch(arg, device, 1) is called just before an operation that needs a
+ * touch is sent to device, and touch(arg, device, 0) when it finished.
+ *
+ * pin(arg, device, &pin) is asked for the PIN of device when an operation
+ * there needs one and the request carries none: *pin is a new string from
+ * secmem_strdup (common/secmem.h; the core frees it) or NULL for none.
+ * The PIN of one token is never sent to another.
+ *
+ * pin_failed(arg, device, r, retries) is called just before an operation
+ * fails with r = TOK_ERR_PIN_REQUIRED, _INVALID or _BLOCKED because of
+ * device; retries: PIN attempts left there (-1: unknown).
  */
 struct sk_hooks {
 	void (*touch)(void *arg, const char *device, int begin);
+	int (*pin)(void *arg, const char *device, char **pinp);
+	void (*pin_failed)(void *arg, const char *device, int r, int retries);
 	void *arg;
 };
 
@@ -217,6 +243,14 @@ void sk_ctx_free(struct sk_ctx *ctx);
 int sk_ctx_set_devices(struct sk_ctx *ctx, const char *list,
     int discover) SK_WUR;
 /*
+ * sk_ctx_set_pool: take devices from pool (shared; not owned: must outlive
+ * the context) instead of a pool of the context's own.  Devices then stay
+ * open between operations, and several contexts may run operations at the
+ * same time on different devices.  sk_ctx_set_devices and
+ * sk_ctx_set_timeout then configure nothing: configure the pool.
+ */
+void sk_ctx_set_pool(struct sk_ctx *ctx, struct sk_devpool *pool);
+/*
  * sk_ctx_set_timeout: bound every device operation to ms milliseconds
  * (-1, the default: no bound; a token then times out by itself).  An
  * operation that runs out is cancelled and fails with
@@ -228,7 +262,9 @@ void sk_ctx_set_hooks(struct sk_ctx *ctx, const struct sk_hooks *hooks);
 /*
  * sk_ctx_cancel: ask the device of the operation in flight (if any) to
  * cancel; that operation then fails with TOK_ERR_CANCELLED or the
- * device's error.  Safe to call from another thread.
+ * device's error.  An operation waiting for a busy device stops waiting,
+ * and the context starts no new device operation.  Safe to call from
+ * another thread.
  */
 void sk_ctx_cancel(struct sk_ctx *ctx);
 
@@ -248,7 +284,10 @@ struct sk_sign_req {
 /*
  * sk_ctx_sign: sign with the token holding req->key_handle.  With one
  * device it is used directly; with several each is asked silently (no
- * touch) whether it holds the key handle.  Returns TOK_ERR_KEY_NOT_FOUND
+ * touch) whether it holds the key handle: first the idle ones, then
+ * those busy with other operations, each in its turn.  Without req->pin,
+ * a verify-required key gets the PIN of the token chosen from the pin
+ * hook.  Returns TOK_ERR_KEY_NOT_FOUND
  * when no device holds it, TOK_ERR_DEVICE_NOT_PRESENT when there is no
  * device, TOK_ERR_PIN_REQUIRED when the key needs a PIN and none was
  * given, TOK_ERR_PIN_INVALID, TOK_ERR_PIN_BLOCKED, TOK_ERR_TOUCH_DENIED,
@@ -283,7 +322,8 @@ int sk_ctx_enroll(struct sk_ctx *ctx, const struct sk_enroll_req *req,
 
 /*
  * sk_ctx_load_resident: every resident key with an "ssh:" application on
- * every device (or only on device when not NULL).  A device that fails is
+ * every device (or only on device when not NULL).  pin (may be NULL) is
+ * used on every device; without it each device asks the pin hook.  A device that fails is
  * skipped if another one succeeded; else its error is returned.  On
  * success *keysp is a new array of *nkeysp new keys (free with
  * sk_keys_free); it may be empty.

@@ -1,17 +1,29 @@
 /*
  * Unit tests of the sk core over a fake struct sk_devops: the FIDO_ERR ->
- * TOK_ERR translation, device selection, and building signatures and keys
- * from what a token returns.
+ * TOK_ERR translation, device selection, building signatures and keys
+ * from what a token returns, and the device pool (handles kept open,
+ * one operation per device, the first-come queue, cancel, stale handles,
+ * presence scans, per-device PINs).
+ *
+ * Threads appear only where the behaviour is about concurrency; cmocka's
+ * assertions run on the main thread only (a worker records, the main
+ * thread checks).
  */
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/syscall.h>
+#include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -22,6 +34,8 @@
 #include <openssl/evp.h>
 
 #include "common/err.h"
+#include "common/secmem.h"
+#include "sk/devpool.h"
 #include "sk/sk.h"
 
 /* ------------------------------------------------------------------ */
@@ -31,7 +45,12 @@
 
 struct fake_dev {
 	int idx;
+	unsigned int gen;		/* fake.gen[idx] when opened */
 };
+
+/* Guards fake against the worker threads; fake_cond: a get_assert ran. */
+static pthread_mutex_t fake_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t fake_cond = PTHREAD_COND_INITIALIZER;
 
 static struct fake_state {
 	const u_char *kh;		/* key handle held by device kh_dev */
@@ -49,31 +68,100 @@ static struct fake_state {
 	struct sk_devcred cred;		/* make_cred returns a copy */
 	int make_cred_calls;
 	int last_cred_prot;
+	int asserts[FAKE_NDEVS];	/* every get_assert, stale or not */
+	int opens[FAKE_NDEVS];		/* successful opens */
+	int open_fails[FAKE_NDEVS];
+	int closes[FAKE_NDEVS];
+	int stale[FAKE_NDEVS];		/* get_assert on a stale handle */
+	unsigned int gen[FAKE_NDEVS];	/* bumped on replug: older handles
+					 * fail to write */
+	int gone[FAKE_NDEVS];		/* unplugged: open fails */
+	int discoverable;		/* discover lists the present ones */
+	int uv_required;		/* credProtect 3: hidden without uv */
+	int check_pin;			/* device N's PIN is "pin-fake:N" */
+	int pins[FAKE_NDEVS];		/* PINs received */
+	int foreign_pins;		/* PINs of another device received */
 } fake;
 
+/* The index of "fake:N", or -1. */
 static int
-fake_discover(char ***pathsp, size_t *npathsp)
+fake_idx(const char *path)
 {
+	if (strncmp(path, "fake:", 5) != 0 || path[5] < '0' ||
+	    path[5] >= '0' + FAKE_NDEVS || path[6] != '\0')
+		return -1;
+	return path[5] - '0';
+}
+
+static int
+fake_discover(char ***pathsp, char ***namesp, size_t *npathsp)
+{
+	char **paths, **names;
+	char buf[32];
+	size_t n = 0;
+	int i;
+
 	*pathsp = NULL;
+	*namesp = NULL;
 	*npathsp = 0;
+	pthread_mutex_lock(&fake_lock);
+	if (!fake.discoverable) {
+		pthread_mutex_unlock(&fake_lock);
+		return 0;
+	}
+	if ((paths = calloc(FAKE_NDEVS, sizeof(*paths))) == NULL ||
+	    (names = calloc(FAKE_NDEVS, sizeof(*names))) == NULL)
+		abort();
+	for (i = 0; i < FAKE_NDEVS; i++) {
+		if (fake.gone[i])
+			continue;
+		snprintf(buf, sizeof(buf), "fake:%d", i);
+		if ((paths[n] = strdup(buf)) == NULL)
+			abort();
+		snprintf(buf, sizeof(buf), "Fake Token %d", i);
+		if ((names[n] = strdup(buf)) == NULL)
+			abort();
+		n++;
+	}
+	pthread_mutex_unlock(&fake_lock);
+	*pathsp = paths;
+	*namesp = names;
+	*npathsp = n;
 	return 0;
+}
+
+static int
+fake_present(const char *path)
+{
+	int idx = fake_idx(path), r;
+
+	pthread_mutex_lock(&fake_lock);
+	r = idx >= 0 && !fake.gone[idx];
+	pthread_mutex_unlock(&fake_lock);
+	return r;
 }
 
 static int
 fake_open(const char *path, int timeout_ms, void **devp)
 {
 	struct fake_dev *d;
+	int idx;
 
 	*devp = NULL;
-	if (strncmp(path, "fake:", 5) != 0)
+	if ((idx = fake_idx(path)) < 0)
 		return TOK_ERR_DEVICE_NOT_PRESENT;
-	if ((d = calloc(1, sizeof(*d))) == NULL)
-		return TOK_ERR_ALLOC;
-	d->idx = atoi(path + 5);
-	if (d->idx < 0 || d->idx >= FAKE_NDEVS) {
-		free(d);
+	pthread_mutex_lock(&fake_lock);
+	if (fake.gone[idx]) {
+		fake.open_fails[idx]++;
+		pthread_mutex_unlock(&fake_lock);
 		return TOK_ERR_DEVICE_NOT_PRESENT;
 	}
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		abort();
+	d->idx = idx;
+	d->gen = fake.gen[idx];
+	fake.opens[idx]++;
+	pthread_mutex_unlock(&fake_lock);
 	*devp = d;
 	return 0;
 }
@@ -81,7 +169,12 @@ fake_open(const char *path, int timeout_ms, void **devp)
 static void
 fake_close(void *dev)
 {
-	free(dev);
+	struct fake_dev *d = dev;
+
+	pthread_mutex_lock(&fake_lock);
+	fake.closes[d->idx]++;
+	pthread_mutex_unlock(&fake_lock);
+	free(d);
 }
 
 static int
@@ -102,8 +195,9 @@ fake_dup(const u_char *p, size_t len)
 
 	if (p == NULL || len == 0)
 		return NULL;
-	q = malloc(len);
-	assert_non_null(q);
+	/* No cmocka assertion: may run on a worker thread. */
+	if ((q = malloc(len)) == NULL)
+		abort();
 	memcpy(q, p, len);
 	return q;
 }
@@ -135,22 +229,51 @@ fake_get_assert(void *dev, const struct sk_devassert_req *req,
     const char *pin, struct sk_devassert *ap)
 {
 	struct fake_dev *d = dev;
+	char want[32];
+	int r = TOK_ERR_INTERNAL;
 
 	memset(ap, 0, sizeof(*ap));
+	pthread_mutex_lock(&fake_lock);
+	fake.asserts[d->idx]++;
+	if (d->gen != fake.gen[d->idx]) {
+		/* Replugged since opened: the write fails. */
+		fake.stale[d->idx]++;
+		r = sk_fido_err(FIDO_ERR_TX);
+		goto out;
+	}
 	if (req->up)
 		fake.touches[d->idx]++;
 	else
 		fake.probes[d->idx]++;
 	fake.last_pin = pin;
 	fake.last_uv = req->uv;
+	if (pin != NULL) {
+		fake.pins[d->idx]++;
+		snprintf(want, sizeof(want), "pin-fake:%d", d->idx);
+		if (strcmp(pin, want) != 0) {
+			if (strncmp(pin, "pin-fake:", 9) == 0)
+				fake.foreign_pins++;
+			if (fake.check_pin) {
+				r = TOK_ERR_PIN_INVALID;
+				goto out;
+			}
+		}
+	}
 	if (d->idx != fake.kh_dev || req->key_handle_len != fake.kh_len ||
-	    memcmp(req->key_handle, fake.kh, fake.kh_len) != 0)
-		return sk_fido_err(FIDO_ERR_NO_CREDENTIALS);
+	    memcmp(req->key_handle, fake.kh, fake.kh_len) != 0 ||
+	    (fake.uv_required && pin == NULL && !req->uv)) {
+		r = sk_fido_err(FIDO_ERR_NO_CREDENTIALS);
+		goto out;
+	}
 	ap->flags = req->up ? fake.flags : (fake.flags & ~SK_AUTHDATA_UP);
 	ap->counter = fake.counter;
 	ap->sig = fake_dup(fake.sig, fake.sig_len);
 	ap->sig_len = fake.sig_len;
-	return 0;
+	r = 0;
+ out:
+	pthread_cond_broadcast(&fake_cond);
+	pthread_mutex_unlock(&fake_lock);
+	return r;
 }
 
 static int
@@ -197,6 +320,7 @@ static const struct sk_devops fake_ops = {
 	.get_assert = fake_get_assert,
 	.resident = fake_resident,
 	.cancel = fake_cancel,
+	.present = fake_present,
 };
 
 static const u_char test_kh[] = { 0x11, 0x22, 0x33, 0x44, 0x55 };
@@ -204,7 +328,9 @@ static const u_char test_kh[] = { 0x11, 0x22, 0x33, 0x44, 0x55 };
 static int
 setup(void **state)
 {
+	pthread_mutex_lock(&fake_lock);
 	memset(&fake, 0, sizeof(fake));
+	pthread_mutex_unlock(&fake_lock);
 	fake.kh = test_kh;
 	fake.kh_len = sizeof(test_kh);
 	fake.flags = SK_AUTHDATA_UP;
@@ -641,6 +767,916 @@ test_resident_uv_flag(void **state)
 	assert_null(k);
 }
 
+/* ------------------------------------------------------------------ */
+/* The device pool. */
+
+static struct sk_devpool *
+new_pool(const char *devices, int discover)
+{
+	struct sk_devpool *pool;
+
+	assert_int_equal(sk_devpool_new(&fake_ops, &pool), 0);
+	assert_int_equal(sk_devpool_set_devices(pool, devices, discover), 0);
+	return pool;
+}
+
+/* A context on a shared pool, signing Ed25519. */
+static struct sk_ctx *
+pool_ctx(struct sk_devpool *pool)
+{
+	struct sk_ctx *ctx;
+
+	assert_int_equal(sk_ctx_new(&fake_ops, &ctx), 0);
+	sk_ctx_set_pool(ctx, pool);
+	if (fake.sig == NULL) {
+		assert_non_null(fake.sig = malloc(64));
+		memset(fake.sig, 0x77, 64);
+		fake.sig_len = 64;
+	}
+	return ctx;
+}
+
+static int
+fake_count(const int *counter)
+{
+	int n;
+
+	pthread_mutex_lock(&fake_lock);
+	n = *counter;
+	pthread_mutex_unlock(&fake_lock);
+	return n;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/*
+ * A worker thread: checks a device out of the pool (or signs through a
+ * context) and records what happened.  Only the main thread asserts.
+ */
+struct worker {
+	pthread_t thread;
+	int id;
+	pid_t tid;			/* set once running */
+	int done;
+	int r;
+	/* acquire */
+	struct sk_devpool *pool;
+	const char *path;
+	int nowait;			/* acquire with wait 0 */
+	int got;			/* had the device */
+	int cancel;			/* atomic */
+	/* sign */
+	struct sk_ctx *ctx;
+	struct sk_sign_req req;
+	struct sk_sig *sig;
+};
+
+static pthread_mutex_t worker_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t worker_cond = PTHREAD_COND_INITIALIZER;
+static int worker_order[4];	/* ids, in the order they got the device */
+static int worker_norder;
+
+static void
+worker_started(struct worker *w)
+{
+	pthread_mutex_lock(&worker_lock);
+	w->tid = (pid_t)syscall(SYS_gettid);
+	pthread_cond_broadcast(&worker_cond);
+	pthread_mutex_unlock(&worker_lock);
+}
+
+static void
+worker_finished(struct worker *w, int r)
+{
+	pthread_mutex_lock(&worker_lock);
+	w->r = r;
+	w->done = 1;
+	pthread_cond_broadcast(&worker_cond);
+	pthread_mutex_unlock(&worker_lock);
+}
+
+static void *
+worker_acquire(void *arg)
+{
+	struct worker *w = arg;
+	struct sk_pooldev *pd = NULL;
+	int r;
+
+	worker_started(w);
+	r = sk_devpool_acquire(w->pool, w->path, !w->nowait, &w->cancel, &pd);
+	if (pd != NULL) {
+		pthread_mutex_lock(&worker_lock);
+		w->got = 1;
+		if (worker_norder < 4)
+			worker_order[worker_norder++] = w->id;
+		pthread_mutex_unlock(&worker_lock);
+		sk_devpool_release(w->pool, pd, 0);
+	}
+	worker_finished(w, r);
+	return NULL;
+}
+
+static void *
+worker_sign(void *arg)
+{
+	struct worker *w = arg;
+
+	worker_started(w);
+	worker_finished(w, sk_ctx_sign(w->ctx, &w->req, &w->sig));
+	return NULL;
+}
+
+static void
+worker_start(struct worker *w, void *(*fn)(void *))
+{
+	pthread_mutex_lock(&worker_lock);
+	w->tid = 0;
+	w->done = 0;
+	pthread_mutex_unlock(&worker_lock);
+	assert_int_equal(pthread_create(&w->thread, NULL, fn, w), 0);
+}
+
+/* Wait up to ms for w to finish; its done flag. */
+static int
+worker_wait(struct worker *w, int ms)
+{
+	struct timespec ts;
+	int done;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&worker_lock);
+	while (!w->done &&
+	    pthread_cond_timedwait(&worker_cond, &worker_lock, &ts) == 0)
+		;
+	done = w->done;
+	pthread_mutex_unlock(&worker_lock);
+	return done;
+}
+
+/*
+ * Wait until w sleeps in the kernel (Linux: /proc/self/task/TID/stat
+ * says S), three looks in a row a millisecond apart.  Nothing else blocks
+ * a worker for that long before the pool's queue (no other thread holds
+ * the pool or fake lock meanwhile), so a sleeping worker is queued: this
+ * orders two waiters without guessing at timing.  Gives 1, or 0 after
+ * about a second.
+ */
+static int
+worker_blocked(struct worker *w)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	pid_t tid;
+	size_t n;
+	int i, asleep = 0;
+
+	pthread_mutex_lock(&worker_lock);
+	while (w->tid == 0)
+		pthread_cond_wait(&worker_cond, &worker_lock);
+	tid = w->tid;
+	pthread_mutex_unlock(&worker_lock);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	for (i = 0; i < 1000; i++) {
+		if ((f = fopen(path, "r")) == NULL)
+			return 0;
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		if ((p = strrchr(buf, ')')) != NULL && p[1] == ' ' &&
+		    p[2] == 'S') {
+			if (++asleep == 3)
+				return 1;
+		} else
+			asleep = 0;
+		sleep_ms(1);
+	}
+	return 0;
+}
+
+static void
+test_pool_reuse(void **state)
+{
+	struct sk_devpool *pool = new_pool("fake:0", 0);
+	struct sk_pooldev *pd = NULL;
+	struct sk_ctx *ctx;
+	struct sk_sign_req req;
+	struct sk_sig *sig = NULL;
+	void *h;
+
+	assert_int_equal(sk_devpool_acquire(pool, "fake:0", 0, NULL, &pd), 0);
+	assert_non_null(pd);
+	assert_int_equal(sk_pooldev_fresh(pd), 1);
+	assert_string_equal(sk_pooldev_path(pd), "fake:0");
+	h = sk_pooldev_handle(pd);
+	assert_non_null(h);
+	sk_devpool_release(pool, pd, 0);
+	/* kept open, and the same handle next time */
+	assert_int_equal(sk_devpool_nopen(pool), 1);
+	assert_int_equal(sk_devpool_acquire(pool, "fake:0", 1, NULL, &pd), 0);
+	assert_non_null(pd);
+	assert_int_equal(sk_pooldev_fresh(pd), 0);
+	assert_ptr_equal(sk_pooldev_handle(pd), h);
+	sk_devpool_release(pool, pd, 0);
+	assert_int_equal(fake.opens[0], 1);
+
+	/* a burst of signatures through contexts: still one open */
+	ctx = pool_ctx(pool);
+	sign_req(&req, SK_ALG_ED25519, SK_FLAG_UP);
+	assert_int_equal(sk_ctx_sign(ctx, &req, &sig), 0);
+	sk_sig_free(sig);
+	sig = NULL;
+	sk_ctx_free(ctx);
+	ctx = pool_ctx(pool);
+	assert_int_equal(sk_ctx_sign(ctx, &req, &sig), 0);
+	sk_sig_free(sig);
+	sig = NULL;
+	sk_ctx_free(ctx);
+	assert_int_equal(fake.touches[0], 2);
+	assert_int_equal(fake.opens[0], 1);
+	assert_int_equal(fake.closes[0], 0);
+
+	/* not idle long enough: kept; idle: closed */
+	sk_devpool_reap(pool, 60 * 1000);
+	assert_int_equal(sk_devpool_nopen(pool), 1);
+	sk_devpool_reap(pool, 0);
+	assert_int_equal(sk_devpool_nopen(pool), 0);
+	assert_int_equal(fake.closes[0], 1);
+
+	/* reopened on demand; a busy device is never reaped */
+	assert_int_equal(sk_devpool_acquire(pool, "fake:0", 0, NULL, &pd), 0);
+	assert_non_null(pd);
+	assert_int_equal(sk_pooldev_fresh(pd), 1);
+	assert_int_equal(fake.opens[0], 2);
+	sk_devpool_reap(pool, 0);
+	assert_int_equal(fake.closes[0], 1);
+	/* broken: closed at release */
+	sk_devpool_release(pool, pd, 1);
+	assert_int_equal(fake.closes[0], 2);
+	assert_int_equal(sk_devpool_nopen(pool), 0);
+
+	/* a device that does not open: the error, nothing checked out */
+	assert_int_equal(sk_devpool_acquire(pool, "fake:7", 1, NULL, &pd),
+	    TOK_ERR_DEVICE_NOT_PRESENT);
+	assert_null(pd);
+	sk_devpool_free(pool);
+	assert_int_equal(fake.opens[0], fake.closes[0]);
+}
+
+static void
+test_pool_busy_nowait(void **state)
+{
+	struct sk_devpool *pool = new_pool("fake:0,fake:1", 0);
+	struct sk_pooldev *pd0 = NULL, *pd = NULL;
+	struct worker w;
+	int done;
+
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(sk_devpool_acquire(pool, "fake:0", 0, NULL, &pd0), 0);
+	assert_non_null(pd0);
+	/* on a thread, so that a wrongly blocking acquire fails, not hangs */
+	w.pool = pool;
+	w.path = "fake:0";
+	w.nowait = 1;
+	worker_start(&w, worker_acquire);
+	done = worker_wait(&w, 1000);
+	if (!done)
+		sk_devpool_release(pool, pd0, 0);
+	pthread_join(w.thread, NULL);
+	assert_true(done);
+	assert_int_equal(w.r, 0);
+	assert_false(w.got);
+	/* another device is independent */
+	assert_int_equal(sk_devpool_acquire(pool, "fake:1", 0, NULL, &pd), 0);
+	assert_non_null(pd);
+	sk_devpool_release(pool, pd, 0);
+	sk_devpool_release(pool, pd0, 0);
+	assert_int_equal(sk_devpool_acquire(pool, "fake:0", 0, NULL, &pd), 0);
+	assert_non_null(pd);
+	sk_devpool_release(pool, pd, 0);
+	sk_devpool_free(pool);
+}
+
+/* Two callers queued for a busy device get it in the order they came. */
+static void
+test_pool_fifo(void **state)
+{
+	struct sk_devpool *pool = new_pool("fake:0", 0);
+	struct sk_pooldev *pd = NULL;
+	struct worker a, b;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	worker_norder = 0;
+	assert_int_equal(sk_devpool_acquire(pool, "fake:0", 0, NULL, &pd), 0);
+	assert_non_null(pd);
+	a.id = 1;
+	a.pool = pool;
+	a.path = "fake:0";
+	b = a;
+	b.id = 2;
+	worker_start(&a, worker_acquire);
+	assert_true(worker_blocked(&a));
+	worker_start(&b, worker_acquire);
+	assert_true(worker_blocked(&b));
+	/* queued: a non-waiting caller does not jump the queue */
+	assert_false(worker_wait(&a, 0));
+	sk_devpool_release(pool, pd, 0);
+	pd = NULL;
+	assert_true(worker_wait(&a, 1000));
+	assert_true(worker_wait(&b, 1000));
+	pthread_join(a.thread, NULL);
+	pthread_join(b.thread, NULL);
+	assert_int_equal(a.r, 0);
+	assert_int_equal(b.r, 0);
+	assert_int_equal(worker_norder, 2);
+	assert_int_equal(worker_order[0], 1);
+	assert_int_equal(worker_order[1], 2);
+	assert_int_equal(fake.opens[0], 1);
+	sk_devpool_free(pool);
+}
+
+/* A queued caller whose cancel flag is set leaves the queue when woken. */
+static void
+test_pool_cancel(void **state)
+{
+	struct sk_devpool *pool = new_pool("fake:0", 0);
+	struct sk_pooldev *pd = NULL, *pd2 = NULL;
+	struct worker a;
+	long long start;
+
+	memset(&a, 0, sizeof(a));
+	worker_norder = 0;
+	assert_int_equal(sk_devpool_acquire(pool, "fake:0", 0, NULL, &pd), 0);
+	assert_non_null(pd);
+	a.id = 1;
+	a.pool = pool;
+	a.path = "fake:0";
+	worker_start(&a, worker_acquire);
+	assert_true(worker_blocked(&a));
+	start = now_ms();
+	__atomic_store_n(&a.cancel, 1, __ATOMIC_SEQ_CST);
+	sk_devpool_wake(pool);
+	/* woken, not left to the one-second safety net */
+	assert_true(worker_wait(&a, 1000));
+	assert_true(now_ms() - start < 500);
+	pthread_join(a.thread, NULL);
+	assert_int_equal(a.r, TOK_ERR_CANCELLED);
+	assert_int_equal(worker_norder, 0);
+	/* the queue is empty again */
+	sk_devpool_release(pool, pd, 0);
+	assert_int_equal(sk_devpool_acquire(pool, "fake:0", 0, NULL, &pd2), 0);
+	assert_non_null(pd2);
+	sk_devpool_release(pool, pd2, 0);
+	/* already cancelled: no wait at all */
+	assert_int_equal(sk_devpool_acquire(pool, "fake:0", 0, NULL, &pd), 0);
+	assert_int_equal(sk_devpool_acquire(pool, "fake:0", 1, &a.cancel,
+	    &pd2), TOK_ERR_CANCELLED);
+	assert_null(pd2);
+	sk_devpool_release(pool, pd, 0);
+	sk_devpool_free(pool);
+}
+
+/* sk_ctx_cancel stops a sign queued for a busy device. */
+static void
+test_sign_cancel_queued(void **state)
+{
+	struct sk_devpool *pool = new_pool("fake:0", 0);
+	struct sk_pooldev *pd = NULL;
+	struct worker w;
+	long long start;
+
+	memset(&w, 0, sizeof(w));
+	w.ctx = pool_ctx(pool);
+	sign_req(&w.req, SK_ALG_ED25519, SK_FLAG_UP);
+	assert_int_equal(sk_devpool_acquire(pool, "fake:0", 0, NULL, &pd), 0);
+	assert_non_null(pd);
+	worker_start(&w, worker_sign);
+	assert_true(worker_blocked(&w));
+	start = now_ms();
+	sk_ctx_cancel(w.ctx);
+	assert_true(worker_wait(&w, 1000));
+	assert_true(now_ms() - start < 500);
+	pthread_join(w.thread, NULL);
+	assert_int_equal(w.r, TOK_ERR_CANCELLED);
+	assert_null(w.sig);
+	assert_int_equal(fake.asserts[0], 0);
+	sk_devpool_release(pool, pd, 0);
+	sk_ctx_free(w.ctx);
+	sk_devpool_free(pool);
+}
+
+/*
+ * A cached handle whose token was replugged fails to write: the sign is
+ * sent again on a reopened handle, once.
+ */
+static void
+test_stale_reopen(void **state)
+{
+	struct sk_devpool *pool = new_pool("fake:0,fake:1", 0);
+	struct sk_ctx *ctx = pool_ctx(pool);
+	struct sk_sign_req req;
+	struct sk_sig *sig = NULL;
+
+	/* one device, named in the request */
+	sign_req(&req, SK_ALG_ED25519, SK_FLAG_UP);
+	req.device = "fake:0";
+	assert_int_equal(sk_ctx_sign(ctx, &req, &sig), 0);
+	sk_sig_free(sig);
+	sig = NULL;
+	assert_int_equal(fake.opens[0], 1);
+	fake.gen[0]++;
+	assert_int_equal(sk_ctx_sign(ctx, &req, &sig), 0);
+	assert_string_equal(sig->device, "fake:0");
+	sk_sig_free(sig);
+	sig = NULL;
+	assert_int_equal(fake.stale[0], 1);
+	assert_int_equal(fake.opens[0], 2);
+	assert_int_equal(fake.closes[0], 1);
+	assert_int_equal(fake.touches[0], 2);
+	assert_int_equal(sk_devpool_nopen(pool), 1);
+
+	/* choosing among two, both replugged: the probes reopen */
+	req.device = NULL;
+	fake.kh_dev = 1;
+	assert_int_equal(sk_ctx_sign(ctx, &req, &sig), 0);
+	assert_string_equal(sig->device, "fake:1");
+	sk_sig_free(sig);
+	sig = NULL;
+	fake.gen[0]++;
+	fake.gen[1]++;
+	memset(fake.stale, 0, sizeof(fake.stale));
+	memset(fake.opens, 0, sizeof(fake.opens));
+	memset(fake.touches, 0, sizeof(fake.touches));
+	assert_int_equal(sk_ctx_sign(ctx, &req, &sig), 0);
+	assert_string_equal(sig->device, "fake:1");
+	sk_sig_free(sig);
+	assert_int_equal(fake.stale[0], 1);
+	assert_int_equal(fake.stale[1], 1);
+	assert_int_equal(fake.opens[0], 1);
+	assert_int_equal(fake.opens[1], 1);
+	assert_int_equal(fake.touches[0], 0);
+	assert_int_equal(fake.touches[1], 1);
+	sk_ctx_free(ctx);
+	sk_devpool_free(pool);
+}
+
+/* A token that is really gone fails at once, with its handle closed. */
+static void
+test_stale_gone(void **state)
+{
+	struct sk_devpool *pool = new_pool("fake:0", 0);
+	struct sk_ctx *ctx = pool_ctx(pool);
+	struct sk_sign_req req;
+	struct sk_sig *sig = NULL;
+	long long start;
+
+	sign_req(&req, SK_ALG_ED25519, SK_FLAG_UP);
+	assert_int_equal(sk_ctx_sign(ctx, &req, &sig), 0);
+	sk_sig_free(sig);
+	sig = NULL;
+	fake.gen[0]++;
+	fake.gone[0] = 1;
+	start = now_ms();
+	assert_int_equal(sk_ctx_sign(ctx, &req, &sig),
+	    TOK_ERR_DEVICE_NOT_PRESENT);
+	assert_true(now_ms() - start < 500);
+	assert_null(sig);
+	/* one failed write, one failed reopen, no more */
+	assert_int_equal(fake.asserts[0], 2);
+	assert_int_equal(fake.stale[0], 1);
+	assert_int_equal(fake.open_fails[0], 1);
+	assert_int_equal(fake.closes[0], 1);
+	assert_int_equal(sk_devpool_nopen(pool), 0);
+	/* and the next operation fails on open, not touching the token */
+	assert_int_equal(sk_ctx_sign(ctx, &req, &sig),
+	    TOK_ERR_DEVICE_NOT_PRESENT);
+	assert_int_equal(fake.asserts[0], 2);
+	assert_int_equal(fake.open_fails[0], 2);
+	sk_ctx_free(ctx);
+	sk_devpool_free(pool);
+}
+
+/* With two devices the key is looked for silently, then signed once. */
+static void
+test_select_silent(void **state)
+{
+	struct sk_devpool *pool = new_pool("fake:0,fake:1", 0);
+	struct sk_ctx *ctx = pool_ctx(pool);
+	struct sk_sign_req req;
+	struct sk_sig *sig = NULL;
+
+	fake.kh_dev = 1;
+	sign_req(&req, SK_ALG_ED25519, SK_FLAG_UP);
+	assert_int_equal(sk_ctx_sign(ctx, &req, &sig), 0);
+	assert_string_equal(sig->device, "fake:1");
+	sk_sig_free(sig);
+	sig = NULL;
+	assert_int_equal(fake.probes[0], 1);
+	assert_int_equal(fake.touches[0], 0);
+	assert_int_equal(fake.probes[1], 1);
+	assert_int_equal(fake.touches[1], 1);
+	assert_int_equal(fake.pins[0] + fake.pins[1], 0);
+	/* on neither: not found, and nobody was asked for a touch */
+	fake.kh_dev = 5;
+	assert_int_equal(sk_ctx_sign(ctx, &req, &sig), TOK_ERR_KEY_NOT_FOUND);
+	assert_null(sig);
+	assert_int_equal(fake.probes[0], 2);
+	assert_int_equal(fake.probes[1], 2);
+	assert_int_equal(fake.touches[0] + fake.touches[1], 1);
+	sk_ctx_free(ctx);
+	sk_devpool_free(pool);
+}
+
+/*
+ * While another request has the first device, a sign for a key on the
+ * second one completes without waiting for the first.
+ */
+static void
+test_select_skips_busy(void **state)
+{
+	struct sk_devpool *pool = new_pool("fake:0,fake:1", 0);
+	struct sk_pooldev *pd = NULL;
+	struct worker w;
+	int done;
+
+	memset(&w, 0, sizeof(w));
+	fake.kh_dev = 1;
+	w.ctx = pool_ctx(pool);
+	sign_req(&w.req, SK_ALG_ED25519, SK_FLAG_UP);
+	assert_int_equal(sk_devpool_acquire(pool, "fake:0", 0, NULL, &pd), 0);
+	assert_non_null(pd);
+	worker_start(&w, worker_sign);
+	done = worker_wait(&w, 1000);
+	/* release before asserting, so a failure does not hang the worker */
+	sk_devpool_release(pool, pd, 0);
+	pthread_join(w.thread, NULL);
+	assert_true(done);
+	assert_int_equal(w.r, 0);
+	assert_non_null(w.sig);
+	assert_string_equal(w.sig->device, "fake:1");
+	assert_int_equal(fake.asserts[0], 0);
+	assert_int_equal(fake.touches[1], 1);
+	sk_sig_free(w.sig);
+	sk_ctx_free(w.ctx);
+	sk_devpool_free(pool);
+}
+
+/* A key on the busy device: the sign waits its turn, then signs there. */
+static void
+test_select_waits_busy(void **state)
+{
+	struct sk_devpool *pool = new_pool("fake:0,fake:1", 0);
+	struct sk_pooldev *pd = NULL;
+	struct worker w;
+	struct timespec ts;
+
+	memset(&w, 0, sizeof(w));
+	fake.kh_dev = 0;
+	w.ctx = pool_ctx(pool);
+	sign_req(&w.req, SK_ALG_ED25519, SK_FLAG_UP);
+	assert_int_equal(sk_devpool_acquire(pool, "fake:0", 0, NULL, &pd), 0);
+	assert_non_null(pd);
+	worker_start(&w, worker_sign);
+	/* the idle device is probed first, then the worker queues */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 1;
+	pthread_mutex_lock(&fake_lock);
+	while (fake.probes[1] == 0 &&
+	    pthread_cond_timedwait(&fake_cond, &fake_lock, &ts) == 0)
+		;
+	pthread_mutex_unlock(&fake_lock);
+	assert_true(worker_blocked(&w));
+	assert_int_equal(fake_count(&fake.probes[1]), 1);
+	assert_int_equal(fake_count(&fake.asserts[0]), 0);
+	assert_false(worker_wait(&w, 0));
+	sk_devpool_release(pool, pd, 0);
+	assert_true(worker_wait(&w, 1000));
+	pthread_join(w.thread, NULL);
+	assert_int_equal(w.r, 0);
+	assert_string_equal(w.sig->device, "fake:0");
+	assert_int_equal(fake.probes[0], 1);
+	assert_int_equal(fake.touches[0], 1);
+	assert_int_equal(fake.touches[1], 0);
+	sk_sig_free(w.sig);
+	sk_ctx_free(w.ctx);
+	sk_devpool_free(pool);
+}
+
+/* What sk_devpool_scan reported. */
+static struct {
+	int n;
+	char device[8][16];
+	char name[8][32];
+	int present[8];
+} evlog;
+
+static void
+evlog_cb(void *arg, const char *device, const char *name, int present)
+{
+	if (evlog.n >= 8)
+		return;
+	snprintf(evlog.device[evlog.n], sizeof(evlog.device[0]), "%s",
+	    device);
+	snprintf(evlog.name[evlog.n], sizeof(evlog.name[0]), "%s", name);
+	evlog.present[evlog.n] = present;
+	evlog.n++;
+}
+
+/* Plug and pull of discovered devices. */
+static void
+test_scan_discovered(void **state)
+{
+	struct sk_devpool *pool = new_pool(NULL, 1);
+	struct sk_pooldev *pd = NULL;
+	char **paths = NULL, *name = NULL;
+	size_t npaths = 0;
+
+	memset(&evlog, 0, sizeof(evlog));
+	sk_devpool_set_events(pool, evlog_cb, NULL);
+	fake.discoverable = 1;
+	fake.gone[1] = 1;
+	assert_int_equal(sk_devpool_scan(pool), 0);
+	assert_int_equal(evlog.n, 1);
+	assert_string_equal(evlog.device[0], "fake:0");
+	assert_string_equal(evlog.name[0], "Fake Token 0");
+	assert_int_equal(evlog.present[0], 1);
+	assert_int_equal(sk_devpool_name(pool, "fake:0", &name), 0);
+	assert_string_equal(name, "Fake Token 0");
+	free(name);
+	/* nothing changed: nothing reported */
+	assert_int_equal(sk_devpool_scan(pool), 0);
+	assert_int_equal(evlog.n, 1);
+
+	/* the second one comes */
+	fake.gone[1] = 0;
+	assert_int_equal(sk_devpool_scan(pool), 0);
+	assert_int_equal(evlog.n, 2);
+	assert_string_equal(evlog.device[1], "fake:1");
+	assert_int_equal(evlog.present[1], 1);
+	assert_int_equal(sk_devpool_candidates(pool, 0, &paths, &npaths), 0);
+	assert_int_equal(npaths, 2);
+	sk_devpool_paths_free(paths, npaths);
+
+	/* the first one goes, with its open handle: reported once, closed */
+	assert_int_equal(sk_devpool_acquire(pool, "fake:0", 0, NULL, &pd), 0);
+	assert_non_null(pd);
+	sk_devpool_release(pool, pd, 0);
+	assert_int_equal(sk_devpool_nopen(pool), 1);
+	fake.gone[0] = 1;
+	assert_int_equal(sk_devpool_scan(pool), 0);
+	assert_int_equal(evlog.n, 3);
+	assert_string_equal(evlog.device[2], "fake:0");
+	assert_string_equal(evlog.name[2], "Fake Token 0");
+	assert_int_equal(evlog.present[2], 0);
+	assert_int_equal(fake.closes[0], 1);
+	assert_int_equal(sk_devpool_nopen(pool), 0);
+	assert_int_equal(sk_devpool_scan(pool), 0);
+	assert_int_equal(evlog.n, 3);
+	assert_int_equal(sk_devpool_candidates(pool, 0, &paths, &npaths), 0);
+	assert_int_equal(npaths, 1);
+	assert_string_equal(paths[0], "fake:1");
+	sk_devpool_paths_free(paths, npaths);
+
+	/* back again */
+	fake.gone[0] = 0;
+	assert_int_equal(sk_devpool_scan(pool), 0);
+	assert_int_equal(evlog.n, 4);
+	assert_string_equal(evlog.device[3], "fake:0");
+	assert_int_equal(evlog.present[3], 1);
+
+	/* pulled while in use: closed when the operation ends */
+	assert_int_equal(sk_devpool_acquire(pool, "fake:1", 0, NULL, &pd), 0);
+	assert_non_null(pd);
+	fake.gone[1] = 1;
+	assert_int_equal(sk_devpool_scan(pool), 0);
+	assert_int_equal(evlog.n, 5);
+	assert_string_equal(evlog.device[4], "fake:1");
+	assert_int_equal(evlog.present[4], 0);
+	assert_int_equal(fake.closes[1], 0);
+	sk_devpool_release(pool, pd, 0);
+	assert_int_equal(fake.closes[1], 1);
+	assert_int_equal(sk_devpool_nopen(pool), 0);
+	sk_devpool_free(pool);
+	assert_int_equal(fake.opens[0], fake.closes[0]);
+	assert_int_equal(fake.opens[1], fake.closes[1]);
+}
+
+/* Configured devices are checked with ops->present. */
+static void
+test_scan_configured(void **state)
+{
+	struct sk_devpool *pool = new_pool("fake:0", 0);
+	struct sk_pooldev *pd = NULL;
+
+	memset(&evlog, 0, sizeof(evlog));
+	sk_devpool_set_events(pool, evlog_cb, NULL);
+	assert_int_equal(sk_devpool_scan(pool), 0);
+	assert_int_equal(evlog.n, 1);
+	assert_string_equal(evlog.device[0], "fake:0");
+	assert_string_equal(evlog.name[0], "fake:0");
+	assert_int_equal(evlog.present[0], 1);
+
+	assert_int_equal(sk_devpool_acquire(pool, "fake:0", 0, NULL, &pd), 0);
+	sk_devpool_release(pool, pd, 0);
+	fake.gone[0] = 1;
+	assert_int_equal(sk_devpool_scan(pool), 0);
+	assert_int_equal(sk_devpool_scan(pool), 0);
+	assert_int_equal(evlog.n, 2);
+	assert_int_equal(evlog.present[1], 0);
+	assert_int_equal(fake.closes[0], 1);
+	assert_int_equal(sk_devpool_nopen(pool), 0);
+	fake.gone[0] = 0;
+	assert_int_equal(sk_devpool_scan(pool), 0);
+	assert_int_equal(evlog.n, 3);
+	assert_int_equal(evlog.present[2], 1);
+
+	/* pulled while in use: closed when the operation ends */
+	assert_int_equal(sk_devpool_acquire(pool, "fake:0", 0, NULL, &pd), 0);
+	assert_non_null(pd);
+	fake.gone[0] = 1;
+	assert_int_equal(sk_devpool_scan(pool), 0);
+	assert_int_equal(evlog.n, 4);
+	assert_int_equal(evlog.present[3], 0);
+	sk_devpool_release(pool, pd, 0);
+	assert_int_equal(fake.closes[0], 2);
+	assert_int_equal(sk_devpool_nopen(pool), 0);
+	sk_devpool_free(pool);
+}
+
+/*
+ * A discovered device pulled while one caller has it and another waits
+ * for it: the handle goes when the first is done, the second is told the
+ * device is gone, and the entry is freed by whoever leaves last.
+ */
+static void
+test_scan_pulled_queued(void **state)
+{
+	struct sk_devpool *pool = new_pool(NULL, 1);
+	struct sk_pooldev *pd = NULL;
+	struct worker w;
+
+	memset(&w, 0, sizeof(w));
+	memset(&evlog, 0, sizeof(evlog));
+	worker_norder = 0;
+	sk_devpool_set_events(pool, evlog_cb, NULL);
+	fake.discoverable = 1;
+	assert_int_equal(sk_devpool_scan(pool), 0);
+	assert_int_equal(evlog.n, 2);
+	assert_int_equal(sk_devpool_acquire(pool, "fake:1", 0, NULL, &pd), 0);
+	assert_non_null(pd);
+	w.pool = pool;
+	w.path = "fake:1";
+	worker_start(&w, worker_acquire);
+	assert_true(worker_blocked(&w));
+	fake.gone[1] = 1;
+	assert_int_equal(sk_devpool_scan(pool), 0);
+	assert_int_equal(evlog.n, 3);
+	assert_string_equal(evlog.device[2], "fake:1");
+	assert_int_equal(evlog.present[2], 0);
+	assert_int_equal(fake_count(&fake.closes[1]), 0);
+	sk_devpool_release(pool, pd, 0);
+	assert_true(worker_wait(&w, 1000));
+	pthread_join(w.thread, NULL);
+	assert_int_equal(w.r, TOK_ERR_DEVICE_NOT_PRESENT);
+	assert_false(w.got);
+	assert_int_equal(fake.closes[1], 1);
+	assert_int_equal(sk_devpool_nopen(pool), 0);
+	/* back: a new entry, opened afresh */
+	fake.gone[1] = 0;
+	assert_int_equal(sk_devpool_scan(pool), 0);
+	assert_int_equal(evlog.n, 4);
+	assert_int_equal(evlog.present[3], 1);
+	assert_int_equal(sk_devpool_acquire(pool, "fake:1", 0, NULL, &pd), 0);
+	assert_non_null(pd);
+	assert_int_equal(sk_pooldev_fresh(pd), 1);
+	sk_devpool_release(pool, pd, 0);
+	sk_devpool_free(pool);
+	assert_int_equal(fake.opens[1], fake.closes[1]);
+}
+
+/* What the PIN hook was asked. */
+static struct {
+	int n;
+	char device[4][16];
+	int failed;
+	char failed_device[16];
+	int failed_r;
+	int give_none;
+} pinlog;
+
+static int
+pinlog_pin(void *arg, const char *device, char **pinp)
+{
+	char pin[32];
+
+	*pinp = NULL;
+	if (pinlog.n < 4)
+		snprintf(pinlog.device[pinlog.n], sizeof(pinlog.device[0]),
+		    "%s", device);
+	pinlog.n++;
+	if (pinlog.give_none)
+		return 0;
+	snprintf(pin, sizeof(pin), "pin-%s", device);
+	if ((*pinp = secmem_strdup(pin)) == NULL)
+		return TOK_ERR_ALLOC;
+	return 0;
+}
+
+static void
+pinlog_failed(void *arg, const char *device, int r, int retries)
+{
+	pinlog.failed++;
+	snprintf(pinlog.failed_device, sizeof(pinlog.failed_device), "%s",
+	    device);
+	pinlog.failed_r = r;
+}
+
+static void
+test_pin_hook(void **state)
+{
+	struct sk_devpool *pool = new_pool("fake:0,fake:1", 0);
+	struct sk_ctx *ctx = pool_ctx(pool);
+	struct sk_hooks hooks;
+	struct sk_sign_req req;
+	struct sk_sig *sig = NULL;
+
+	memset(&pinlog, 0, sizeof(pinlog));
+	memset(&hooks, 0, sizeof(hooks));
+	hooks.pin = pinlog_pin;
+	hooks.pin_failed = pinlog_failed;
+	sk_ctx_set_hooks(ctx, &hooks);
+	fake.has_pin = 1;
+	fake.check_pin = 1;
+	fake.kh_dev = 1;
+	sign_req(&req, SK_ALG_ED25519, SK_FLAG_UP | SK_FLAG_UV);
+
+	/* found silently on the second: only its PIN is asked for */
+	assert_int_equal(sk_ctx_sign(ctx, &req, &sig), 0);
+	assert_string_equal(sig->device, "fake:1");
+	sk_sig_free(sig);
+	sig = NULL;
+	assert_int_equal(pinlog.n, 1);
+	assert_string_equal(pinlog.device[0], "fake:1");
+	assert_int_equal(fake.pins[0], 0);
+	assert_int_equal(fake.pins[1], 1);
+
+	/*
+	 * credProtect 3: no silent probe finds it, each token is tried
+	 * with its own PIN.
+	 */
+	fake.uv_required = 1;
+	pinlog.n = 0;
+	assert_int_equal(sk_ctx_sign(ctx, &req, &sig), 0);
+	assert_string_equal(sig->device, "fake:1");
+	sk_sig_free(sig);
+	sig = NULL;
+	assert_int_equal(pinlog.n, 2);
+	assert_string_equal(pinlog.device[0], "fake:0");
+	assert_string_equal(pinlog.device[1], "fake:1");
+	assert_int_equal(fake.pins[0], 1);
+	assert_int_equal(fake.pins[1], 2);
+	assert_int_equal(fake.foreign_pins, 0);
+
+	/* the hook has none: PIN required, reported for the holder's path */
+	fake.uv_required = 0;
+	pinlog.n = 0;
+	pinlog.give_none = 1;
+	assert_int_equal(sk_ctx_sign(ctx, &req, &sig), TOK_ERR_PIN_REQUIRED);
+	assert_null(sig);
+	assert_int_equal(pinlog.n, 1);
+	assert_string_equal(pinlog.device[0], "fake:1");
+	assert_int_equal(pinlog.failed, 1);
+	assert_string_equal(pinlog.failed_device, "fake:1");
+	assert_int_equal(pinlog.failed_r, TOK_ERR_PIN_REQUIRED);
+	assert_int_equal(fake.foreign_pins, 0);
+	sk_ctx_free(ctx);
+	sk_devpool_free(pool);
+}
+
 int
 main(void)
 {
@@ -669,6 +1705,34 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_load_resident, setup,
 		    teardown),
 		cmocka_unit_test(test_resident_uv_flag),
+		cmocka_unit_test_setup_teardown(test_pool_reuse, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_pool_busy_nowait, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_pool_fifo, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_pool_cancel, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_sign_cancel_queued, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_stale_reopen, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_stale_gone, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_select_silent, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_select_skips_busy, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_select_waits_busy, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_scan_discovered, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_scan_configured, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_scan_pulled_queued,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pin_hook, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -59,12 +59,15 @@ fido_login()
 	ti_assert_eq "in-$k" "$out" "ssh with $k"
 }
 
+# A touch that takes a moment, as a person's does: the notice shows.
+sk_ctl tok "touch delay=600" >/dev/null
 for k in k_ed k_ec k_res; do
 	ti_log "login with $k"
 	fido_login "$k"
 	ti_assert_contains "$(sk_ctl tok log)" "getAssertion up=1 uv=0" \
 	    "$k signed on the token with a touch"
 done
+sk_ctl tok "touch approve" >/dev/null
 ti_assert_not_contains "$(cat "$TI_DIR/askpass.log")" "Enter PIN" \
     "no PIN asked for keys that do not need one"
 ti_assert_contains "$(cat "$TI_DIR/askpass.log")" "none	Touch your security key" \

@@ -53,13 +53,10 @@ for k in r1 r2; do
 	ti_expect_ok "-Y sign with $k" fido_sign "$p"
 	ti_expect_ok "-Y verify $k" fido_verify "$p"
 done
-# The touch notices name the device the sk helper used: the middleware.
-n=50
-until grep -qF "($modreal)" "$TI_DIR/askpass.log" 2>/dev/null; do
-	n=$((n - 1))
-	[ $n -gt 0 ] || { cat "$TI_DIR/askpass.log" >&2;
-	    ti_fail "signatures not made through the middleware"; }
-	sleep 0.1
-done
+# The touch waits name the device the sk helper used: the middleware.
+fido_log_wait "waiting for touch on $modreal" 5 || {
+	cat "$TI_AGENT_LOG" >&2
+	ti_fail "signatures not made through the middleware"
+}
 ti_agent_alive || ti_fail "agent died"
 exit 0

@@ -10,7 +10,11 @@ FIDO_INTEG_TESTS = \
 	tests/integ/fido-resident-mw.sh \
 	tests/integ/fido-nonblock.sh \
 	tests/integ/fido-constraints.sh \
-	tests/integ/fido-notify.sh
+	tests/integ/fido-notify.sh \
+	tests/integ/fido-concurrent.sh \
+	tests/integ/fido-websafe.sh \
+	tests/integ/fido-autoimport.sh \
+	tests/integ/fido-desktop.sh
 TESTS += $(FIDO_INTEG_TESTS)
 dist_check_SCRIPTS += $(FIDO_INTEG_TESTS)
 EXTRA_DIST += tests/integ/fido-lib.sh

@@ -561,8 +561,7 @@ assertion_reply(struct vfido_call *call, const u_char rpid_hash[32],
 	    &siglen)) != 0 ||
 	    (r = buf_consume_end(ad, 32)) != 0)
 		goto out;
-	if ((r = vfido_state_save(s)) != 0)
-		goto out;
+	s->counter_dirty = 1;
 	r = TOK_ERR_ALLOC;
 	if ((m = cbor_new_definite_map(5)) == NULL ||
 	    cb_put(m, cb_int(1), cb_desc(id, idlen)) != 0 ||

@@ -3,7 +3,10 @@
  * serial, signature counter, PIN (hash + retries) and resident
  * credentials.  Kept in one file, rewritten atomically (temporary file +
  * rename) by vfido_state_save(); "unplug" is killing vfido, "replug" is
- * starting it again on the same file.
+ * starting it again on the same file.  Signature counter bumps only mark
+ * the state dirty: vfido writes them within VFIDO_COUNTER_SAVE_MS (and on
+ * exit), so a benchmark measures the agent, not this file; a kill -9 may
+ * lose the last few bumps, never a credential or a PIN change.
  *
  * All int functions return 0 or a negative TOK_ERR_* code.
  */
@@ -15,6 +18,7 @@
 #include <stdint.h>
 
 #define VFIDO_PIN_RETRIES_MAX	8
+#define VFIDO_COUNTER_SAVE_MS	50	/* counter bumps reach the file */
 #define VFIDO_RK_MAX		50	/* resident credential slots */
 #define VFIDO_USER_ID_MAX	64
 #define VFIDO_NAME_MAX		256	/* rp id, user name, display name */
@@ -40,6 +44,7 @@ struct vfido_state {
 	u_char		 aaguid[16];
 	char		 serial[64];
 	uint32_t	 counter;	/* global signature counter */
+	int		 counter_dirty;	/* bumped since the last save */
 	int		 pin_set;
 	u_char		 pin_hash[16];	/* LEFT(SHA-256(PIN), 16) */
 	uint8_t		 pin_retries;

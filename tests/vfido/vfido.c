@@ -47,6 +47,7 @@
 #include "tests/vfido/ctaphid.h"
 #include "tests/vfido/request.h"
 #include "tests/vfido/state.h"
+#include "tests/vfido/vkey.h"
 
 #define CONNS_MAX		16
 #define CTLS_MAX		8
@@ -582,8 +583,10 @@ run_timers(int64_t now)
 	return 0;
 }
 
+static int64_t last_save;		/* when counter bumps were last written */
+
 static int
-poll_timeout(int64_t now)
+poll_timeout(const struct vfido_state *st, int64_t now)
 {
 	int64_t next = -1, d;
 	size_t i;
@@ -604,9 +607,29 @@ poll_timeout(int64_t now)
 		if (next < 0 || d < next)
 			next = d;
 	}
+	if (st->counter_dirty) {
+		d = last_save + VFIDO_COUNTER_SAVE_MS;
+		if (next < 0 || d < next)
+			next = d;
+	}
 	if (next < 0)
 		return -1;
 	return next <= now ? 0 : (int)(next - now);
+}
+
+/* Write counter bumps once they are VFIDO_COUNTER_SAVE_MS old (or now). */
+static void
+save_counter(struct vfido_state *st, int64_t now, int force)
+{
+	int r;
+
+	if (!st->counter_dirty ||
+	    (!force && now < last_save + VFIDO_COUNTER_SAVE_MS))
+		return;
+	if ((r = vfido_state_save(st)) != 0)
+		error_fr(r, "save state");
+	st->counter_dirty = 0;
+	last_save = now;
 }
 
 static void
@@ -789,7 +812,7 @@ main(int argc, char **argv)
 		}
 		for (i = 0; i < np; i++)
 			pfds[i].revents = 0;
-		if (poll(pfds, np, poll_timeout(now_ms())) == -1) {
+		if (poll(pfds, np, poll_timeout(st, now_ms())) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal_f("poll: %s", strerror(errno));
@@ -820,6 +843,7 @@ main(int argc, char **argv)
 		}
 		if ((r = run_timers(now_ms())) != 0)
 			error_fr(r, "timers");
+		save_counter(st, now_ms(), 0);
 		/* flush at once what the loop produced, to keep latency low */
 		for (i = 0; i < CONNS_MAX; i++)
 			if (conns[i] != NULL && conn_write(conns[i]) != 0)
@@ -828,6 +852,7 @@ main(int argc, char **argv)
 			if (ctls[i] != NULL && ctl_write(ctls[i]) != 0)
 				ctl_close(ctls[i]);
 	}
+	save_counter(st, now_ms(), 1);
 	unlink(sock_path);
 	if (ctl_path != NULL)
 		unlink(ctl_path);
@@ -839,5 +864,6 @@ main(int argc, char **argv)
 			ctl_close(ctls[i]);
 	vfido_ctap_free(ctap);
 	vfido_state_free(st);
+	vfido_key_forget();
 	return 0;
 }

@@ -238,6 +238,77 @@ vfido_key_wrap(const u_char master[32], const u_char rpid_hash[32],
 	return r;
 }
 
+/*
+ * Credentials opened lately.  Decoding a private key through OpenSSL 3's
+ * decoder framework costs far more than a real token's key unwrap, and
+ * would make vfido, not the agent under test, what a benchmark measures.
+ */
+#define UNWRAP_CACHE	8
+
+static struct unwrapped {
+	u_char master[32], rpid_hash[32], id[VFIDO_CREDID_MAX];
+	size_t idlen;
+	int alg;
+	uint8_t flags;
+	EVP_PKEY *pk;
+} unwrap_cache[UNWRAP_CACHE];
+static size_t unwrap_next;
+
+static int
+unwrap_cached(const u_char master[32], const u_char rpid_hash[32],
+    const u_char *id, size_t idlen, int *algp, uint8_t *flagsp,
+    EVP_PKEY **pkp)
+{
+	struct unwrapped *u;
+	size_t i;
+
+	for (i = 0; i < UNWRAP_CACHE; i++) {
+		u = &unwrap_cache[i];
+		if (u->pk == NULL || u->idlen != idlen ||
+		    memcmp(u->id, id, idlen) != 0 ||
+		    memcmp(u->rpid_hash, rpid_hash, 32) != 0 ||
+		    memcmp(u->master, master, 32) != 0)
+			continue;
+		if (EVP_PKEY_up_ref(u->pk) != 1)
+			return -1;
+		*algp = u->alg;
+		*flagsp = u->flags;
+		*pkp = u->pk;
+		return 0;
+	}
+	return -1;
+}
+
+static void
+unwrap_remember(const u_char master[32], const u_char rpid_hash[32],
+    const u_char *id, size_t idlen, int alg, uint8_t flags, EVP_PKEY *pk)
+{
+	struct unwrapped *u = &unwrap_cache[unwrap_next];
+
+	if (EVP_PKEY_up_ref(pk) != 1)
+		return;
+	EVP_PKEY_free(u->pk);
+	memcpy(u->master, master, 32);
+	memcpy(u->rpid_hash, rpid_hash, 32);
+	memcpy(u->id, id, idlen);
+	u->idlen = idlen;
+	u->alg = alg;
+	u->flags = flags;
+	u->pk = pk;
+	unwrap_next = (unwrap_next + 1) % UNWRAP_CACHE;
+}
+
+void
+vfido_key_forget(void)
+{
+	size_t i;
+
+	for (i = 0; i < UNWRAP_CACHE; i++) {
+		EVP_PKEY_free(unwrap_cache[i].pk);
+		explicit_bzero(&unwrap_cache[i], sizeof(unwrap_cache[i]));
+	}
+}
+
 int
 vfido_key_unwrap(const u_char master[32], const u_char rpid_hash[32],
     const u_char *id, size_t idlen, int *algp, uint8_t *flagsp,
@@ -255,6 +326,9 @@ vfido_key_unwrap(const u_char master[32], const u_char rpid_hash[32],
 	if (idlen < 1 + WRAP_IV_LEN + 3 + WRAP_TAG_LEN ||
 	    idlen > VFIDO_CREDID_MAX || id[0] != WRAP_VERSION)
 		return TOK_ERR_KEY_NOT_FOUND;
+	if (unwrap_cached(master, rpid_hash, id, idlen, algp, flagsp,
+	    pkp) == 0)
+		return 0;
 	ptlen = idlen - 1 - WRAP_IV_LEN - WRAP_TAG_LEN;
 	memcpy(tag, id + idlen - WRAP_TAG_LEN, WRAP_TAG_LEN);
 	aad[0] = WRAP_VERSION;
@@ -276,6 +350,7 @@ vfido_key_unwrap(const u_char master[32], const u_char rpid_hash[32],
 	if ((pk = d2i_AutoPrivateKey(NULL, &p, (long)(ptlen - 2))) == NULL ||
 	    p != pt + ptlen)
 		goto out;
+	unwrap_remember(master, rpid_hash, id, idlen, alg, pt[1], pk);
 	*algp = alg;
 	*flagsp = pt[1];
 	*pkp = pk;

@@ -52,5 +52,7 @@ int vfido_key_wrap(const u_char master[32], const u_char rpid_hash[32],
 int vfido_key_unwrap(const u_char master[32], const u_char rpid_hash[32],
     const u_char *id, size_t idlen, int *algp, uint8_t *flagsp,
     EVP_PKEY **pkp) __attribute__((warn_unused_result));
+/* vfido_key_forget: drop the keys of recently opened credential IDs. */
+void vfido_key_forget(void);
 
 #endif /* VFIDO_VKEY_H */

@@ -1,0 +1,342 @@
+/*
+ * notifyd: a desktop notification server for the tests.
+ *
+ *	notifyd [-HM] [-c ms] LOG
+ *
+ * Owns org.freedesktop.Notifications on the session bus
+ * ($DBUS_SESSION_BUS_ADDRESS, normally a private dbus-daemon a test
+ * started) and implements the calls of the Desktop Notifications
+ * Specification 1.2 a client makes: Notify (ids 1, 2, ...),
+ * CloseNotification (emits NotificationClosed with reason 3),
+ * GetCapabilities and GetServerInformation.  Every call appends one line
+ * to LOG, so a test can grep what was shown and what was taken down:
+ *
+ *	ready
+ *	caps
+ *	info
+ *	notify ID app=APP icon=ICON urgency=U expire=MS actions=N
+ *	    summary=SUMMARY body=BODY		(one line; newlines as \n)
+ *	close ID		a client closed it
+ *	close ID unknown	a client closed an id that is not shown
+ *	expired ID		-c closed it by itself
+ *
+ *	-M	no "body-markup" capability
+ *	-H	hang: never answer Notify (a server that does not reply)
+ *	-c ms	close every notification by itself after ms (reason 1)
+ *
+ * Exits 0 on SIGTERM or SIGINT.
+ */
+#include "config.h"
+
+#include <sys/queue.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#define NOTIFYD_NAME	"org.freedesktop.Notifications"
+#define NOTIFYD_PATH	"/org/freedesktop/Notifications"
+#define NOTIFYD_IFACE	"org.freedesktop.Notifications"
+#define NOTIFYD_LINE_MAX	8192
+
+enum notifyd_reason {
+	NOTIFYD_REASON_EXPIRED = 1,
+	NOTIFYD_REASON_CLOSED = 3,
+};
+
+struct notifyd_shown {
+	uint32_t id;
+	sd_event_source *timer;		/* -c */
+	LIST_ENTRY(notifyd_shown) entry;
+};
+
+static LIST_HEAD(, notifyd_shown) notifyd_list =
+    LIST_HEAD_INITIALIZER(notifyd_list);
+static sd_bus *notifyd_bus;
+static sd_event *notifyd_ev;
+static int notifyd_log = -1;
+static int notifyd_markup = 1;
+static int notifyd_hang;
+static uint64_t notifyd_close_after_ms;
+static uint32_t notifyd_next_id = 1;
+
+static void __attribute__((format(printf, 1, 2)))
+notifyd_logf(const char *fmt, ...)
+{
+	char line[NOTIFYD_LINE_MAX], out[NOTIFYD_LINE_MAX];
+	va_list ap;
+	size_t i, o = 0;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	for (i = 0; line[i] != '\0' && o < sizeof(out) - 3; i++) {
+		if (line[i] == '\n') {
+			out[o++] = '\\';
+			out[o++] = 'n';
+		} else
+			out[o++] = line[i];
+	}
+	out[o++] = '\n';
+	/* One write per line: the tests read the log while we append. */
+	if (write(notifyd_log, out, o) != (ssize_t)o)
+		fprintf(stderr, "notifyd: log write: %s\n", strerror(errno));
+}
+
+static struct notifyd_shown *
+notifyd_find(uint32_t id)
+{
+	struct notifyd_shown *s;
+
+	LIST_FOREACH(s, &notifyd_list, entry) {
+		if (s->id == id)
+			return s;
+	}
+	return NULL;
+}
+
+/* notifyd_take_down: forget s and tell every client with NotificationClosed. */
+static void
+notifyd_take_down(struct notifyd_shown *s, enum notifyd_reason reason)
+{
+	int r;
+
+	r = sd_bus_emit_signal(notifyd_bus, NOTIFYD_PATH, NOTIFYD_IFACE,
+	    "NotificationClosed", "uu", s->id, (uint32_t)reason);
+	if (r < 0)
+		fprintf(stderr, "notifyd: emit: %s\n", strerror(-r));
+	LIST_REMOVE(s, entry);
+	sd_event_source_disable_unref(s->timer);
+	free(s);
+}
+
+static int
+notifyd_expire(sd_event_source *src, uint64_t usec, void *arg)
+{
+	struct notifyd_shown *s = arg;
+
+	(void)src;
+	(void)usec;
+	notifyd_logf("expired %u", s->id);
+	notifyd_take_down(s, NOTIFYD_REASON_EXPIRED);
+	return 0;
+}
+
+/* Notify(s app, u replaces, s icon, s summary, s body, as actions,
+ * a{sv} hints, i expire) -> u id */
+static int
+notifyd_notify(sd_bus_message *m, void *arg, sd_bus_error *errp)
+{
+	const char *app, *icon, *summary, *body, *key;
+	char **actions = NULL;
+	struct notifyd_shown *s = NULL;
+	uint32_t replaces;
+	uint8_t urgency = 1;
+	int32_t expire;
+	size_t nactions = 0;
+	int r;
+
+	(void)arg;
+	(void)errp;
+	if ((r = sd_bus_message_read(m, "susss", &app, &replaces, &icon,
+	    &summary, &body)) < 0 ||
+	    (r = sd_bus_message_read_strv(m, &actions)) < 0 ||
+	    (r = sd_bus_message_enter_container(m, 'a', "{sv}")) < 0)
+		goto out;
+	while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+		if ((r = sd_bus_message_read(m, "s", &key)) < 0)
+			goto out;
+		if (strcmp(key, "urgency") == 0)
+			r = sd_bus_message_read(m, "v", "y", &urgency);
+		else
+			r = sd_bus_message_skip(m, "v");
+		if (r < 0 || (r = sd_bus_message_exit_container(m)) < 0)
+			goto out;
+	}
+	if (r < 0 || (r = sd_bus_message_exit_container(m)) < 0 ||
+	    (r = sd_bus_message_read(m, "i", &expire)) < 0)
+		goto out;
+	while (actions != NULL && actions[nactions] != NULL)
+		nactions++;
+	if (notifyd_hang) {
+		notifyd_logf("hang");
+		r = 1;		/* no reply, ever */
+		goto out;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	s->id = notifyd_next_id++;
+	if (notifyd_close_after_ms != 0 &&
+	    (r = sd_event_add_time_relative(notifyd_ev, &s->timer,
+	    CLOCK_MONOTONIC, notifyd_close_after_ms * 1000, 0,
+	    notifyd_expire, s)) < 0)
+		goto out;
+	LIST_INSERT_HEAD(&notifyd_list, s, entry);
+	notifyd_logf("notify %u app=%s icon=%s urgency=%u expire=%d "
+	    "actions=%zu summary=%s body=%s", s->id, app, icon,
+	    (unsigned)urgency, (int)expire, nactions, summary, body);
+	r = sd_bus_reply_method_return(m, "u", s->id);
+	s = NULL;
+ out:
+	if (s != NULL) {
+		sd_event_source_disable_unref(s->timer);
+		free(s);
+	}
+	if (actions != NULL) {
+		for (nactions = 0; actions[nactions] != NULL; nactions++)
+			free(actions[nactions]);
+		free(actions);
+	}
+	return r;
+}
+
+static int
+notifyd_close(sd_bus_message *m, void *arg, sd_bus_error *errp)
+{
+	struct notifyd_shown *s;
+	uint32_t id;
+	int r;
+
+	(void)arg;
+	if ((r = sd_bus_message_read(m, "u", &id)) < 0)
+		return r;
+	if ((s = notifyd_find(id)) == NULL) {
+		notifyd_logf("close %u unknown", id);
+		return sd_bus_error_set(errp, NOTIFYD_IFACE ".Error.NotFound",
+		    "no such notification");
+	}
+	notifyd_logf("close %u", id);
+	notifyd_take_down(s, NOTIFYD_REASON_CLOSED);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int
+notifyd_caps(sd_bus_message *m, void *arg, sd_bus_error *errp)
+{
+	(void)arg;
+	(void)errp;
+	notifyd_logf("caps");
+	if (notifyd_markup)
+		return sd_bus_reply_method_return(m, "as", 3, "body",
+		    "body-markup", "icon-static");
+	return sd_bus_reply_method_return(m, "as", 2, "body", "icon-static");
+}
+
+static int
+notifyd_info(sd_bus_message *m, void *arg, sd_bus_error *errp)
+{
+	(void)arg;
+	(void)errp;
+	notifyd_logf("info");
+	return sd_bus_reply_method_return(m, "ssss", "notifyd", "tokagent",
+	    "1.0", "1.2");
+}
+
+static const sd_bus_vtable notifyd_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_METHOD("Notify", "susssasa{sv}i", "u", notifyd_notify, 0),
+	SD_BUS_METHOD("CloseNotification", "u", "", notifyd_close, 0),
+	SD_BUS_METHOD("GetCapabilities", "", "as", notifyd_caps, 0),
+	SD_BUS_METHOD("GetServerInformation", "", "ssss", notifyd_info, 0),
+	SD_BUS_SIGNAL("NotificationClosed", "uu", 0),
+	SD_BUS_SIGNAL("ActionInvoked", "us", 0),
+	SD_BUS_VTABLE_END
+};
+
+static int
+notifyd_signal(sd_event_source *src, const struct signalfd_siginfo *si,
+    void *arg)
+{
+	(void)src;
+	(void)si;
+	(void)arg;
+	return sd_event_exit(notifyd_ev, 0);
+}
+
+static void __attribute__((noreturn))
+notifyd_usage(void)
+{
+	fprintf(stderr, "usage: notifyd [-HM] [-c ms] log\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct notifyd_shown *s;
+	sigset_t sigs;
+	char *end;
+	int ch, r;
+
+	while ((ch = getopt(argc, argv, "HMc:")) != -1) {
+		switch (ch) {
+		case 'H':
+			notifyd_hang = 1;
+			break;
+		case 'M':
+			notifyd_markup = 0;
+			break;
+		case 'c':
+			errno = 0;
+			notifyd_close_after_ms = strtoull(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || *optarg == '\0')
+				notifyd_usage();
+			break;
+		default:
+			notifyd_usage();
+		}
+	}
+	if (argc - optind != 1)
+		notifyd_usage();
+	if ((notifyd_log = open(argv[optind],
+	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		fprintf(stderr, "notifyd: %s: %s\n", argv[optind],
+		    strerror(errno));
+		return 1;
+	}
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &sigs, NULL) != 0 ||
+	    (r = sd_event_default(&notifyd_ev)) < 0 ||
+	    (r = sd_event_add_signal(notifyd_ev, NULL, SIGTERM,
+	    notifyd_signal, NULL)) < 0 ||
+	    (r = sd_event_add_signal(notifyd_ev, NULL, SIGINT,
+	    notifyd_signal, NULL)) < 0) {
+		fprintf(stderr, "notifyd: event loop setup failed\n");
+		return 1;
+	}
+	if ((r = sd_bus_open_user(&notifyd_bus)) < 0 ||
+	    (r = sd_bus_add_object_vtable(notifyd_bus, NULL, NOTIFYD_PATH,
+	    NOTIFYD_IFACE, notifyd_vtable, NULL)) < 0 ||
+	    (r = sd_bus_request_name(notifyd_bus, NOTIFYD_NAME, 0)) < 0 ||
+	    (r = sd_bus_attach_event(notifyd_bus, notifyd_ev, 0)) < 0 ||
+	    (r = sd_bus_set_exit_on_disconnect(notifyd_bus, 1)) < 0) {
+		fprintf(stderr, "notifyd: session bus: %s\n", strerror(-r));
+		return 1;
+	}
+	notifyd_logf("ready");
+	r = sd_event_loop(notifyd_ev);
+	while ((s = LIST_FIRST(&notifyd_list)) != NULL) {
+		LIST_REMOVE(s, entry);
+		sd_event_source_disable_unref(s->timer);
+		free(s);
+	}
+	sd_bus_flush_close_unref(notifyd_bus);
+	sd_event_unref(notifyd_ev);
+	close(notifyd_log);
+	return r < 0 ? 1 : 0;
+}
