@@ -36,11 +36,5 @@ pkcs_libp11shim_la_CFLAGS = $(AM_CFLAGS) -pthread
 pkcs_libp11shim_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
 pkcs_libp11shim_la_LIBADD = -ldl -lpthread
 
-# libFuzzer harness over the parsers of module output (--enable-fuzzing).
-if FUZZING
-noinst_PROGRAMS += pkcs/fuzz_p11
-pkcs_fuzz_p11_SOURCES = pkcs/fuzz_p11.c pkcs/p11-pubkey.c pkcs/p11-elf.c
-pkcs_fuzz_p11_CFLAGS = $(FUZZ_CFLAGS)
-pkcs_fuzz_p11_LDFLAGS = $(FUZZ_LDFLAGS)
-pkcs_fuzz_p11_LDADD = common/libcommon.la $(OPENSSL_LIBS)
-endif
+# The libFuzzer harness over the parsers of module output, pkcs/fuzz_p11.c,
+# is built with the other harnesses by tests/fuzz/p11.mk (--enable-fuzzing).
