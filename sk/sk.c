@@ -871,7 +871,10 @@ sk_ctx_enroll(struct sk_ctx *ctx, const struct sk_enroll_req *req,
 		goto out;
 	if ((r = sk_gather(ctx, req->device, &paths, &npaths)) != 0)
 		goto out;
-	/* XXX several tokens: the first that opens is used; select by touch later. */
+	/*
+	 * Several tokens: the first that opens gets the credential (sk.h).
+	 * Letting the user choose one by touch (CTAP selection) is not built.
+	 */
 	r = TOK_ERR_DEVICE_NOT_PRESENT;
 	for (i = 0; i < npaths; i++) {
 		if ((r = sk_dev_get(ctx, paths[i], 1, d)) == 0 ||
