@@ -78,7 +78,7 @@ keys_expire_if_due(struct identity *id)
 	return 1;
 }
 
-static void
+void
 keys_helper_drop(struct helper *h, uint64_t handle)
 {
 	struct buf *p;

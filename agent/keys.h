@@ -8,6 +8,8 @@
 #ifndef AGENT_KEYS_H
 #define AGENT_KEYS_H
 
+#include <stdint.h>
+
 struct buf;
 struct conn;
 struct constraints;
@@ -43,6 +45,11 @@ int keys_insert(struct identity *id) __attribute__((warn_unused_result));
  * has none, so every identity it held is dropped (logged: add it again).
  */
 void keys_helper_lost(struct helper *h, void *arg);
+/*
+ * keys_helper_drop: tell helper h to forget the key with handle (fire and
+ * forget; failures are logged).  h NULL: nothing.
+ */
+void keys_helper_drop(struct helper *h, uint64_t handle);
 /* keys_drop: take id out of the table, tell its helper, free it. */
 void keys_drop(struct identity *id, const char *why);
 

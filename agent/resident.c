@@ -31,7 +31,6 @@
 #define RESIDENT_PIN_TRIES	3		/* PINs asked per import */
 #define RESIDENT_DEVICE_MAX	1024		/* a device named by a client */
 #define RESIDENT_NOTICE_MS	(15 * 1000)	/* "PIN blocked" stays up */
-#define RESIDENT_DROP_TIMEOUT_MS (30 * 1000)
 
 /*
  * One import: a PIN prompt, then IPC_SK_LOAD_RESIDENT at the sk helper,
@@ -108,20 +107,6 @@ resident_op_cancel(void *arg)
 	resident_op_free(arg);
 }
 
-/* Forget the handle of a duplicate the helper now holds. */
-static void
-resident_drop_handle(struct helper *h, uint64_t handle)
-{
-	struct buf *p;
-
-	if ((p = buf_new()) == NULL || buf_put_u64(p, handle) != 0 ||
-	    helper_request(h, IPC_DROP, p, RESIDENT_DROP_TIMEOUT_MS, NULL,
-	    NULL, NULL) != 0)
-		error("could not drop a duplicate resident key in %s",
-		    helper_name(h));
-	buf_free(p);
-}
-
 /*
  * IPC_KEYS from the sk helper: the resident keys it now holds.  A key the
  * agent already offers (added with ssh-add, imported before) is left as it
@@ -162,7 +147,7 @@ resident_keys(struct helper *h, struct buf *m, uint32_t *np, uint32_t *dupp)
 		if (idtab_lookup(agent_idtab, buf_ptr(id->blob),
 		    buf_len(id->blob)) != NULL) {
 			debug_f("%s is already loaded", id->fingerprint);
-			resident_drop_handle(h, handle);
+			keys_helper_drop(h, handle);
 			identity_free(id);
 			id = NULL;
 			key_free(k);
