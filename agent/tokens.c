@@ -849,15 +849,19 @@ tokens_login_start(struct identity *id, const char *device, const char *name,
 		goto fail;
 	if (retry && retries != SK_IPC_RETRIES_UNKNOWN) {
 		if (asprintf(&wrong, "Wrong PIN, %u %s left. ", retries,
-		    retries == 1 ? "try" : "tries") < 0)
+		    retries == 1 ? "try" : "tries") < 0) {
+			wrong = NULL;	/* asprintf leaves it undefined */
 			goto fail;
+		}
 	} else if ((wrong = strdup(retry ? "Wrong PIN. " : "")) == NULL)
 		goto fail;
 	if (name != NULL) {
 		if (asprintf(&token, " (\"%s\"%s)", name,
 		    !retry && retries != SK_IPC_RETRIES_UNKNOWN &&
-		    retries < 4 ? ", few tries left" : "") < 0)
+		    retries < 4 ? ", few tries left" : "") < 0) {
+			token = NULL;
 			goto fail;
+		}
 	} else if ((token = strdup("")) == NULL)
 		goto fail;
 	if (asprintf(&prompt, "%sEnter PIN for the %s of key \"%s\" %s%s to "

@@ -519,6 +519,7 @@ skh_run_load(struct skh_job *job)
 		    keys[i]->device : "?");
 		if (asprintf(&label, "%s on %s", keys[i]->application,
 		    name) < 0) {
+			label = NULL;	/* asprintf leaves it undefined */
 			r = TOK_ERR_ALLOC;
 			goto out;
 		}
