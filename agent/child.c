@@ -82,6 +82,14 @@ child_watch(pid_t pid, child_exit_cb *cb, void *arg)
 {
 	struct child *c;
 
+	/* Watched already: the new callback replaces the old one. */
+	LIST_FOREACH(c, &children, entry) {
+		if (c->pid == pid) {
+			c->cb = cb;
+			c->arg = arg;
+			return 0;
+		}
+	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return TOK_ERR_ALLOC;
 	c->pid = pid;

@@ -13,7 +13,8 @@ typedef void child_exit_cb(pid_t pid, int status, void *arg);
 /* child_init: install the SIGCHLD handler and its loop watch (fatal on failure). */
 void child_init(void);
 /*
- * child_watch: report pid's exit to cb(arg); cb NULL just reaps it.
+ * child_watch: report pid's exit to cb(arg); cb NULL just reaps it.  For a
+ * pid watched already, cb and arg replace the old ones.
  * Returns 0 or TOK_ERR_ALLOC (then the child is reaped silently later).
  */
 int child_watch(pid_t pid, child_exit_cb *cb, void *arg);

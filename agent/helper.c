@@ -26,14 +26,22 @@
 #define HELPER_RESTART_MIN_MS	100
 #define HELPER_RESTART_MAX_MS	10000
 #define HELPER_READ_CHUNK	65536
+#define HELPER_PING_MS		5000	/* heartbeat while requests wait */
+#define HELPER_PING_ENV		"TOKAGENT_HELPER_PING_MS"
+#define HELPER_KILL_GRACE_MS	1000	/* SIGTERM, then SIGKILL */
 
 struct helper_req {
 	uint32_t id;
 	helper_reply_cb *cb;
 	void *arg;
-	struct loop_timer *timer;
 	struct helper *h;
 	TAILQ_ENTRY(helper_req) entry;
+};
+
+/* A replaced helper's process, until it is reaped. */
+struct helper_corpse {
+	pid_t pid;
+	struct loop_timer *kill_timer;
 };
 
 struct helper {
@@ -52,10 +60,17 @@ struct helper {
 	uint64_t restart_delay;
 	struct loop_timer *restart_timer;
 	uint64_t started_ms;
+	int hello;			/* the helper's IPC_HELLO arrived */
+	int broken;			/* wrong protocol: never restarted */
+	int retiring;			/* helper_retire: stopped after a reply */
+	struct loop_timer *ping_timer;	/* heartbeat, while requests wait */
+	uint32_t ping_id;		/* the heartbeat not answered yet */
+	uint64_t ping_ms;
 };
 
 static int helper_start(struct helper *h);
 static void helper_died(struct helper *h, const char *why);
+static void helper_ping_arm(struct helper *h);
 
 char *
 helper_find_program(const char *name)
@@ -124,7 +139,6 @@ helper_req_finish(struct helper_req *req, int r, uint8_t type,
 	struct helper *h = req->h;
 
 	TAILQ_REMOVE(&h->reqs, req, entry);
-	loop_cancel_timer(req->timer);
 	if (req->cb != NULL)
 		req->cb(r, type, payload, detail, req->arg);
 	free(req);
@@ -147,6 +161,33 @@ helper_update_events(struct helper *h)
 		    LOOP_READ | (buf_len(h->out) > 0 ? LOOP_WRITE : 0));
 }
 
+/* The helper's first message: IPC_HELLO with our protocol version. */
+static void
+helper_check_hello(struct helper *h, uint32_t id, uint8_t type,
+    struct buf *m)
+{
+	uint32_t version = 0;
+
+	if (id != 0 || type != IPC_HELLO || buf_get_u32(m, &version) != 0 ||
+	    buf_get_string_direct(m, NULL, NULL) != 0 ||
+	    buf_expect_empty(m) != 0) {
+		error("helper %s (%s) did not start with a hello: not a "
+		    "tokagent %s helper", h->name, h->prog, PACKAGE_VERSION);
+		h->broken = 1;
+		helper_died(h, "speaks another protocol");
+		return;
+	}
+	if (version != IPC_VERSION) {
+		error("helper %s (%s) speaks helper protocol version %u, the "
+		    "agent version %u: install the tokagent programs of one "
+		    "build", h->name, h->prog, version, IPC_VERSION);
+		h->broken = 1;
+		helper_died(h, "speaks another protocol version");
+		return;
+	}
+	h->hello = 1;
+}
+
 static void
 helper_handle_msg(struct helper *h, struct buf *m)
 {
@@ -158,6 +199,10 @@ helper_handle_msg(struct helper *h, struct buf *m)
 
 	if ((r = ipc_msg_header(m, &id, &type)) != 0) {
 		helper_died(h, "malformed message header");
+		return;
+	}
+	if (!h->hello) {
+		helper_check_hello(h, id, type, m);
 		return;
 	}
 	if (id == 0) {
@@ -251,11 +296,50 @@ helper_restart_timer(void *arg)
 }
 
 static void
+helper_corpse_reaped(pid_t pid, int status, void *arg)
+{
+	struct helper_corpse *hc = arg;
+
+	(void)pid;
+	(void)status;
+	loop_cancel_timer(hc->kill_timer);
+	free(hc);
+}
+
+static void
+helper_corpse_kill(void *arg)
+{
+	struct helper_corpse *hc = arg;
+
+	hc->kill_timer = NULL;
+	debug_f("pid %ld outlived its grace: SIGKILL", (long)hc->pid);
+	kill(hc->pid, SIGKILL);
+}
+
+/*
+ * Ask the old process to go, and make sure it does: a frozen helper must
+ * not linger with private keys in memory.  agent/child.c reaps it.
+ */
+static void
 helper_reap(pid_t pid)
 {
-	/* agent/child.c reaps it when it is gone. */
-	if (pid > 0)
-		kill(pid, SIGTERM);
+	struct helper_corpse *hc;
+
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	if ((hc = calloc(1, sizeof(*hc))) == NULL) {
+		kill(pid, SIGKILL);
+		return;
+	}
+	hc->pid = pid;
+	if ((hc->kill_timer = loop_add_timer(HELPER_KILL_GRACE_MS,
+	    helper_corpse_kill, hc)) == NULL ||
+	    child_watch(pid, helper_corpse_reaped, hc) != 0) {
+		loop_cancel_timer(hc->kill_timer);
+		free(hc);
+		kill(pid, SIGKILL);
+	}
 }
 
 static void
@@ -268,6 +352,10 @@ helper_close(struct helper *h)
 	h->fd = -1;
 	helper_reap(h->pid);
 	h->pid = -1;
+	h->hello = 0;
+	loop_cancel_timer(h->ping_timer);
+	h->ping_timer = NULL;
+	h->ping_id = 0;
 	buf_reset(h->in);
 	buf_reset(h->out);
 }
@@ -277,10 +365,17 @@ helper_died(struct helper *h, const char *why)
 {
 	uint64_t ran;
 
-	error("helper %s (pid %ld) %s; restarting", h->name, (long)h->pid,
-	    why);
+	if (h->retiring) {
+		helper_close(h);
+		helper_fail_all(h, TOK_ERR_HELPER_DIED);
+		return;
+	}
+	error("helper %s (pid %ld) %s; %s", h->name, (long)h->pid, why,
+	    h->broken ? "not restarted" : "restarting");
 	helper_close(h);
 	helper_fail_all(h, TOK_ERR_HELPER_DIED);
+	if (h->broken)
+		return;
 	/* Back off when it keeps dying right after start. */
 	ran = loop_now_ms() - h->started_ms;
 	if (ran > 30000)
@@ -295,6 +390,7 @@ helper_died(struct helper *h, const char *why)
 static int
 helper_start(struct helper *h)
 {
+	struct buf *hello;
 	int sp[2], devnull;
 	pid_t pid;
 
@@ -334,10 +430,19 @@ helper_start(struct helper *h)
 	h->fd = sp[0];
 	h->pid = pid;
 	h->started_ms = loop_now_ms();
-	if ((h->lf = loop_add_fd(h->fd, LOOP_READ, helper_io, h)) == NULL) {
+	h->hello = 0;
+	if ((hello = buf_new()) == NULL ||
+	    ipc_msg_start(hello, 0, IPC_HELLO) != 0 ||
+	    buf_put_u32(hello, IPC_VERSION) != 0 ||
+	    buf_put_cstring(hello, "tokagent") != 0 ||
+	    frame_put(h->out, hello) != 0 ||
+	    (h->lf = loop_add_fd(h->fd, LOOP_READ | LOOP_WRITE, helper_io,
+	    h)) == NULL) {
+		buf_free(hello);
 		helper_close(h);
 		return TOK_ERR_ALLOC;
 	}
+	buf_free(hello);
 	debug_f("started %s (%s) pid %ld", h->name, h->prog, (long)pid);
 	return 0;
 }
@@ -347,6 +452,8 @@ helper_spawn(const char *name, const char *prog, char *const argv[],
     helper_event_cb *ecb, helper_restart_cb *rcb, void *arg)
 {
 	struct helper *h;
+	const char *env, *errstr = NULL;
+	long long ms;
 	size_t n, i;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL)
@@ -358,6 +465,10 @@ helper_spawn(const char *name, const char *prog, char *const argv[],
 	h->rcb = rcb;
 	h->arg = arg;
 	h->restart_delay = HELPER_RESTART_MIN_MS;
+	h->ping_ms = HELPER_PING_MS;
+	if ((env = getenv(HELPER_PING_ENV)) != NULL &&
+	    (ms = strtonum(env, 10, 600000, &errstr), errstr == NULL))
+		h->ping_ms = (uint64_t)ms;
 	TAILQ_INIT(&h->reqs);
 	for (n = 0; argv[n] != NULL; n++)
 		;
@@ -381,21 +492,67 @@ helper_spawn(const char *name, const char *prog, char *const argv[],
 }
 
 static void
-helper_req_timeout(void *arg)
+helper_pong(int r, uint8_t type, struct buf *m, const char *detail,
+    void *arg)
 {
-	struct helper_req *req = arg;
-	struct helper *h = req->h;
+	struct helper *h = arg;
 
-	req->timer = NULL;
-	error("helper %s: request %u timed out", h->name, req->id);
-	helper_req_finish(req, TOK_ERR_TIMEOUT, 0, NULL, NULL);
-	/* A hung helper serves nobody: start a fresh one. */
-	helper_died(h, "hung");
+	(void)m;
+	(void)detail;
+	if (r == TOK_ERR_HELPER_DIED || r == TOK_ERR_CANCELLED)
+		return;
+	h->ping_id = 0;
+	if (r != 0 || type != IPC_OK)
+		error("helper %s: bad heartbeat reply", h->name);
+}
+
+/* Requests other than the heartbeat wait at the helper. */
+static int
+helper_busy(const struct helper *h)
+{
+	const struct helper_req *req;
+
+	TAILQ_FOREACH(req, &h->reqs, entry) {
+		if (req->id != h->ping_id)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The heartbeat: while requests wait, the helper's loop must answer a
+ * ping each period, however slow the work is (the helper bounds that
+ * itself).  One that does not is hung: it is replaced.  Idle helpers are
+ * left alone (no wake-ups while nothing happens).
+ */
+static void
+helper_ping(void *arg)
+{
+	struct helper *h = arg;
+
+	h->ping_timer = NULL;
+	if (h->ping_id != 0) {
+		helper_died(h, "stopped answering its heartbeat");
+		return;
+	}
+	if (!helper_busy(h))
+		return;
+	if (helper_request(h, IPC_PING, NULL, helper_pong, h,
+	    &h->ping_id) != 0)
+		error("helper %s: cannot send the heartbeat", h->name);
+	helper_ping_arm(h);
+}
+
+static void
+helper_ping_arm(struct helper *h)
+{
+	if (h->ping_timer == NULL && h->fd != -1)
+		h->ping_timer = loop_add_timer(h->ping_ms, helper_ping, h);
 }
 
 int
 helper_request(struct helper *h, uint8_t type, const struct buf *payload,
-    uint64_t timeout_ms, helper_reply_cb *cb, void *arg, uint32_t *idp)
+    helper_reply_cb *cb, void *arg, uint32_t *idp)
 {
 	struct helper_req *req = NULL;
 	struct buf *m = NULL;
@@ -420,12 +577,8 @@ helper_request(struct helper *h, uint8_t type, const struct buf *payload,
 	    (payload != NULL && (r = buf_putb(m, payload)) != 0) ||
 	    (r = frame_put(h->out, m)) != 0)
 		goto out;
-	if (timeout_ms != 0 && (req->timer = loop_add_timer(timeout_ms,
-	    helper_req_timeout, req)) == NULL) {
-		r = TOK_ERR_ALLOC;
-		goto out;
-	}
 	TAILQ_INSERT_TAIL(&h->reqs, req, entry);
+	helper_ping_arm(h);
 	if (idp != NULL)
 		*idp = req->id;
 	req = NULL;
@@ -457,6 +610,50 @@ helper_cancel(struct helper *h, uint32_t id)
 	    buf_put_u32(m, id) == 0 && frame_put(h->out, m) == 0)
 		helper_update_events(h);
 	buf_free(m);
+}
+
+static void
+helper_retire_done(void *arg)
+{
+	struct helper *h = arg;
+
+	h->restart_timer = NULL;
+	helper_stop(h);
+}
+
+static void
+helper_retire_reply(int r, uint8_t type, struct buf *m, const char *detail,
+    void *arg)
+{
+	struct helper *h = arg;
+
+	(void)m;
+	if (r == 0 && type != IPC_OK)
+		r = TOK_ERR_PROTOCOL;
+	if (r != 0 && r != TOK_ERR_HELPER_DIED)
+		error("helper %s: last request failed: %s%s%s", h->name,
+		    tok_strerror(r), detail ? ": " : "", detail ? detail : "");
+	/* Not from inside its own reply: free it from the loop. */
+	if (h->restart_timer == NULL &&
+	    (h->restart_timer = loop_add_timer(0, helper_retire_done,
+	    h)) == NULL)
+		error_f("cannot free helper %s", h->name);
+}
+
+void
+helper_retire(struct helper *h, uint8_t type, const struct buf *payload)
+{
+	if (h == NULL)
+		return;
+	h->retiring = 1;
+	h->ecb = NULL;
+	h->rcb = NULL;
+	helper_fail_all(h, TOK_ERR_CANCELLED);
+	loop_cancel_timer(h->restart_timer);
+	h->restart_timer = NULL;
+	if (h->fd == -1 || helper_request(h, type, payload,
+	    helper_retire_reply, h, NULL) != 0)
+		helper_stop(h);
 }
 
 void

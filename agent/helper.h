@@ -1,7 +1,16 @@
 /*
- * Supervision of token helpers from the agent side: spawn, request/reply
- * over the IPC socket (common/ipc.h), time-outs, restart.  Every reply is
- * delivered through a callback from the event loop; nothing here blocks.
+ * Supervision of token helpers from the agent side: spawn, the IPC hello
+ * (protocol version), request/reply over the IPC socket (common/ipc.h),
+ * liveness, restart.  Every reply is delivered through a callback from the
+ * event loop; nothing here blocks.
+ *
+ * Deadlines: a helper bounds its own device operations.  The agent judges
+ * a helper only by its heartbeat: while requests wait, it is sent IPC_PING
+ * every few seconds (TOKAGENT_HELPER_PING_MS, default 5000), which the
+ * helper runtime's loop answers however busy the helper is; a helper that
+ * leaves one unanswered for a whole period is replaced (SIGTERM, then
+ * SIGKILL after a short grace) and restarted.  How long a request waits
+ * in a queue is never held against a helper.
  */
 #ifndef AGENT_HELPER_H
 #define AGENT_HELPER_H
@@ -36,14 +45,13 @@ struct helper *helper_spawn(const char *name, const char *prog,
     char *const argv[], helper_event_cb *ecb, helper_restart_cb *rcb,
     void *arg);
 /*
- * helper_request: send type + payload (may be NULL), calling cb(arg) with
- * the reply; after timeout_ms (0: none) the request fails with
- * TOK_ERR_TIMEOUT and the helper is considered hung and restarted.
- * *idp (may be NULL) gets the id for helper_cancel.  Returns 0, or an error
- * (then cb is never called).
+ * helper_request: send type + payload (may be NULL), calling cb(arg) (may
+ * be NULL) with the reply, which comes however long the helper takes, or
+ * TOK_ERR_HELPER_DIED.  *idp (may be NULL) gets the id for helper_cancel.
+ * Returns 0, or an error (then cb is never called).
  */
 int helper_request(struct helper *h, uint8_t type, const struct buf *payload,
-    uint64_t timeout_ms, helper_reply_cb *cb, void *arg, uint32_t *idp)
+    helper_reply_cb *cb, void *arg, uint32_t *idp)
     __attribute__((warn_unused_result));
 /* helper_cancel: forget request id (cb will not be called) and tell the helper. */
 void helper_cancel(struct helper *h, uint32_t id);
@@ -56,6 +64,13 @@ int helper_running(const struct helper *h);
 const char *helper_name(const struct helper *h);
 /* helper_stop: terminate the helper, fail its requests, free it.  NULL ok. */
 void helper_stop(struct helper *h);
+/*
+ * helper_retire: the helper's last request: fail (TOK_ERR_CANCELLED) what
+ * it still has, send type + payload, and when it answered (or died) stop
+ * and free it as helper_stop; it is not restarted.  Its callbacks are not
+ * called any more.  NULL ok.
+ */
+void helper_retire(struct helper *h, uint8_t type, const struct buf *payload);
 /*
  * helper_find_program: the path of helper program name: the first of
  * $TOKAGENT_HELPER_PATH (colon-separated dirs), LIBEXECDIR, and the build

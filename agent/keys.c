@@ -19,8 +19,6 @@
 #include "common/key.h"
 #include "common/log.h"
 
-#define KEYS_ADD_TIMEOUT_MS	30000
-
 struct add_op {
 	struct conn *c;
 	struct helper *h;
@@ -87,7 +85,7 @@ keys_helper_drop(struct helper *h, uint64_t handle)
 		return;
 	/* Fire and forget: the helper forgetting late is harmless. */
 	if (buf_put_u64(p, handle) != 0 ||
-	    helper_request(h, IPC_DROP, p, 0, NULL, NULL, NULL) != 0)
+	    helper_request(h, IPC_DROP, p, NULL, NULL, NULL) != 0)
 		error_f("could not tell helper %s to drop a key",
 		    helper_name(h));
 	buf_free(p);
@@ -312,8 +310,8 @@ keys_add(struct conn *c, struct buf *m, int constrained)
 		goto fail;
 	}
 	if ((r = buf_put_stringb(payload, m)) != 0 ||
-	    (r = helper_request(op->h, IPC_ADD_KEY, payload,
-	    KEYS_ADD_TIMEOUT_MS, keys_add_reply, op, &op->reqid)) != 0)
+	    (r = helper_request(op->h, IPC_ADD_KEY, payload, keys_add_reply, op,
+	    &op->reqid)) != 0)
 		goto fail;
 	buf_free(payload);
 	conn_wait(c, op, add_op_cancel);

@@ -27,7 +27,6 @@
 #include "common/secmem.h"
 #include "sk/sk-ipc.h"
 
-#define RESIDENT_TIMEOUT_MS	(120 * 1000)
 #define RESIDENT_PIN_TRIES	3		/* PINs asked per import */
 #define RESIDENT_DEVICE_MAX	1024		/* a device named by a client */
 #define RESIDENT_NOTICE_MS	(15 * 1000)	/* "PIN blocked" stays up */
@@ -318,8 +317,7 @@ resident_pin(int r, char *pin, void *arg)
 	    (r = buf_put_cstring(p, op->device)) == 0) {
 		op->retries = SK_IPC_RETRIES_UNKNOWN;
 		if ((r = helper_request(op->h, IPC_SK_LOAD_RESIDENT, p,
-		    RESIDENT_TIMEOUT_MS, resident_reply, op,
-		    &op->reqid)) == 0)
+		    resident_reply, op, &op->reqid)) == 0)
 			op->at_helper = 1;
 	}
 	buf_free(p);

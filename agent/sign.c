@@ -26,9 +26,6 @@
 #include "common/log.h"
 #include "common/secmem.h"
 
-#define SIGN_CONFIRM_TIMEOUT_MS	(120 * 1000)
-#define SIGN_SOFT_TIMEOUT_MS	(30 * 1000)
-#define SIGN_TOKEN_TIMEOUT_MS	(120 * 1000)
 #define SSHSIG_MAGIC		"SSHSIG"
 #define SIGN_PIN_TRIES		3
 #define SIGN_NOTICE_DELAY_MS	250	/* before "touch your key" shows */
@@ -199,7 +196,6 @@ sign_send(struct sign_op *op)
 {
 	struct identity *id;
 	struct buf *p = NULL;
-	uint64_t timeout;
 	int r;
 
 	if ((id = sign_lookup(op)) == NULL) {
@@ -210,16 +206,12 @@ sign_send(struct sign_op *op)
 		sign_fail(op, TOK_ERR_AGENT_LOCKED, NULL);
 		return;
 	}
-	timeout = id->helper == agent_soft ? SIGN_SOFT_TIMEOUT_MS :
-	    SIGN_TOKEN_TIMEOUT_MS;
 	if ((p = buf_new()) == NULL ||
 	    (r = buf_put_u64(p, id->handle)) != 0 ||
 	    (r = buf_put_stringb(p, op->data)) != 0 ||
 	    (r = buf_put_u32(p, op->flags)) != 0 ||
-	    (r = buf_put_cstring(p, op->description ?
-	    op->description : "")) != 0 ||
-	    (r = helper_request(id->helper, IPC_SIGN, p, timeout, sign_reply,
-	    op, &op->reqid)) != 0) {
+	    (r = helper_request(id->helper, IPC_SIGN, p, sign_reply, op,
+	    &op->reqid)) != 0) {
 		buf_free(p);
 		sign_fail(op, p == NULL ? TOK_ERR_ALLOC : r, NULL);
 		return;

@@ -31,8 +31,6 @@
 #define P11_HELPER		"tokagent-p11-helper"
 #define SK_HELPER		"tokagent-sk-helper"
 #define PCSC_WATCHER		"tokagent-pcsc-watcher"
-#define P11_ADD_TIMEOUT_MS	(60 * 1000)
-#define P11_LOGIN_TIMEOUT_MS	(30 * 1000)
 
 struct provider {
 	char *path;			/* realpath of the module */
@@ -354,15 +352,21 @@ tokens_provider_restarted(struct helper *h, void *arg)
 		if (id->helper == h)
 			id->present = 0;
 	}
-	if (helper_request(h, IPC_P11_RESCAN, NULL, P11_ADD_TIMEOUT_MS,
+	if (helper_request(h, IPC_P11_RESCAN, NULL,
 	    tokens_rescan_reply, p, NULL) != 0)
 		error("provider %s: could not rescan", p->path);
 }
 
+/*
+ * Forget provider p and its keys.  retire: ssh-add -e, the helper is told
+ * (IPC_REMOVE_PROVIDER) so it closes the module, then stopped; else (at
+ * exit) it is just stopped.
+ */
 static void
-tokens_provider_free(struct provider *p)
+tokens_provider_free(struct provider *p, int retire)
 {
 	struct identity *id, *next;
+	struct buf *m = NULL;
 
 	for (id = idtab_first(agent_idtab); id != NULL; id = next) {
 		next = idtab_next(id);
@@ -372,7 +376,12 @@ tokens_provider_free(struct provider *p)
 		}
 	}
 	LIST_REMOVE(p, entry);
-	helper_stop(p->h);
+	if (retire && (m = buf_new()) != NULL &&
+	    buf_put_cstring(m, p->path) == 0)
+		helper_retire(p->h, IPC_REMOVE_PROVIDER, m);
+	else
+		helper_stop(p->h);
+	buf_free(m);
 	tokens_provider_unremove(p);
 	free(p->path);
 	buf_free(p->constraints);
@@ -428,7 +437,7 @@ tokens_pcsc_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 	free(what);
 	LIST_FOREACH(p, &providers, entry) {
 		if (helper_request(p->h, IPC_P11_RESCAN, NULL,
-		    P11_ADD_TIMEOUT_MS, tokens_rescan_reply, p, NULL) != 0)
+		    tokens_rescan_reply, p, NULL) != 0)
 			error("provider %s: could not rescan", p->path);
 	}
 }
@@ -545,7 +554,7 @@ tokens_add_provider(struct conn *c, struct buf *m, int constrained)
 	if ((r = buf_put_cstring(payload, p->path)) != 0 ||
 	    (r = buf_put_string(payload, pin, pinlen)) != 0 ||
 	    (r = helper_request(p->h, IPC_ADD_PROVIDER, payload,
-	    P11_ADD_TIMEOUT_MS, tokens_add_reply, op, &op->reqid)) != 0)
+	    tokens_add_reply, op, &op->reqid)) != 0)
 		goto fail;
 	buf_free(payload);
 	free(path);
@@ -587,7 +596,7 @@ tokens_remove_provider(struct conn *c, struct buf *m)
 		return;
 	}
 	logit("provider %s removed by pid %ld", p->path, (long)c->pid);
-	tokens_provider_free(p);
+	tokens_provider_free(p, 1);
 	if (LIST_EMPTY(&providers)) {
 		helper_stop(tokens_pcsc);
 		tokens_pcsc = NULL;
@@ -755,7 +764,7 @@ tokens_sk_apply(struct identity *id, struct conn *c, struct constraints *cons)
 	if ((r = buf_put_u64(p, id->handle)) != 0 ||
 	    (r = buf_put_cstring(p, real)) != 0 ||
 	    (r = helper_request(id->helper, IPC_SK_PROVIDER, p,
-	    P11_ADD_TIMEOUT_MS, tokens_sk_provider_reply, NULL, NULL)) != 0) {
+	    tokens_sk_provider_reply, NULL, NULL)) != 0) {
 		error_fr(r, "sk provider %s", real);
 		goto out;
 	}
@@ -814,12 +823,10 @@ tokens_pin_entered(int r, char *pin, void *arg)
 			    (r = buf_put_cstring(p, pin)) == 0 &&
 			    (r = buf_put_u32(p, agent_opts.pin_cache_s)) == 0)
 				r = helper_request(op->h, IPC_SK_PIN, p,
-				    P11_LOGIN_TIMEOUT_MS, tokens_login_reply,
-				    op, &op->reqid);
+				    tokens_login_reply, op, &op->reqid);
 		} else if ((r = buf_put_cstring(p, pin)) == 0)
 			r = helper_request(op->h, IPC_P11_LOGIN, p,
-			    P11_LOGIN_TIMEOUT_MS, tokens_login_reply, op,
-			    &op->reqid);
+			    tokens_login_reply, op, &op->reqid);
 	}
 	buf_free(p);
 	secmem_free(pin);
@@ -922,8 +929,7 @@ void
 tokens_forget_secrets(void)
 {
 	if (tokens_sk != NULL &&
-	    helper_request(tokens_sk, IPC_SK_FORGET, NULL, 0, NULL, NULL,
-	    NULL) != 0)
+	    helper_request(tokens_sk, IPC_SK_FORGET, NULL, NULL, NULL, NULL) != 0)
 		error("could not clear the security key PIN cache");
 }
 
@@ -933,7 +939,7 @@ tokens_shutdown(void)
 	struct provider *p;
 
 	while ((p = LIST_FIRST(&providers)) != NULL)
-		tokens_provider_free(p);
+		tokens_provider_free(p, 0);
 	helper_stop(tokens_sk);
 	tokens_sk = NULL;
 	helper_stop(tokens_pcsc);

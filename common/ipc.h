@@ -8,21 +8,31 @@
  * exactly one reply carrying its id: the type's reply, or IPC_FAILURE.
  * The agent re-validates every reply: a helper is as untrusted as a client.
  *
+ * Each side's first message is IPC_HELLO (id 0) with IPC_VERSION; a side
+ * that receives another version, or another first message, stops with an
+ * error that names both versions (token/runtime.h, agent/helper.c).
+ *
  * Payloads (-> request, <- reply):
+ *   IPC_HELLO  <-> uint32 IPC_VERSION, string program name
+ *   IPC_PING   -> (empty)   <- IPC_OK: the heartbeat.  Answered by the
+ *                 helper's loop at once, however busy its backend is; the
+ *                 agent replaces a helper that stops answering it.
  *   IPC_ADD_KEY        -> string add_body (an SSH_AGENTC_ADD_IDENTITY body)
  *                      <- IPC_KEY: uint64 handle, string public key blob,
  *                         string comment, uint32 bytes of add_body consumed
  *                         (constraints, if any, follow them)
- *   IPC_SIGN           -> uint64 handle, string data, uint32 flags,
- *                         string context (who/where, for prompts)
+ *   IPC_SIGN           -> uint64 handle, string data, uint32 flags
  *                      <- IPC_SIGNATURE: string signature blob
  *   IPC_DROP           -> uint64 handle                 <- IPC_OK
  *   IPC_DROP_ALL       -> (empty)                       <- IPC_OK
- *   IPC_CANCEL         -> uint32 id of the request to cancel   (no reply)
+ *   IPC_CANCEL         -> uint32 id of the request to cancel (no reply;
+ *                         the cancelled request is not answered either)
  *   IPC_ADD_PROVIDER   -> string provider, string pin
  *                      <- IPC_KEYS: uint32 n, n * (uint64 handle,
  *                         string public key blob, string label)
  *   IPC_REMOVE_PROVIDER-> string provider               <- IPC_OK
+ *                         (ssh-add -e: the helper closes the module; the
+ *                         agent then closes the socket)
  *   IPC_EVENT (id 0)   <- string what, uint32 n, n * (uint64 handle, string
  *                         public key blob, string label): a helper's keys
  *                         changed (token inserted or removed)
@@ -37,10 +47,13 @@
 struct buf;
 
 #define IPC_MSG_MAX		(1024 * 1024)
+#define IPC_VERSION		1	/* raise on any incompatible change */
 
 enum ipc_type {
 	IPC_OK = 1,
 	IPC_FAILURE = 2,
+	IPC_HELLO = 3,
+	IPC_PING = 4,
 	IPC_ADD_KEY = 10,
 	IPC_KEY = 11,
 	IPC_SIGN = 12,

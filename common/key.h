@@ -192,6 +192,14 @@ int key_sk_from_parts(enum key_type type, const u_char *pub, size_t publen,
 int key_sk_sig_wrap(const struct key *k, const u_char *sig, size_t siglen,
     uint8_t sk_flags, uint32_t counter, struct buf *sigout) KEY_WUR;
 /*
+ * key_sk_sig_from_parts: as key_sk_sig_wrap, from the signature as the sk
+ * core returns it: the raw signature in r (Ed25519; s unused), or the
+ * big-endian ECDSA r and s (leading zeros allowed).
+ */
+int key_sk_sig_from_parts(const struct key *k, const u_char *r, size_t rlen,
+    const u_char *s, size_t slen, uint8_t sk_flags, uint32_t counter,
+    struct buf *sigout) KEY_WUR;
+/*
  * key_sk_sig_parse: for an sk signature blob made for k, extract the
  * authenticator flags and counter (no crypto, structure checked as in
  * key_sig_check_format).  Either output may be NULL.

@@ -492,6 +492,37 @@ key_sk_sig_wrap(const struct key *k, const u_char *sig, size_t siglen,
 }
 
 int
+key_sk_sig_from_parts(const struct key *k, const u_char *r, size_t rlen,
+    const u_char *s, size_t slen, uint8_t sk_flags, uint32_t counter,
+    struct buf *sigout)
+{
+	int ret;
+
+	if (!key_is_sk(k) || r == NULL || sigout == NULL)
+		return TOK_ERR_INVALID_ARGUMENT;
+	if (k->kt->type == KEY_ED25519_SK)
+		return key_sk_sig_wrap(k, r, rlen, sk_flags, counter, sigout);
+	/* The same checks as for a DER signature: no zero, none too long. */
+	while (rlen > 0 && *r == 0) {
+		r++;
+		rlen--;
+	}
+	while (s != NULL && slen > 0 && *s == 0) {
+		s++;
+		slen--;
+	}
+	if (s == NULL || rlen == 0 || slen == 0 || rlen > k->kt->fieldlen ||
+	    slen > k->kt->fieldlen)
+		return TOK_ERR_SIGNATURE_INVALID;
+	if ((ret = buf_put_cstring(sigout, k->kt->name)) != 0 ||
+	    (ret = key_put_ecdsa_rs(r, rlen, s, slen, sigout)) != 0 ||
+	    (ret = buf_put_u8(sigout, sk_flags)) != 0 ||
+	    (ret = buf_put_u32(sigout, counter)) != 0)
+		return ret;
+	return 0;
+}
+
+int
 key_sk_sig_parse(const struct key *k, const u_char *sig, size_t siglen,
     uint8_t *sk_flagsp, uint32_t *counterp)
 {

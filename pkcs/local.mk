@@ -13,7 +13,8 @@ pkcs_libp11_la_LIBADD = common/libcommon.la -ldl -lpthread
 libexec_PROGRAMS += pkcs/tokagent-p11-helper
 pkcs_tokagent_p11_helper_SOURCES = pkcs/p11-helper.c
 pkcs_tokagent_p11_helper_CFLAGS = $(AM_CFLAGS) -pthread
-pkcs_tokagent_p11_helper_LDADD = pkcs/libp11.la
+pkcs_tokagent_p11_helper_LDADD = pkcs/libp11.la token/libtoken.la \
+	common/libcommon.la -lpthread
 
 # Test driver: spawns the helper like the agent does (fd 3) and checks it.
 check_PROGRAMS += pkcs/p11-probe

@@ -1,12 +1,13 @@
 /*
  * tokagent-p11-helper: the agent's helper for one PKCS#11 provider.
  *
- * Usage: tokagent-p11-helper [-v...] PROVIDER
+ * Usage: tokagent-p11-helper [-dv] PROVIDER
  *
  * Started by the agent, one per provider, with:
  *   fd 3	the IPC socket: a connected SOCK_STREAM socketpair end.  The
  *		helper protocol (common/ipc.h, pkcs/p11-ipc.h) runs over it in
- *		frames (common/frame.h).  EOF on it ends the helper.
+ *		frames (common/frame.h), on the helper runtime
+ *		(token/runtime.h).  EOF on it ends the helper.
  *   fd 2	logs (stderr).  fds 0 and 1 are not used.
  *   PROVIDER	the module path, already resolved and allowed by the agent;
  *		every IPC_ADD_PROVIDER / IPC_REMOVE_PROVIDER must name it.
@@ -19,7 +20,10 @@
  * TOK_ERR_PIN_REQUIRED and the agent sends IPC_P11_LOGIN with a PIN it
  * asked the user for.
  *
- * Requests are served one at a time.  Token insertion and removal seen by
+ * Requests are served one at a time, on the runtime's worker thread, so
+ * the runtime's loop answers the agent's heartbeat while a module is slow.
+ * IPC_REMOVE_PROVIDER closes the module; the agent then closes the socket.
+ * Token insertion and removal seen by
  * C_WaitForSlotEvent (in a thread, when the module supports it) trigger a
  * rescan and, when the keys changed, an unsolicited IPC_EVENT (id 0) with
  * the new key list.  IPC_P11_RESCAN asks for the same on demand.
@@ -27,112 +31,67 @@
 #include "config.h"
 
 #include <sys/types.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/buf.h"
 #include "common/err.h"
-#include "common/frame.h"
-#include "common/harden.h"
 #include "common/ipc.h"
 #include "common/log.h"
 #include "common/secmem.h"
 #include "pkcs/p11-ipc.h"
 #include "pkcs/p11-provider.h"
+#include "token/runtime.h"
 
-#define P11_HELPER_FD	3
 #define P11_PIN_MAX	256
 
 struct p11_helper {
 	const char *provider_path;
 	struct p11_provider *p;
-	int event_fd;
-	struct buf *in;
-	struct buf *out;	/* one reply or event */
+	int watching;		/* slot events asked for */
 };
 
-static void
-p11_helper_usage(void)
-{
-	fprintf(stderr, "usage: tokagent-p11-helper [-v] provider\n");
-	exit(2);
-}
-
-/* p11_helper_send: write out as one frame, blocking until it is all gone. */
-static int
-p11_helper_send(struct p11_helper *h)
-{
-	struct buf *frame = NULL;
-	const u_char *p;
-	size_t left;
-	ssize_t n;
-	int r = TOK_ERR_INTERNAL;
-
-	if ((frame = buf_new()) == NULL) {
-		r = TOK_ERR_ALLOC;
-		goto out;
-	}
-	if ((r = frame_put(frame, h->out)) != 0)
-		goto out;
-	p = buf_ptr(frame);
-	left = buf_len(frame);
-	while (left > 0) {
-		n = write(P11_HELPER_FD, p, left);
-		if (n == -1 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0) {
-			r = TOK_ERR_SYSTEM;
-			goto out;
-		}
-		p += n;
-		left -= (size_t)n;
-	}
-	r = 0;
- out:
-	buf_free(frame);
-	buf_reset(h->out);
-	return r;
-}
-
+/*
+ * Replies are sent from here, so each can carry its own detail text; the
+ * request handler then tells the runtime TOKEN_REPLY_LATER.
+ */
 static int
 p11_helper_failure(struct p11_helper *h, uint32_t id, int err,
     const char *detail)
 {
+	(void)h;
+	token_send_failure(id, err, detail);
+	return 0;
+}
+
+static int
+p11_helper_reply(uint32_t id, uint8_t type, struct p11_provider *keysof)
+{
+	struct buf *m;
 	int r;
 
-	if ((r = ipc_msg_failure(h->out, id, err,
-	    detail != NULL ? detail : tok_strerror(err))) != 0)
-		return r;
-	return p11_helper_send(h);
+	if ((m = buf_new()) == NULL)
+		return TOK_ERR_ALLOC;
+	if ((r = ipc_msg_start(m, id, type)) == 0 &&
+	    (keysof == NULL || (r = p11_provider_put_keys(keysof, m)) == 0))
+		token_send(m);
+	buf_free(m);
+	return r;
 }
 
 static int
 p11_helper_ok(struct p11_helper *h, uint32_t id)
 {
-	int r;
-
-	if ((r = ipc_msg_start(h->out, id, IPC_OK)) != 0)
-		return r;
-	return p11_helper_send(h);
+	(void)h;
+	return p11_helper_reply(id, IPC_OK, NULL);
 }
 
 static int
 p11_helper_keys(struct p11_helper *h, uint32_t id)
 {
-	int r;
-
-	if ((r = ipc_msg_start(h->out, id, IPC_KEYS)) != 0 ||
-	    (r = p11_provider_put_keys(h->p, h->out)) != 0)
-		return r;
-	return p11_helper_send(h);
+	return p11_helper_reply(id, IPC_KEYS, h->p);
 }
 
 /*
@@ -163,13 +122,14 @@ p11_helper_start_watch(struct p11_helper *h)
 {
 	int r, fd;
 
-	if (h->event_fd != -1)
+	if (h->watching)
 		return 0;
+	h->watching = 1;
 	if ((r = p11_provider_watch(h->p, &fd)) != 0) {
 		error_fr(r, "slot event thread");
 		return 0;	/* rescans on request still work */
 	}
-	h->event_fd = fd;
+	token_set_event_fd(fd);
 	debug_f("slot events: %s", fd == -1 ? "not supported" : "watching");
 	return 0;
 }
@@ -270,9 +230,9 @@ p11_helper_login(struct p11_helper *h, uint32_t id, struct buf *m)
 static int
 p11_helper_sign(struct p11_helper *h, uint32_t id, struct buf *m)
 {
-	struct buf *sig = NULL;
-	const u_char *data, *ctx;
-	size_t datalen, ctxlen;
+	struct buf *sig = NULL, *out = NULL;
+	const u_char *data;
+	size_t datalen;
 	uint64_t handle;
 	uint32_t flags;
 	char *detail = NULL;
@@ -281,7 +241,6 @@ p11_helper_sign(struct p11_helper *h, uint32_t id, struct buf *m)
 	if ((r = buf_get_u64(m, &handle)) != 0 ||
 	    (r = buf_get_string_direct(m, &data, &datalen)) != 0 ||
 	    (r = buf_get_u32(m, &flags)) != 0 ||
-	    (r = buf_get_string_direct(m, &ctx, &ctxlen)) != 0 ||
 	    (r = buf_expect_empty(m)) != 0) {
 		error_fr(r, "bad IPC_SIGN");
 		err = p11_helper_failure(h, id, r, "malformed request");
@@ -304,24 +263,27 @@ p11_helper_sign(struct p11_helper *h, uint32_t id, struct buf *m)
 		err = p11_helper_failure(h, id, r, detail);
 		goto out;
 	}
-	if ((err = ipc_msg_start(h->out, id, IPC_SIGNATURE)) != 0 ||
-	    (err = buf_put_stringb(h->out, sig)) != 0)
+	if ((out = buf_new()) == NULL) {
+		err = TOK_ERR_ALLOC;
 		goto out;
-	err = p11_helper_send(h);
+	}
+	if ((err = ipc_msg_start(out, id, IPC_SIGNATURE)) != 0 ||
+	    (err = buf_put_stringb(out, sig)) != 0)
+		goto out;
+	token_send(out);
  out:
 	free(detail);
 	buf_free(sig);
+	buf_free(out);
 	return err;
 }
 
 static int
-p11_helper_remove_provider(struct p11_helper *h, uint32_t id, struct buf *m,
-    int *donep)
+p11_helper_remove_provider(struct p11_helper *h, uint32_t id, struct buf *m)
 {
 	char *provider = NULL;
 	int r, err;
 
-	*donep = 0;
 	if ((r = buf_get_cstring(m, &provider, NULL)) != 0 ||
 	    (r = buf_expect_empty(m)) != 0) {
 		error_fr(r, "bad IPC_REMOVE_PROVIDER");
@@ -335,181 +297,114 @@ p11_helper_remove_provider(struct p11_helper *h, uint32_t id, struct buf *m,
 	}
 	p11_provider_close(h->p);
 	h->p = NULL;
-	*donep = 1;
+	token_set_event_fd(-1);
+	h->watching = 0;
 	err = p11_helper_ok(h, id);
  out:
 	free(provider);
 	return err;
 }
 
-/*
- * p11_helper_dispatch: answer one request.  Returns non-zero when the
- * helper must stop (*donep: cleanly, after IPC_REMOVE_PROVIDER).
- */
+/* p11_helper_handle: answer one request (token/runtime.h). */
 static int
-p11_helper_dispatch(struct p11_helper *h, struct buf *m, int *donep)
+p11_helper_handle(void *ctx, uint32_t id, uint8_t type, struct buf *m,
+    uint8_t *rtypep, struct buf *reply, char **detailp)
 {
+	struct p11_helper *h = ctx;
 	uint64_t handle;
-	uint32_t id;
-	uint8_t type;
 	int r;
 
-	*donep = 0;
-	if ((r = ipc_msg_header(m, &id, &type)) != 0) {
-		/* Without an id there is nobody to answer. */
-		error_fr(r, "short IPC message");
-		return TOK_ERR_PROTOCOL;
-	}
+	(void)rtypep;
+	(void)reply;
+	(void)detailp;
 	debug_f("request %u type %u", id, type);
 	switch (type) {
 	case IPC_ADD_PROVIDER:
-		return p11_helper_add_provider(h, id, m);
+		r = p11_helper_add_provider(h, id, m);
+		break;
 	case IPC_REMOVE_PROVIDER:
-		return p11_helper_remove_provider(h, id, m, donep);
+		r = p11_helper_remove_provider(h, id, m);
+		break;
 	case IPC_SIGN:
-		return p11_helper_sign(h, id, m);
+		r = p11_helper_sign(h, id, m);
+		break;
 	case IPC_DROP:
 		if ((r = buf_get_u64(m, &handle)) != 0 ||
 		    (r = buf_expect_empty(m)) != 0)
-			return p11_helper_failure(h, id, r,
-			    "malformed request");
-		return p11_helper_ok(h, id);
-	case IPC_CANCEL:
-		/* Requests are served whole; nothing is ever pending. */
-		return 0;
+			r = p11_helper_failure(h, id, r, "malformed request");
+		else
+			r = p11_helper_ok(h, id);
+		break;
 	case IPC_P11_LOGIN:
-		return p11_helper_login(h, id, m);
+		r = p11_helper_login(h, id, m);
+		break;
 	case IPC_P11_RESCAN:
 		if ((r = buf_expect_empty(m)) != 0)
-			return p11_helper_failure(h, id, r,
-			    "malformed request");
-		if ((r = p11_helper_load(h)) != 0)
-			return p11_helper_failure(h, id, r,
+			r = p11_helper_failure(h, id, r, "malformed request");
+		else if ((r = p11_helper_load(h)) != 0)
+			r = p11_helper_failure(h, id, r,
 			    "cannot load provider");
-		if ((r = p11_provider_scan(h->p, NULL)) != 0)
-			return p11_helper_failure(h, id, r, NULL);
-		return p11_helper_keys(h, id);
+		else if ((r = p11_provider_scan(h->p, NULL)) != 0)
+			r = p11_helper_failure(h, id, r, NULL);
+		else
+			r = p11_helper_keys(h, id);
+		break;
 	default:
 		error_f("unsupported request type %u", type);
-		return p11_helper_failure(h, id, TOK_ERR_FEATURE_UNSUPPORTED,
+		r = p11_helper_failure(h, id, TOK_ERR_FEATURE_UNSUPPORTED,
 		    "unsupported request");
+		break;
 	}
+	if (r != 0)
+		fatal_fr(r, "cannot answer request %u", id);
+	return TOKEN_REPLY_LATER;
 }
 
-static int
-p11_helper_slot_event(struct p11_helper *h)
+/* The slot event fd is readable (token/runtime.h, worker thread). */
+static void
+p11_helper_event(void *ctx)
 {
+	struct p11_helper *h = ctx;
+	struct buf *m;
 	int r, changed = 0;
 
+	if (h->p == NULL)
+		return;
 	p11_provider_watch_drain(h->p);
 	if ((r = p11_provider_scan(h->p, &changed)) != 0) {
 		error_fr(r, "rescan after slot event");
-		return 0;
+		return;
 	}
 	if (!changed)
-		return 0;
+		return;
 	verbose_f("keys changed: %zu now", p11_provider_nkeys(h->p));
-	if ((r = ipc_msg_start(h->out, 0, IPC_EVENT)) != 0 ||
-	    (r = buf_put_cstring(h->out, "slot event")) != 0 ||
-	    (r = p11_provider_put_keys(h->p, h->out)) != 0)
-		return r;
-	return p11_helper_send(h);
+	if ((m = buf_new()) == NULL ||
+	    (r = ipc_msg_start(m, 0, IPC_EVENT)) != 0 ||
+	    (r = buf_put_cstring(m, "slot event")) != 0 ||
+	    (r = p11_provider_put_keys(h->p, m)) != 0)
+		fatal_f("out of memory");
+	token_send(m);
+	buf_free(m);
 }
 
-static int
-p11_helper_loop(struct p11_helper *h)
-{
-	struct pollfd pfd[2];
-	struct buf *m = NULL;
-	u_char rbuf[16384];
-	ssize_t n;
-	nfds_t nfds;
-	int r, done = 0;
-
-	for (;;) {
-		/* Serve every complete frame already read. */
-		for (;;) {
-			if ((r = frame_take(h->in, IPC_MSG_MAX, &m)) != 0) {
-				error_fr(r, "IPC frame");
-				return r;
-			}
-			if (m == NULL)
-				break;
-			r = p11_helper_dispatch(h, m, &done);
-			buf_free(m);
-			m = NULL;
-			/* Zero what was read (it may have held a PIN). */
-			if (buf_len(h->in) == 0)
-				buf_reset(h->in);
-			if (r != 0 || done)
-				return r;
-		}
-		pfd[0].fd = P11_HELPER_FD;
-		pfd[0].events = POLLIN;
-		pfd[1].fd = h->event_fd;
-		pfd[1].events = POLLIN;
-		nfds = h->event_fd == -1 ? 1 : 2;
-		if (poll(pfd, nfds, -1) == -1) {
-			if (errno == EINTR)
-				continue;
-			return TOK_ERR_SYSTEM;
-		}
-		if (nfds == 2 && (pfd[1].revents & POLLIN) != 0 &&
-		    h->p != NULL && (r = p11_helper_slot_event(h)) != 0)
-			return r;
-		if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0)
-			continue;
-		n = read(P11_HELPER_FD, rbuf, sizeof(rbuf));
-		if (n == -1 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0) {
-			debug_f("agent closed the connection");
-			return 0;
-		}
-		r = buf_put(h->in, rbuf, (size_t)n);
-		explicit_bzero(rbuf, (size_t)n);	/* may hold a PIN */
-		if (r != 0)
-			return r;
-	}
-}
+static const struct token_ops p11_helper_ops = {
+	.name = "p11",
+	.handle = p11_helper_handle,
+	.event = p11_helper_event,
+};
 
 int
 main(int argc, char **argv)
 {
 	struct p11_helper h;
-	struct stat sb;
-	enum log_level level = LOG_LEVEL_INFO;
-	int ch, r;
+	char **args;
+	int r;
 
-	harden_process();
-	log_init("tokagent-p11-helper", level, 1);
-	while ((ch = getopt(argc, argv, "v")) != -1) {
-		switch (ch) {
-		case 'v':
-			if (level < LOG_LEVEL_DEBUG3)
-				level++;
-			break;
-		default:
-			p11_helper_usage();
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 1)
-		p11_helper_usage();
-	log_init("tokagent-p11-helper", level, 1);
-	if (fstat(P11_HELPER_FD, &sb) == -1 || !S_ISSOCK(sb.st_mode))
-		fatal_f("fd %d is not the agent's socket", P11_HELPER_FD);
-	signal(SIGPIPE, SIG_IGN);
-
+	token_helper_init(argc, argv, "tokagent-p11-helper", "provider", 1,
+	    &args);
 	memset(&h, 0, sizeof(h));
-	h.provider_path = argv[0];
-	h.event_fd = -1;
-	if ((h.in = buf_new()) == NULL || (h.out = buf_new()) == NULL)
-		fatal_f("out of memory");
-	r = p11_helper_loop(&h);
+	h.provider_path = args[0];
+	r = token_helper_run(&p11_helper_ops, &h);
 	p11_provider_close(h.p);
-	buf_free(h.in);
-	buf_free(h.out);
 	return r == 0 ? 0 : 1;
 }

@@ -116,6 +116,8 @@ probe_spawn(struct probe *pr, const char *helper, const char *module)
 	pr->fd = sv[0];
 }
 
+static void probe_hello(struct probe *);
+
 /* probe_wait: the helper's wait status, after closing our end. */
 static int
 probe_wait(struct probe *pr)
@@ -183,6 +185,34 @@ probe_recv(struct probe *pr)
 		if (buf_put(pr->in, tmp, (size_t)n) != 0)
 			probe_die("buffer");
 	}
+}
+
+/*
+ * probe_hello: the hellos every helper exchanges first (common/ipc.h): the
+ * helper's must carry IPC_VERSION; then ours.
+ */
+static void
+probe_hello(struct probe *pr)
+{
+	struct buf *m;
+	uint32_t id, version;
+	uint8_t type;
+
+	if ((m = probe_recv(pr)) == NULL)
+		probe_die("helper closed before its hello");
+	if (ipc_msg_header(m, &id, &type) != 0 || id != 0 ||
+	    type != IPC_HELLO || buf_get_u32(m, &version) != 0 ||
+	    buf_get_string_direct(m, NULL, NULL) != 0 ||
+	    buf_expect_empty(m) != 0)
+		probe_die("bad hello from the helper");
+	CHECK(version == IPC_VERSION, "helper protocol version %u", version);
+	buf_free(m);
+	if ((m = buf_new()) == NULL || ipc_msg_start(m, 0, IPC_HELLO) != 0 ||
+	    buf_put_u32(m, IPC_VERSION) != 0 ||
+	    buf_put_cstring(m, "p11-probe") != 0)
+		probe_die("message");
+	probe_send(pr, m);
+	buf_free(m);
 }
 
 /*
@@ -297,8 +327,7 @@ probe_sign(struct probe *pr, uint64_t handle, const u_char *data,
 	int r;
 
 	if ((b = buf_new()) == NULL || buf_put_u64(b, handle) != 0 ||
-	    buf_put_string(b, data, len) != 0 || buf_put_u32(b, flags) != 0 ||
-	    buf_put_cstring(b, "p11-probe") != 0)
+	    buf_put_string(b, data, len) != 0 || buf_put_u32(b, flags) != 0)
 		probe_die("message");
 	rep = probe_call(pr, IPC_SIGN, b, &type);
 	buf_free(b);
@@ -425,6 +454,7 @@ cmd_keys(const char *helper, const char *module, const char *pin)
 	int r, status;
 
 	probe_spawn(&pr, helper, module);
+	probe_hello(&pr);
 	r = probe_add(&pr, module, pin);
 	CHECK(r == 0, "add provider: %s", tok_strerror(r));
 	if (r != 0)
@@ -493,6 +523,7 @@ cmd_fail(const char *errstr, const char *helper, const char *module,
 	int r, want = atoi(errstr), status;
 
 	probe_spawn(&pr, helper, module);
+	probe_hello(&pr);
 	r = probe_add(&pr, path, pin);
 	CHECK(r == want, "add provider: got %d (%s), want %d (%s)", r,
 	    tok_strerror(r), want, tok_strerror(want));
@@ -511,6 +542,7 @@ cmd_relogin(const char *helper, const char *module, const char *pin,
 	int r, status;
 
 	probe_spawn(&pr, helper, module);
+	probe_hello(&pr);
 	r = probe_add(&pr, module, "");
 	CHECK(r == 0, "add provider without PIN: %s", tok_strerror(r));
 	CHECK(pr.nkeys > 0, "no public keys listed before login");
@@ -601,6 +633,7 @@ cmd_garbage(const char *helper, const char *module, const char *pin)
 
 	/* Malformed requests before and after the provider is added. */
 	probe_spawn(&pr, helper, module);
+	probe_hello(&pr);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]) && !closed; i++) {
 		probe_raw(&pr, cases[i], lens[i]);
 		closed = probe_expect_failure_or_close(&pr, "pre-add");
@@ -610,6 +643,7 @@ cmd_garbage(const char *helper, const char *module, const char *pin)
 	    WTERMSIG(status));
 
 	probe_spawn(&pr, helper, module);
+	probe_hello(&pr);
 	r = probe_add(&pr, module, pin);
 	CHECK(r == 0, "add provider: %s", tok_strerror(r));
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -723,6 +757,7 @@ cmd_replug(const char *helper, const char *shim, const char *pin,
 
 	probe_set_state(statefile, "present");
 	probe_spawn(&pr, helper, shim);
+	probe_hello(&pr);
 	r = probe_add(&pr, shim, pin);
 	CHECK(r == 0, "add provider: %s", tok_strerror(r));
 	if (r != 0 || pr.nkeys == 0)
@@ -815,6 +850,7 @@ cmd_alwaysauth(const char *helper, const char *module, const char *pin,
 	int r, round, status;
 
 	probe_spawn(&pr, helper, module);
+	probe_hello(&pr);
 	r = probe_add(&pr, module, pin);
 	CHECK(r == 0, "add provider: %s", tok_strerror(r));
 	for (i = 0; i < pr.nkeys; i++) {

@@ -35,8 +35,10 @@ endif
 
 # The agent's long-lived FIDO2 helper.
 pkglibexec_PROGRAMS += sk/tokagent-sk-helper
-sk_tokagent_sk_helper_SOURCES = sk/sk-helper.c sk/sk-ipc.h
+sk_tokagent_sk_helper_SOURCES = sk/sk-helper.c sk/sk-ipc.h \
+	sk/sk-helper-mw.c sk/sk-helper-mw.h sk/sk-api.h
 sk_tokagent_sk_helper_CPPFLAGS = $(SK_CPPFLAGS)
+sk_tokagent_sk_helper_CFLAGS = $(AM_CFLAGS) -pthread
 sk_tokagent_sk_helper_LDADD = sk/libsk.la token/libtoken.la \
 	common/libcommon.la $(FIDO2_LIBS) $(CBOR_LIBS) $(OPENSSL_LIBS) \
 	$(LIBBSD_LIBS) -lpthread

@@ -5,8 +5,9 @@
  * forked per signature.
  *
  * Started by tokagent with the IPC socket on fd 3 (common/ipc.h and
- * sk/sk-ipc.h).  The main thread reads requests; each token operation runs
- * on a worker thread of its own (at most SKH_WORKERS_MAX at once, the rest
+ * sk/sk-ipc.h), on the helper runtime (token/runtime.h), whose loop
+ * answers the agent's heartbeat.  Requests are taken one at a time; each
+ * token operation runs on a worker thread of its own (at most SKH_WORKERS_MAX at once, the rest
  * queue in order), so a touch pending on one token never delays another
  * token.  Devices come from one shared pool (sk/devpool.h): one operation
  * per token at a time, requests for a busy token wait their turn in
@@ -25,13 +26,13 @@
  * module; such an operation cannot be cancelled (the sk-api has no
  * cancel), only its queued requests dropped.
  *
- * Usage: tokagent-sk-helper [-d]
+ * Middlewares are in sk/sk-helper-mw.c.
+ *
+ * Usage: tokagent-sk-helper [-dv]
  */
 #include "config.h"
 
 #include <sys/queue.h>
-#include <dlfcn.h>
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,26 +40,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/ecdsa.h>
-#include <openssl/bn.h>
-
 #include "common/buf.h"
 #include "common/err.h"
-#include "common/frame.h"
-#include "common/harden.h"
 #include "common/ipc.h"
 #include "common/key.h"
 #include "common/log.h"
 #include "common/secmem.h"
 #include "sk/devpool.h"
 #include "sk/fido_unix.h"
-#include "sk/sk-api.h"
+#include "sk/sk-helper-mw.h"
 #include "sk/sk-ipc.h"
 #include "sk/sk.h"
 #include "token/keystore.h"
-#include "token/server.h"
+#include "token/runtime.h"
 
-#define SKH_READ_CHUNK		65536
 #define SKH_TIMEOUT_MS		(60 * 1000)	/* a touch never comes */
 #define SKH_PIN_MAX		256
 #define SKH_DEVICE_MAX		1024	/* longest device path we take */
@@ -67,24 +62,6 @@
 #define SKH_PINS_MAX		64	/* tokens with a cached PIN */
 #define SKH_IDLE_MS		2000	/* close a device unused this long */
 #define SKH_POLL_MS		1000	/* look for tokens this often */
-
-/* An external middleware, loaded once per path and kept until exit. */
-struct skh_mw {
-	char *path;
-	void *dl;
-	pthread_mutex_t lock;		/* one sk_sign at a time */
-	int (*sign)(uint32_t, const uint8_t *, size_t, const char *,
-	    const uint8_t *, size_t, uint8_t, const char *,
-	    struct sk_option **, struct sk_sign_response **);
-	TAILQ_ENTRY(skh_mw) entry;
-};
-
-/* A key that signs through a middleware; main thread only. */
-struct skh_keymw {
-	uint64_t handle;
-	struct skh_mw *mw;		/* NULL: refused, the key may not sign */
-	TAILQ_ENTRY(skh_keymw) entry;
-};
 
 struct skh_job {
 	uint32_t id;
@@ -96,7 +73,7 @@ struct skh_job {
 	struct buf *kh;			/* key handle */
 	uint8_t flags;			/* SK_FLAG_* */
 	struct buf *data;
-	struct skh_mw *mw;		/* NULL: libfido2 (internal) */
+	struct skmw *mw;		/* NULL: libfido2 (internal) */
 	struct sk_ctx *ctx;		/* while running, under skh_lock */
 	TAILQ_ENTRY(skh_job) entry;
 };
@@ -113,7 +90,6 @@ struct skh_pin {
 static pthread_mutex_t skh_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t skh_cond = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t skh_done_cond = PTHREAD_COND_INITIALIZER;
-static pthread_mutex_t skh_write_lock = PTHREAD_MUTEX_INITIALIZER;
 static TAILQ_HEAD(, skh_job) skh_queue = TAILQ_HEAD_INITIALIZER(skh_queue);
 static TAILQ_HEAD(, skh_job) skh_running =
     TAILQ_HEAD_INITIALIZER(skh_running);
@@ -126,43 +102,6 @@ static TAILQ_HEAD(, skh_pin) skh_pins = TAILQ_HEAD_INITIALIZER(skh_pins);
 static int skh_eof;
 static int skh_watching;		/* the watcher thread runs */
 static int skh_timeout_ms;
-static TAILQ_HEAD(, skh_mw) skh_mws = TAILQ_HEAD_INITIALIZER(skh_mws);
-static TAILQ_HEAD(, skh_keymw) skh_keymws =
-    TAILQ_HEAD_INITIALIZER(skh_keymws);
-
-/* Write one message to the agent; any thread. */
-static void
-skh_send(struct buf *m)
-{
-	struct buf *out;
-	ssize_t n;
-
-	if ((out = buf_new()) == NULL || frame_put(out, m) != 0)
-		fatal_f("out of memory");
-	pthread_mutex_lock(&skh_write_lock);
-	while (buf_len(out) > 0) {
-		n = write(TOKEN_IPC_FD, buf_ptr(out), buf_len(out));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;	/* the agent is gone; main sees EOF */
-		if (buf_consume(out, (size_t)n) != 0)
-			fatal_f("buffer accounting");
-	}
-	pthread_mutex_unlock(&skh_write_lock);
-	buf_free(out);
-}
-
-static void
-skh_reply_failure(uint32_t id, int r, const char *detail)
-{
-	struct buf *m;
-
-	if ((m = buf_new()) == NULL || ipc_msg_failure(m, id, r, detail) != 0)
-		fatal_f("out of memory");
-	skh_send(m);
-	buf_free(m);
-}
 
 static void
 skh_pin_free(struct skh_pin *p)
@@ -209,7 +148,7 @@ skh_touch_event(uint32_t id, const char *device, int begin)
 	    buf_put_cstring(m, name) != 0 ||
 	    buf_put_u8(m, begin ? 1 : 0) != 0)
 		fatal_f("out of memory");
-	skh_send(m);
+	token_send(m);
 	buf_free(m);
 	free(name);
 }
@@ -269,7 +208,7 @@ skh_pin_wanted(uint32_t id, const char *device, int r, int retries)
 	    buf_put_u32(m, retries < 0 ? SK_IPC_RETRIES_UNKNOWN :
 	    (uint32_t)retries) != 0)
 		fatal_f("out of memory");
-	skh_send(m);
+	token_send(m);
 	buf_free(m);
 	free(name);
 }
@@ -302,108 +241,8 @@ skh_device_event(void *arg, const char *device, const char *name,
 	    buf_put_cstring(m, device) != 0 || buf_put_cstring(m, name) != 0 ||
 	    buf_put_u8(m, present ? 1 : 0) != 0)
 		fatal_f("out of memory");
-	skh_send(m);
+	token_send(m);
 	buf_free(m);
-}
-
-/* The token's signature as the SSH sk signature blob. */
-static int
-skh_sig_blob(const struct key *k, const struct sk_sig *sig, struct buf *out)
-{
-	ECDSA_SIG *esig = NULL;
-	BIGNUM *r = NULL, *s = NULL;
-	u_char *der = NULL;
-	int len, ret;
-
-	if (key_type(k) == KEY_ED25519_SK)
-		return key_sk_sig_wrap(k, sig->sig_r, sig->sig_r_len,
-		    sig->flags, sig->counter, out);
-	if ((esig = ECDSA_SIG_new()) == NULL ||
-	    (r = BN_bin2bn(sig->sig_r, (int)sig->sig_r_len, NULL)) == NULL ||
-	    (s = BN_bin2bn(sig->sig_s, (int)sig->sig_s_len, NULL)) == NULL ||
-	    ECDSA_SIG_set0(esig, r, s) != 1) {
-		BN_free(r);
-		BN_free(s);
-		ECDSA_SIG_free(esig);
-		return TOK_ERR_LIBCRYPTO;
-	}
-	if ((len = i2d_ECDSA_SIG(esig, &der)) <= 0) {
-		ECDSA_SIG_free(esig);
-		return TOK_ERR_LIBCRYPTO;
-	}
-	ret = key_sk_sig_wrap(k, der, (size_t)len, sig->flags, sig->counter,
-	    out);
-	OPENSSL_free(der);
-	ECDSA_SIG_free(esig);
-	return ret;
-}
-
-/*
- * Sign through the job's middleware: the response becomes a struct sk_sig
- * like the internal path's.  The sk-api has no touch hook, so the touch
- * notice spans the whole call for keys that need presence.
- */
-static int
-skh_mw_sign(const struct skh_job *job, const struct sk_sign_req *req,
-    struct sk_sig **sigp)
-{
-	struct sk_option *opts[1] = { NULL };
-	struct sk_sign_response *resp = NULL;
-	struct sk_sig *sig = NULL;
-	int r = TOK_ERR_INTERNAL, mr;
-
-	*sigp = NULL;
-	pthread_mutex_lock(&job->mw->lock);
-	if (job->flags & SK_FLAG_UP)
-		skh_touch_event(job->id, job->mw->path, 1);
-	mr = job->mw->sign(req->alg == SK_ALG_ED25519 ? SSH_SK_ED25519 :
-	    SSH_SK_ECDSA, req->data, req->data_len, req->application,
-	    req->key_handle, req->key_handle_len, req->flags, req->pin, opts,
-	    &resp);
-	if (job->flags & SK_FLAG_UP)
-		skh_touch_event(job->id, job->mw->path, 0);
-	pthread_mutex_unlock(&job->mw->lock);
-	if (mr != 0) {
-		debug_f("middleware %s: sk_sign: %d", job->mw->path, mr);
-		if (mr == SSH_SK_ERR_PIN_REQUIRED)
-			/* Given a PIN and still asking: the PIN is wrong. */
-			r = req->pin != NULL ? TOK_ERR_PIN_INVALID :
-			    TOK_ERR_PIN_REQUIRED;
-		else if (mr == SSH_SK_ERR_DEVICE_NOT_FOUND)
-			r = TOK_ERR_DEVICE_NOT_PRESENT;
-		else
-			r = TOK_ERR_DEVICE;
-		goto out;
-	}
-	if (resp == NULL || resp->sig_r == NULL || resp->sig_r_len == 0 ||
-	    (req->alg != SK_ALG_ED25519 &&
-	    (resp->sig_s == NULL || resp->sig_s_len == 0))) {
-		error_f("middleware %s: incomplete signature", job->mw->path);
-		r = TOK_ERR_DEVICE;
-		goto out;
-	}
-	if ((sig = calloc(1, sizeof(*sig))) == NULL) {
-		r = TOK_ERR_ALLOC;
-		goto out;
-	}
-	/* Both allocated with malloc(3): sk_sig_free() frees them. */
-	sig->alg = req->alg;
-	sig->flags = resp->flags;
-	sig->counter = resp->counter;
-	sig->sig_r = resp->sig_r;
-	sig->sig_r_len = resp->sig_r_len;
-	sig->sig_s = resp->sig_s;
-	sig->sig_s_len = resp->sig_s_len;
-	resp->sig_r = resp->sig_s = NULL;
-	*sigp = sig;
-	r = 0;
- out:
-	if (resp != NULL) {
-		free(resp->sig_r);
-		free(resp->sig_s);
-		free(resp);
-	}
-	return r;
 }
 
 static void
@@ -428,12 +267,12 @@ skh_run_job(struct skh_job *job)
 	if (job->mw != NULL) {
 		/* A middleware's PIN is cached under the module's path. */
 		if ((req.flags & SK_FLAG_UV) &&
-		    (r = skh_pin_hook(job, job->mw->path, &pin)) != 0)
+		    (r = skh_pin_hook(job, skmw_path(job->mw), &pin)) != 0)
 			goto out;
 		req.pin = pin;
-		r = skh_mw_sign(job, &req, &sig);
+		r = skmw_sign(job->mw, &req, skh_touch_hook, job, &sig);
 		if (r == TOK_ERR_PIN_REQUIRED || r == TOK_ERR_PIN_INVALID)
-			skh_pin_wanted(job->id, job->mw->path, r, -1);
+			skh_pin_wanted(job->id, skmw_path(job->mw), r, -1);
 	} else {
 		memset(&hooks, 0, sizeof(hooks));
 		hooks.touch = skh_touch_hook;
@@ -449,14 +288,16 @@ skh_run_job(struct skh_job *job)
 		r = TOK_ERR_ALLOC;
 		goto out;
 	}
-	if ((r = skh_sig_blob(job->key, sig, blob)) != 0 ||
+	if ((r = key_sk_sig_from_parts(job->key, sig->sig_r, sig->sig_r_len,
+	    sig->sig_s, sig->sig_s_len, sig->flags, sig->counter,
+	    blob)) != 0 ||
 	    (r = ipc_msg_start(m, job->id, IPC_SIGNATURE)) != 0 ||
 	    (r = buf_put_stringb(m, blob)) != 0)
 		goto out;
-	skh_send(m);
+	token_send(m);
  out:
 	if (r != 0)
-		skh_reply_failure(job->id, r, r == TOK_ERR_PIN_REQUIRED ?
+		token_send_failure(job->id, r, r == TOK_ERR_PIN_REQUIRED ?
 		    "the key needs the token's PIN" : NULL);
 	secmem_free(pin);
 	sk_sig_free(sig);
@@ -542,10 +383,10 @@ skh_run_load(struct skh_job *job)
 	if ((r = ipc_msg_start(m, job->id, IPC_KEYS)) != 0 ||
 	    (r = buf_put_u32(m, n)) != 0 || (r = buf_putb(m, list)) != 0)
 		goto out;
-	skh_send(m);
+	token_send(m);
  out:
 	if (r != 0)
-		skh_reply_failure(job->id, r, "loading resident keys");
+		token_send_failure(job->id, r, "loading resident keys");
 	sk_devpool_paths_free(paths, npaths);
 	sk_keys_free(keys, nkeys);
 	key_free(k);
@@ -647,154 +488,6 @@ skh_enqueue(struct skh_job *job)
 	return 0;
 }
 
-static int
-skh_add(struct buf *req, struct buf *reply)
-{
-	struct buf *body = NULL;
-	struct key *k = NULL, *stored;
-	const u_char *kh;
-	char *comment = NULL;
-	uint64_t handle;
-	size_t total, khlen;
-	int r;
-
-	if ((r = buf_froms(req, &body)) != 0 ||
-	    (r = buf_expect_empty(req)) != 0)
-		goto out;
-	total = buf_len(body);
-	if ((r = key_private_from_agent(body, &k, &comment)) != 0)
-		goto out;
-	if (!key_is_sk(k) || key_sk_key_handle(k, &kh, &khlen) != 0) {
-		r = TOK_ERR_KEY_TYPE_MISMATCH;
-		goto out;
-	}
-	pthread_mutex_lock(&skh_lock);
-	r = keystore_add(skh_keys, k, &handle);
-	pthread_mutex_unlock(&skh_lock);
-	if (r != 0)
-		goto out;
-	stored = k;
-	k = NULL;
-	if ((r = buf_put_u64(reply, handle)) != 0 ||
-	    (r = key_puts(stored, reply)) != 0 ||
-	    (r = buf_put_cstring(reply, comment)) != 0 ||
-	    (r = buf_put_u32(reply, (uint32_t)(total - buf_len(body)))) != 0) {
-		pthread_mutex_lock(&skh_lock);
-		(void)keystore_drop(skh_keys, handle);
-		pthread_mutex_unlock(&skh_lock);
-	}
- out:
-	key_free(k);
-	free(comment);
-	buf_free(body);
-	return r;
-}
-
-static struct skh_keymw *
-skh_keymw_find(uint64_t handle)
-{
-	struct skh_keymw *km;
-
-	TAILQ_FOREACH(km, &skh_keymws, entry) {
-		if (km->handle == handle)
-			return km;
-	}
-	return NULL;
-}
-
-/* The key with handle (dropped or replaced) forgets its middleware. */
-static void
-skh_keymw_drop(uint64_t handle)
-{
-	struct skh_keymw *km;
-
-	if ((km = skh_keymw_find(handle)) != NULL) {
-		TAILQ_REMOVE(&skh_keymws, km, entry);
-		free(km);
-	}
-}
-
-static void
-skh_keymw_drop_all(void)
-{
-	struct skh_keymw *km;
-
-	while ((km = TAILQ_FIRST(&skh_keymws)) != NULL) {
-		TAILQ_REMOVE(&skh_keymws, km, entry);
-		free(km);
-	}
-}
-
-/* The middleware at path, loaded and checked on first use. */
-static int
-skh_mw_load(const char *path, struct skh_mw **mwp)
-{
-	struct skh_mw *mw = NULL;
-	uint32_t (*version)(void);
-	uint32_t v;
-	int r = TOK_ERR_INTERNAL;
-
-	*mwp = NULL;
-	TAILQ_FOREACH(mw, &skh_mws, entry) {
-		if (strcmp(mw->path, path) == 0) {
-			*mwp = mw;
-			return 0;
-		}
-	}
-	if ((mw = calloc(1, sizeof(*mw))) == NULL ||
-	    (mw->path = strdup(path)) == NULL) {
-		r = TOK_ERR_ALLOC;
-		goto out;
-	}
-	if (pthread_mutex_init(&mw->lock, NULL) != 0) {
-		free(mw->path);
-		free(mw);
-		mw = NULL;
-		r = TOK_ERR_SYSTEM;
-		goto out;
-	}
-	if ((mw->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		error("cannot load sk middleware %s: %s", path, dlerror());
-		r = TOK_ERR_PROVIDER_REFUSED;
-		goto out;
-	}
-	if ((version = (uint32_t (*)(void))dlsym(mw->dl,
-	    "sk_api_version")) == NULL) {
-		error("sk middleware %s: no sk_api_version", path);
-		r = TOK_ERR_PROVIDER_REFUSED;
-		goto out;
-	}
-	if (((v = version()) & SSH_SK_VERSION_MAJOR_MASK) !=
-	    SSH_SK_VERSION_MAJOR) {
-		error("sk middleware %s: API version 0x%08x, need 0x%08x",
-		    path, v, SSH_SK_VERSION_MAJOR);
-		r = TOK_ERR_PROVIDER_REFUSED;
-		goto out;
-	}
-	if ((mw->sign = (int (*)(uint32_t, const uint8_t *, size_t,
-	    const char *, const uint8_t *, size_t, uint8_t, const char *,
-	    struct sk_option **, struct sk_sign_response **))dlsym(mw->dl,
-	    "sk_sign")) == NULL) {
-		error("sk middleware %s: no sk_sign", path);
-		r = TOK_ERR_PROVIDER_REFUSED;
-		goto out;
-	}
-	debug_f("loaded sk middleware %s (API 0x%08x)", path, v);
-	TAILQ_INSERT_TAIL(&skh_mws, mw, entry);
-	*mwp = mw;
-	mw = NULL;
-	r = 0;
- out:
-	if (mw != NULL) {
-		if (mw->dl != NULL)
-			dlclose(mw->dl);
-		pthread_mutex_destroy(&mw->lock);
-		free(mw->path);
-		free(mw);
-	}
-	return r;
-}
-
 /*
  * IPC_SK_PROVIDER: the key signs through a middleware from now on.  A
  * middleware that cannot be used leaves the key refusing to sign rather
@@ -803,8 +496,7 @@ skh_mw_load(const char *path, struct skh_mw **mwp)
 static int
 skh_set_provider(struct buf *req)
 {
-	struct skh_keymw *km = NULL;
-	struct skh_mw *mw = NULL;
+	struct skmw *mw = NULL;
 	char *path = NULL;
 	uint64_t handle;
 	int r, known;
@@ -820,16 +512,10 @@ skh_set_provider(struct buf *req)
 		r = TOK_ERR_KEY_NOT_FOUND;
 		goto out;
 	}
-	if ((km = skh_keymw_find(handle)) == NULL) {
-		if ((km = calloc(1, sizeof(*km))) == NULL) {
-			r = TOK_ERR_ALLOC;
-			goto out;
-		}
-		km->handle = handle;
-		TAILQ_INSERT_TAIL(&skh_keymws, km, entry);
-	}
-	r = skh_mw_load(path, &mw);
-	km->mw = mw;
+	/* A module that cannot be used leaves the key refusing to sign. */
+	r = skmw_load(path, &mw);
+	if ((known = skmw_key_set(handle, mw)) != 0)
+		r = known;
  out:
 	free(path);
 	return r;
@@ -839,7 +525,7 @@ static int
 skh_sign(uint32_t id, struct buf *req)
 {
 	struct skh_job *job = NULL;
-	struct skh_keymw *km;
+	struct skmw *mw;
 	const u_char *data, *kh;
 	struct key *k;
 	uint64_t handle;
@@ -850,7 +536,6 @@ skh_sign(uint32_t id, struct buf *req)
 	if ((r = buf_get_u64(req, &handle)) != 0 ||
 	    (r = buf_get_string_direct(req, &data, &len)) != 0 ||
 	    (r = buf_get_u32(req, &flags)) != 0 ||
-	    (r = buf_get_string_direct(req, NULL, NULL)) != 0 ||
 	    (r = buf_expect_empty(req)) != 0)
 		return r;
 	if ((job = calloc(1, sizeof(*job))) == NULL ||
@@ -861,11 +546,11 @@ skh_sign(uint32_t id, struct buf *req)
 		return TOK_ERR_ALLOC;
 	}
 	job->id = id;
-	if ((km = skh_keymw_find(handle)) != NULL && km->mw == NULL) {
+	if (skmw_key(handle, &mw) && mw == NULL) {
 		skh_job_free(job);
 		return TOK_ERR_PROVIDER_REFUSED;
 	}
-	job->mw = km == NULL ? NULL : km->mw;
+	job->mw = mw;
 	pthread_mutex_lock(&skh_lock);
 	if ((k = keystore_get(skh_keys, handle)) == NULL)
 		r = TOK_ERR_KEY_NOT_FOUND;
@@ -917,16 +602,13 @@ skh_queue_load(uint32_t id, struct buf *req)
 	return r;
 }
 
+/* IPC_CANCEL from the runtime's loop: stop the request on its token. */
 static void
-skh_cancel(struct buf *req)
+skh_cancel(void *ctx, uint32_t id)
 {
 	struct skh_job *job;
-	uint32_t id;
 
-	if (buf_get_u32(req, &id) != 0 || buf_expect_empty(req) != 0) {
-		error("bad cancel from the agent");
-		return;
-	}
+	(void)ctx;
 	pthread_mutex_lock(&skh_lock);
 	TAILQ_FOREACH(job, &skh_running, entry) {
 		if (job->id == id) {
@@ -999,82 +681,73 @@ skh_set_pin(struct buf *req)
 	return r;
 }
 
-/* Requests answered on the main thread at once; signing is queued. */
-static void
-skh_handle(struct buf *m)
+/*
+ * Requests, one at a time from the runtime's worker thread: answered at
+ * once, but signing and resident-key loading are queued for the token
+ * workers, which answer themselves.
+ */
+static int
+skh_handle(void *ctx, uint32_t id, uint8_t type, struct buf *m,
+    uint8_t *rtypep, struct buf *payload, char **detailp)
 {
-	struct buf *reply = NULL, *payload = NULL;
-	uint32_t id;
-	uint8_t type, rtype = IPC_OK;
 	uint64_t handle;
 	int r;
 
-	if ((r = ipc_msg_header(m, &id, &type)) != 0)
-		fatal_fr(r, "bad message from the agent");
-	if (type == IPC_CANCEL) {
-		skh_cancel(m);
-		return;
-	}
-	if (type == IPC_SIGN) {
-		if ((r = skh_sign(id, m)) != 0)
-			skh_reply_failure(id, r, NULL);
-		return;
-	}
-	if (type == IPC_SK_LOAD_RESIDENT) {
-		if ((r = skh_queue_load(id, m)) != 0)
-			skh_reply_failure(id, r, NULL);
-		return;
-	}
-	if ((reply = buf_new()) == NULL || (payload = buf_new()) == NULL)
-		fatal_f("out of memory");
+	(void)ctx;
+	(void)detailp;
+	*rtypep = IPC_OK;
 	switch (type) {
+	case IPC_SIGN:
+		if ((r = skh_sign(id, m)) != 0)
+			return r;
+		return TOKEN_REPLY_LATER;
+	case IPC_SK_LOAD_RESIDENT:
+		if ((r = skh_queue_load(id, m)) != 0)
+			return r;
+		return TOKEN_REPLY_LATER;
 	case IPC_ADD_KEY:
-		r = skh_add(m, payload);
-		rtype = IPC_KEY;
-		break;
+		*rtypep = IPC_KEY;
+		return keystore_add_from_agent(skh_keys, &skh_lock,
+		    KEYSTORE_SK, m, payload);
 	case IPC_DROP:
-		if ((r = buf_get_u64(m, &handle)) == 0 &&
-		    (r = buf_expect_empty(m)) == 0) {
-			skh_keymw_drop(handle);
-			pthread_mutex_lock(&skh_lock);
-			r = keystore_drop(skh_keys, handle);
-			pthread_mutex_unlock(&skh_lock);
-		}
-		break;
+		if ((r = buf_get_u64(m, &handle)) != 0 ||
+		    (r = buf_expect_empty(m)) != 0)
+			return r;
+		skmw_key_drop(handle);
+		pthread_mutex_lock(&skh_lock);
+		r = keystore_drop(skh_keys, handle);
+		pthread_mutex_unlock(&skh_lock);
+		return r;
 	case IPC_DROP_ALL:
-		skh_keymw_drop_all();
+		if ((r = buf_expect_empty(m)) != 0)
+			return r;
+		skmw_key_drop_all();
 		pthread_mutex_lock(&skh_lock);
 		keystore_drop_all(skh_keys);
 		skh_forget_pins(NULL);
 		pthread_mutex_unlock(&skh_lock);
-		break;
+		return 0;
 	case IPC_SK_PROVIDER:
-		r = skh_set_provider(m);
-		break;
+		return skh_set_provider(m);
 	case IPC_SK_PIN:
-		r = skh_set_pin(m);
-		break;
+		return skh_set_pin(m);
 	case IPC_SK_FORGET:
 		if ((r = buf_expect_empty(m)) != 0)
-			break;
+			return r;
 		pthread_mutex_lock(&skh_lock);
 		skh_forget_pins(NULL);
 		pthread_mutex_unlock(&skh_lock);
-		break;
+		return 0;
 	default:
-		r = TOK_ERR_FEATURE_UNSUPPORTED;
-		break;
+		return TOK_ERR_FEATURE_UNSUPPORTED;
 	}
-	if (r == 0) {
-		if (ipc_msg_start(reply, id, rtype) != 0 ||
-		    buf_putb(reply, payload) != 0)
-			fatal_f("out of memory");
-		skh_send(reply);
-	} else
-		skh_reply_failure(id, r, NULL);
-	buf_free(reply);
-	buf_free(payload);
 }
+
+static const struct token_ops skh_ops = {
+	.name = "sk",
+	.handle = skh_handle,
+	.cancel = skh_cancel,
+};
 
 /*
  * The watcher: announces tokens as they come and go (the first look
@@ -1128,27 +801,14 @@ skh_env_int(const char *name, int min, int max, int def)
 int
 main(int argc, char **argv)
 {
-	struct buf *in, *m = NULL;
 	struct skh_job *job;
 	pthread_attr_t attr;
 	pthread_t watcher;
-	u_char *p;
-	ssize_t n;
-	int ch, debug = 0, r, poll_ms;
+	char **args;
+	int r, poll_ms;
 
-	harden_process();
-	while ((ch = getopt(argc, argv, "d")) != -1) {
-		switch (ch) {
-		case 'd':
-			debug++;
-			break;
-		default:
-			fatal_f("usage: tokagent-sk-helper [-d]");
-		}
-	}
-	log_init("tokagent-sk-helper", debug ? LOG_LEVEL_DEBUG2 :
-	    LOG_LEVEL_INFO, 1);
-	if ((skh_keys = keystore_new()) == NULL || (in = buf_new()) == NULL)
+	token_helper_init(argc, argv, "tokagent-sk-helper", "", 0, &args);
+	if ((skh_keys = keystore_new()) == NULL)
 		fatal_f("out of memory");
 	skh_timeout_ms = skh_env_int("TOKAGENT_FIDO_TIMEOUT_MS", 100, 600000,
 	    SKH_TIMEOUT_MS);
@@ -1165,25 +825,7 @@ main(int argc, char **argv)
 	    pthread_create(&watcher, &attr, skh_watcher, &poll_ms) != 0)
 		fatal_f("cannot start the token watcher");
 	pthread_attr_destroy(&attr);
-	for (;;) {
-		if ((r = buf_reserve(in, SKH_READ_CHUNK, &p)) != 0)
-			fatal_fr(r, "input");
-		n = read(TOKEN_IPC_FD, p, SKH_READ_CHUNK);
-		if (buf_consume_end(in, SKH_READ_CHUNK -
-		    (n > 0 ? (size_t)n : 0)) != 0)
-			fatal_f("buffer accounting");
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		while ((r = frame_take(in, IPC_MSG_MAX, &m)) == 0 && m != NULL) {
-			skh_handle(m);
-			buf_free(m);
-			m = NULL;
-		}
-		if (r != 0)
-			fatal_fr(r, "bad frame from the agent");
-	}
+	r = token_helper_run(&skh_ops, NULL);
 	/* The agent is gone: stop the tokens, then leave. */
 	pthread_mutex_lock(&skh_lock);
 	skh_eof = 1;
@@ -1200,9 +842,8 @@ main(int argc, char **argv)
 		pthread_cond_wait(&skh_done_cond, &skh_lock);
 	skh_forget_pins(NULL);
 	pthread_mutex_unlock(&skh_lock);
-	skh_keymw_drop_all();
+	skmw_key_drop_all();
 	keystore_free(skh_keys);
 	sk_devpool_free(skh_pool);
-	buf_free(in);
-	return 0;
+	return r == 0 ? 0 : 1;
 }

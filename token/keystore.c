@@ -1,8 +1,10 @@
 /* Keys by handle (see keystore.h). */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
+#include "common/buf.h"
 #include "common/err.h"
 #include "common/key.h"
 #include "token/keystore.h"
@@ -88,4 +90,54 @@ keystore_drop(struct keystore *ks, uint64_t handle)
 	if (handle - 1 < ks->free_hint)
 		ks->free_hint = handle - 1;
 	return 0;
+}
+
+int
+keystore_add_from_agent(struct keystore *ks, pthread_mutex_t *lock,
+    enum keystore_kind kind, struct buf *req, struct buf *reply)
+{
+	struct buf *body = NULL;
+	struct key *k = NULL, *stored;
+	const u_char *kh;
+	char *comment = NULL;
+	uint64_t handle = 0;
+	size_t total, khlen;
+	int r;
+
+	if ((r = buf_froms(req, &body)) != 0 ||
+	    (r = buf_expect_empty(req)) != 0)
+		goto out;
+	total = buf_len(body);
+	if ((r = key_private_from_agent(body, &k, &comment)) != 0)
+		goto out;
+	if (kind == KEYSTORE_SK ? (!key_is_sk(k) ||
+	    key_sk_key_handle(k, &kh, &khlen) != 0) :
+	    (key_is_sk(k) || !key_has_private(k))) {
+		r = TOK_ERR_KEY_TYPE_MISMATCH;
+		goto out;
+	}
+	if (lock != NULL)
+		pthread_mutex_lock(lock);
+	r = keystore_add(ks, k, &handle);
+	if (lock != NULL)
+		pthread_mutex_unlock(lock);
+	if (r != 0)
+		goto out;
+	stored = k;
+	k = NULL;
+	if ((r = buf_put_u64(reply, handle)) != 0 ||
+	    (r = key_puts(stored, reply)) != 0 ||
+	    (r = buf_put_cstring(reply, comment)) != 0 ||
+	    (r = buf_put_u32(reply, (uint32_t)(total - buf_len(body)))) != 0) {
+		if (lock != NULL)
+			pthread_mutex_lock(lock);
+		(void)keystore_drop(ks, handle);
+		if (lock != NULL)
+			pthread_mutex_unlock(lock);
+	}
+ out:
+	key_free(k);
+	free(comment);
+	buf_free(body);
+	return r;
 }

@@ -6,10 +6,17 @@
 #ifndef TOKEN_KEYSTORE_H
 #define TOKEN_KEYSTORE_H
 
+#include <pthread.h>
 #include <stdint.h>
 
+struct buf;
 struct key;
 struct keystore;
+
+enum keystore_kind {
+	KEYSTORE_SOFTWARE,	/* private keys, no FIDO key */
+	KEYSTORE_SK,		/* FIDO keys: key handles */
+};
 
 /* keystore_new: an empty store, or NULL on no memory. */
 struct keystore *keystore_new(void);
@@ -24,5 +31,15 @@ struct key *keystore_get(struct keystore *ks, uint64_t handle);
 int keystore_drop(struct keystore *ks, uint64_t handle);
 /* keystore_drop_all: free every key. */
 void keystore_drop_all(struct keystore *ks);
+
+/*
+ * keystore_add_from_agent: IPC_ADD_KEY (common/ipc.h): parse the
+ * SSH_AGENTC_ADD_IDENTITY body in req, refuse keys not of kind, store the
+ * key and append the IPC_KEY payload to reply.  lock (may be NULL) is held
+ * around the store's changes.  Returns 0 or a TOK_ERR_* code.
+ */
+int keystore_add_from_agent(struct keystore *ks, pthread_mutex_t *lock,
+    enum keystore_kind kind, struct buf *req, struct buf *reply)
+    __attribute__((warn_unused_result));
 
 #endif /* TOKEN_KEYSTORE_H */

@@ -1,19 +1,24 @@
 /*
  * tokagent-pcsc-watcher: watches PC/SC readers and cards (pcsc-lite) and
- * tells the agent, over the IPC socket on fd 3, whenever a card is inserted
- * or removed or a reader comes or goes, so that PKCS#11 keys follow the
- * card at once.  Each change is an unsolicited IPC_EVENT:
+ * tells the agent whenever a card is inserted or removed or a reader comes
+ * or goes, so that PKCS#11 keys follow the card at once.
+ *
+ * Protocol (common/ipc.h, over fd 3, on the helper runtime of
+ * token/runtime.h: hello, heartbeat): the watcher takes no requests (each
+ * is answered IPC_FAILURE TOK_ERR_FEATURE_UNSUPPORTED); it sends, unsolicited
+ * (id 0), one IPC_EVENT per change:
  *	string	what ("card inserted in READER", "card removed from READER",
  *		"readers changed", "pcscd restarted")
  *	uint32	0	(no keys: the agent asks each provider to rescan)
- * It waits in SCardGetStatusChange (no busy polling) and survives pcscd
- * restarts.  It exits when the agent closes the socket.
- * Usage: tokagent-pcsc-watcher [-d]
+ * READER is the reader name with bytes outside printable ASCII as '?'.
+ * A thread waits in SCardGetStatusChange without a time-out (no polling)
+ * and survives pcscd restarts; the main thread runs the IPC loop.  It exits
+ * when the agent closes the socket.
+ * Usage: tokagent-pcsc-watcher [-dv]
  */
 #include "config.h"
 
-#include <errno.h>
-#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,58 +28,46 @@
 
 #include "common/buf.h"
 #include "common/err.h"
-#include "common/frame.h"
-#include "common/harden.h"
 #include "common/ipc.h"
 #include "common/log.h"
-#include "token/server.h"
+#include "token/runtime.h"
 
 #define WATCH_MAX_READERS	16
-#define WATCH_WAIT_MS		1000	/* how often the agent's socket is checked */
 #define WATCH_RETRY_S		2
 #define PNP_READER		"\\\\?PnP?\\Notification"
+
+static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
+static SCARDCONTEXT watch_ctx;
+static int watch_have_ctx;		/* watch_ctx is established */
+static int watch_stop;			/* the agent is gone */
+
+static int
+watch_stopping(void)
+{
+	int stop;
+
+	pthread_mutex_lock(&watch_lock);
+	stop = watch_stop;
+	pthread_mutex_unlock(&watch_lock);
+	return stop;
+}
 
 static int
 watch_send(const char *what)
 {
-	struct buf *m, *out;
-	ssize_t n;
+	struct buf *m;
 	int r;
 
-	if ((m = buf_new()) == NULL || (out = buf_new()) == NULL) {
-		buf_free(m);
+	if ((m = buf_new()) == NULL)
 		return TOK_ERR_ALLOC;
+	if ((r = ipc_msg_start(m, 0, IPC_EVENT)) == 0 &&
+	    (r = buf_put_cstring(m, what)) == 0 &&
+	    (r = buf_put_u32(m, 0)) == 0) {
+		token_send(m);
+		debug_f("%s", what);
 	}
-	if ((r = ipc_msg_start(m, 0, IPC_EVENT)) != 0 ||
-	    (r = buf_put_cstring(m, what)) != 0 ||
-	    (r = buf_put_u32(m, 0)) != 0 || (r = frame_put(out, m)) != 0)
-		goto out;
-	while (buf_len(out) > 0) {
-		n = write(TOKEN_IPC_FD, buf_ptr(out), buf_len(out));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = TOK_ERR_SYSTEM;
-			goto out;
-		}
-		if ((r = buf_consume(out, (size_t)n)) != 0)
-			goto out;
-	}
-	debug_f("%s", what);
-	r = 0;
- out:
 	buf_free(m);
-	buf_free(out);
 	return r;
-}
-
-/* The agent closed the socket (or wrote to it, which it never does). */
-static int
-watch_agent_gone(void)
-{
-	struct pollfd pfd = { TOKEN_IPC_FD, POLLIN, 0 };
-
-	return poll(&pfd, 1, 0) > 0;
 }
 
 static void
@@ -127,10 +120,10 @@ watch_session(SCARDCONTEXT ctx)
 			return 1;
 		first = 0;
 		for (;;) {
-			if (watch_agent_gone())
-				return 1;
-			rv = SCardGetStatusChange(ctx, WATCH_WAIT_MS, rs,
+			rv = SCardGetStatusChange(ctx, INFINITE, rs,
 			    nreaders + 1);
+			if (watch_stopping())
+				return 1;
 			if (rv == SCARD_E_TIMEOUT)
 				continue;
 			if (rv != SCARD_S_SUCCESS)
@@ -161,43 +154,82 @@ watch_session(SCARDCONTEXT ctx)
 	}
 }
 
-int
-main(int argc, char **argv)
+static void *
+watch_thread(void *arg)
 {
 	SCARDCONTEXT ctx;
-	int ch, debug = 0, announced = 0;
+	int announced = 0, done;
 	LONG rv;
 
-	harden_process();
-	while ((ch = getopt(argc, argv, "d")) != -1) {
-		switch (ch) {
-		case 'd':
-			debug++;
-			break;
-		default:
-			fatal_f("usage: tokagent-pcsc-watcher [-d]");
-		}
-	}
-	log_init("tokagent-pcsc-watcher", debug ? LOG_LEVEL_DEBUG2 :
-	    LOG_LEVEL_INFO, 1);
-	for (;;) {
-		if (watch_agent_gone())
-			return 0;
+	(void)arg;
+	while (!watch_stopping()) {
 		rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx);
 		if (rv != SCARD_S_SUCCESS) {
 			debug_f("no pcscd: %s", pcsc_stringify_error(rv));
 			sleep(WATCH_RETRY_S);
 			continue;
 		}
+		pthread_mutex_lock(&watch_lock);
+		watch_ctx = ctx;
+		watch_have_ctx = 1;
+		done = watch_stop;
+		pthread_mutex_unlock(&watch_lock);
 		/* A (re)started pcscd may have cards the agent has not seen. */
-		if (announced && watch_send("pcscd restarted") != 0)
-			return 0;
+		if (!done && announced && watch_send("pcscd restarted") != 0)
+			done = 1;
 		announced = 1;
-		if (watch_session(ctx)) {
-			SCardReleaseContext(ctx);
-			return 0;
-		}
+		if (!done)
+			done = watch_session(ctx);
+		pthread_mutex_lock(&watch_lock);
+		watch_have_ctx = 0;
+		pthread_mutex_unlock(&watch_lock);
 		SCardReleaseContext(ctx);
+		if (done)
+			break;
 		sleep(WATCH_RETRY_S);
 	}
+	return NULL;
+}
+
+static int
+watch_handle(void *ctx, uint32_t id, uint8_t type, struct buf *req,
+    uint8_t *rtypep, struct buf *reply, char **detailp)
+{
+	(void)ctx;
+	(void)id;
+	(void)type;
+	(void)req;
+	(void)rtypep;
+	(void)reply;
+	(void)detailp;
+	return TOK_ERR_FEATURE_UNSUPPORTED;
+}
+
+static const struct token_ops watch_ops = {
+	.name = "pcsc",
+	.handle = watch_handle,
+};
+
+int
+main(int argc, char **argv)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	char **args;
+	int r;
+
+	token_helper_init(argc, argv, "tokagent-pcsc-watcher", "", 0, &args);
+	if (pthread_attr_init(&attr) != 0 ||
+	    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) != 0 ||
+	    pthread_create(&t, &attr, watch_thread, NULL) != 0)
+		fatal_f("cannot start the watcher thread");
+	pthread_attr_destroy(&attr);
+	r = token_helper_run(&watch_ops, NULL);
+	/* The agent is gone: wake the watcher from its wait, then leave. */
+	pthread_mutex_lock(&watch_lock);
+	watch_stop = 1;
+	if (watch_have_ctx)
+		(void)SCardCancel(watch_ctx);
+	pthread_mutex_unlock(&watch_lock);
+	return r == 0 ? 0 : 1;
 }

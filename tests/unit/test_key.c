@@ -17,7 +17,9 @@
 
 #include <cmocka.h>
 
+#include <openssl/bn.h>
 #include <openssl/ec.h>
+#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
@@ -670,6 +672,36 @@ test_sk_signatures(void **state)
 		assert_int_equal(ctr, 1234);
 		assert_int_equal(key_verify(k, buf_ptr(sig), buf_len(sig),
 		    data, sizeof(data) - 1, NULL), TOK_ERR_SIGNATURE_INVALID);
+		/* From r and s as the sk core returns them: the same blob. */
+		{
+			struct buf *sig2 = buf_new();
+			u_char rb[66], sb[66 + 1];
+			int rl = (int)rawlen, sl = 0;
+
+			assert_non_null(sig2);
+			if (ecdsa) {
+				const u_char *dp = raw;
+				ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &dp,
+				    (long)rawlen);
+				const BIGNUM *br, *bs;
+
+				assert_non_null(es);
+				ECDSA_SIG_get0(es, &br, &bs);
+				rl = BN_bn2bin(br, rb);
+				/* A leading zero is accepted too. */
+				sb[0] = 0;
+				sl = BN_bn2bin(bs, sb + 1) + 1;
+				ECDSA_SIG_free(es);
+			} else
+				memcpy(rb, raw, rawlen);
+			assert_int_equal(key_sk_sig_from_parts(k, rb,
+			    (size_t)rl, ecdsa ? sb : NULL, (size_t)sl, 0x05,
+			    1234, sig2), 0);
+			assert_int_equal(buf_len(sig2), buf_len(sig));
+			assert_memory_equal(buf_ptr(sig2), buf_ptr(sig),
+			    buf_len(sig));
+			buf_free(sig2);
+		}
 		/* Counter is covered by the signature. */
 		buf_reset(sig);
 		assert_int_equal(key_sk_sig_wrap(k, raw, rawlen, 0x05, 1235,
