@@ -22,16 +22,7 @@ sk_tokagent_sk_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
 	-export-symbols-regex '^sk_(api_version|enroll|sign|load_resident_keys)$$'
 sk_tokagent_sk_la_LIBADD = sk/libsk.la common/libcommon.la
 
-# Unit test: FIDO_ERR translation and response building over a fake
-# struct sk_devops.
-if HAVE_CMOCKA
-check_PROGRAMS += sk/test_sk
-TESTS += sk/test_sk
-sk_test_sk_SOURCES = sk/test_sk.c
-sk_test_sk_CPPFLAGS = $(SK_CPPFLAGS)
-sk_test_sk_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-sk_test_sk_LDADD = sk/libsk.la common/libcommon.la $(CMOCKA_LIBS)
-endif
+# Its unit test (tests/unit/sk.mk) runs the core over a fake struct sk_devops.
 
 # The agent's long-lived FIDO2 helper.
 pkglibexec_PROGRAMS += sk/tokagent-sk-helper

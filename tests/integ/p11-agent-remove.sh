@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/integ/p11-agent-remove.sh: keys the user removed stay removed when
 # their token comes back.  After `ssh-add -d` of one PKCS#11 key, pulling
-# and plugging the token back (pkcs/p11-shim.c in front of SoftHSM2) brings
+# and plugging the token back (tests/p11/p11-shim.c in front of SoftHSM2) brings
 # back only the others; after `ssh-add -D`, nothing comes back until the
 # provider is added again with `ssh-add -s`, which brings back all of them.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integ/lib.sh"
@@ -11,7 +11,7 @@ ti_tokagent_only "token events are tokagent features"
 
 p11_softhsm_available || ti_skip "SoftHSM2 / pkcs11-tool not installed"
 ti_require_cmd ssh-add ssh-keygen
-SHIM=$TI_BUILD/pkcs/.libs/libp11shim.so
+SHIM=$TI_BUILD/tests/p11/.libs/libp11shim.so
 [ -f "$SHIM" ] || ti_fail "shim module not built"
 PIN=86420
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/integ/p11-agent-replug.sh: a PKCS#11 token pulled and plugged back
-# while the agent holds its keys (the test module pkcs/p11-shim.c in front
+# while the agent holds its keys (the test module tests/p11/p11-shim.c in front
 # of SoftHSM2 does the pulling).  While it is out its keys are not listed;
 # when it is back they are listed again without any ssh-add, and the first
 # login asks for the PIN through askpass (naming the token key) and works.
@@ -12,7 +12,7 @@ ti_tokagent_only "token events and re-login are tokagent features"
 
 p11_softhsm_available || ti_skip "SoftHSM2 / pkcs11-tool not installed"
 ti_require_cmd ssh ssh-add
-SHIM=$TI_BUILD/pkcs/.libs/libp11shim.so
+SHIM=$TI_BUILD/tests/p11/.libs/libp11shim.so
 [ -f "$SHIM" ] || ti_fail "shim module not built"
 PIN=97531
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/integ/p11-helper.sh: tokagent-p11-helper against a private SoftHSM2
-# token, driven over its IPC socket (fd 3) by pkcs/p11-probe the way the
+# token, driven over its IPC socket (fd 3) by tests/p11/p11-probe the way the
 # agent drives it: list keys (and compare them with OpenSSH's own
 # `ssh-keygen -D`), sign with every key and verify, wrong PIN, a library
 # that is no provider, a provider path the helper was not started for,
@@ -13,7 +13,7 @@ ti_setup
 p11_softhsm_available || ti_skip "SoftHSM2 / pkcs11-tool not installed"
 ti_require_cmd ssh-keygen
 HELPER=$TI_BUILD/pkcs/tokagent-p11-helper
-PROBE=$TI_BUILD/pkcs/p11-probe
+PROBE=$TI_BUILD/tests/p11/p11-probe
 [ -x "$HELPER" ] && [ -x "$PROBE" ] || ti_fail "helper or probe not built"
 MODULE=$P11_SOFTHSM_MODULE
 PIN=1234

@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/integ/p11-replug.sh: token removal and reinsertion under
-# tokagent-p11-helper.  The test module pkcs/p11-shim.c sits in front of a
+# tokagent-p11-helper.  The test module tests/p11/p11-shim.c sits in front of a
 # private SoftHSM2 token and unplugs it on request.  Checked, with slot
 # events (C_WaitForSlotEvent in the helper's thread) and without them
 # (IPC_P11_RESCAN): keys go away and come back with the same handles,
@@ -12,8 +12,8 @@ ti_setup
 
 p11_softhsm_available || ti_skip "SoftHSM2 / pkcs11-tool not installed"
 HELPER=$TI_BUILD/pkcs/tokagent-p11-helper
-PROBE=$TI_BUILD/pkcs/p11-probe
-SHIM=$TI_BUILD/pkcs/.libs/libp11shim.so
+PROBE=$TI_BUILD/tests/p11/p11-probe
+SHIM=$TI_BUILD/tests/p11/.libs/libp11shim.so
 [ -x "$HELPER" ] && [ -x "$PROBE" ] && [ -f "$SHIM" ] ||
     ti_fail "helper, probe or shim module not built"
 PIN=4321

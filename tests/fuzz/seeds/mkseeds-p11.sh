@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/fuzz/seeds/mkseeds-p11.sh: (re)make the seed corpus of fuzz_p11
-# (pkcs/fuzz_p11.c) in tests/fuzz/seeds/fuzz_p11.  Needs openssl, python3
+# (tests/fuzz/fuzz_p11.c) in tests/fuzz/seeds/fuzz_p11.  Needs openssl, python3
 # and gcc.  The seeds are committed; rerun this only when the harness's input
 # format changes.
 set -eu

@@ -24,7 +24,7 @@
  *	asks for the PIN (TOK_ERR_PIN_REQUIRED), IPC_P11_LOGIN allows one
  *	signature, a wrong PIN fails it; the other keys sign without asking.
  *   p11-probe replug HELPER SHIM PIN STATEFILE events|noevents
- *	with the test module pkcs/p11-shim.c in front of SoftHSM: unplug the
+ *	with the test module tests/p11/p11-shim.c in front of SoftHSM: unplug the
  *	token (write "absent" to STATEFILE) and plug it back; with events the
  *	helper must report both through IPC_EVENT, without them through
  *	IPC_P11_RESCAN; keys keep their handles; signing fails fast while the
