@@ -12,7 +12,6 @@
 #include "agent/agent.h"
 #include "agent/client.h"
 #include "agent/resident.h"
-#include "agent/tokens.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/frame.h"

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/agent.h"
 #include "agent/conn.h"
 #include "agent/dest.h"
-#include "agent/dispatch.h"
 #include "agent/loop.h"
 #include "common/buf.h"
 #include "common/err.h"
@@ -18,13 +18,12 @@
 #include "common/log.h"
 
 #define CONN_READ_CHUNK	16384
-#define SSH_AGENT_FAILURE	5
-#define SSH_AGENT_SUCCESS	6
 
 static struct conn *conns;
 static size_t nconns;
 static uint64_t conn_serial;
 static uid_t conn_allow_uid;
+static conn_handler *conn_handle;
 
 static void conn_io(int fd, int events, void *arg);
 
@@ -92,7 +91,10 @@ conn_process(struct conn *c)
 		if (m == NULL)
 			break;
 		c->dispatching = 1;
-		dispatch_message(c, m);
+		if (conn_handle != NULL)
+			conn_handle(c, m);
+		else
+			conn_reply_status(c, 0);
 		c->dispatching = 0;
 		buf_free(m);
 	}
@@ -209,6 +211,12 @@ conn_io(int fd, int events, void *arg)
 		return;
 	}
 	conn_update_events(c);
+}
+
+void
+conn_set_handler(conn_handler *handler)
+{
+	conn_handle = handler;
 }
 
 void

@@ -33,6 +33,15 @@ struct conn {
 };
 
 /*
+ * A request handler: m is one message body (type byte first) from c, valid
+ * during the call.  It answers with conn_reply / conn_reply_status, now or
+ * later (conn_wait).
+ */
+typedef void conn_handler(struct conn *c, struct buf *m);
+
+/* conn_set_handler: who handles requests (the agent: dispatch_message). */
+void conn_set_handler(conn_handler *handler);
+/*
  * conn_listen: accept clients on the listening socket fd.  allow_uid is the
  * uid (besides root) allowed to connect.
  */

@@ -8,6 +8,8 @@
 #ifndef AGENT_CONSTRAINTS_H
 #define AGENT_CONSTRAINTS_H
 
+#include "common/err.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,7 +36,7 @@ struct constraints {
  * saying which constraint was bad); on failure *c holds nothing.
  */
 int constraints_parse(struct buf *m, struct constraints *c)
-    __attribute__((warn_unused_result));
+    TOK_WUR;
 /* constraints_clear: free what c owns and zero it. */
 void constraints_clear(struct constraints *c);
 

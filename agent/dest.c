@@ -669,6 +669,27 @@ dest_check_sign(const struct dest_constraints *dc,
     const u_char *data, size_t len, char **userp, const char **reasonp)
 {
 	struct userauth_request *req = NULL;
+	int r;
+
+	if (dc == NULL || dc->n == 0) {
+		if (userp != NULL)
+			*userp = NULL;
+		if (reasonp != NULL)
+			*reasonp = NULL;
+		return 0;
+	}
+	if (key == NULL || userauth_parse(data, len, key, &req) != 0)
+		req = NULL;
+	r = dest_check_userauth(dc, bs, req, userp, reasonp);
+	userauth_request_free(req);
+	return r;
+}
+
+int
+dest_check_userauth(const struct dest_constraints *dc,
+    const struct dest_binding_set *bs, const struct userauth_request *req,
+    char **userp, const char **reasonp)
+{
 	const struct dest_binding *last;
 	const struct key *hostkey;
 	const u_char *sid;
@@ -688,7 +709,7 @@ dest_check_sign(const struct dest_constraints *dc,
 		    "connection";
 		goto out;
 	}
-	if (key == NULL || userauth_parse(data, len, key, &req) != 0) {
+	if (req == NULL) {
 		why = "destination-constrained key asked to sign something "
 		    "other than a user authentication request";
 		goto out;
@@ -722,7 +743,6 @@ dest_check_sign(const struct dest_constraints *dc,
 			*reasonp = why;
 		debug_f("refused: %s", why ? why : "?");
 	}
-	userauth_request_free(req);
 	return r;
 }
 
@@ -732,24 +752,22 @@ static int
 dest_b64_decode(const char *s, size_t slen, u_char *out, size_t outmax,
     size_t *outlenp)
 {
-	u_char tmp[64];
-	size_t pad = 0;
-	int n;
+	struct buf *b;
+	int r;
 
 	*outlenp = 0;
-	if (slen == 0 || slen % 4 != 0 || slen / 4 * 3 > sizeof(tmp))
+	if (slen > 4 * ((outmax + 2) / 3))
 		return TOK_ERR_INVALID_FORMAT;
-	if ((n = EVP_DecodeBlock(tmp, (const u_char *)s, (int)slen)) < 0)
-		return TOK_ERR_INVALID_FORMAT;
-	if (s[slen - 1] == '=')
-		pad++;
-	if (s[slen - 2] == '=')
-		pad++;
-	if ((size_t)n < pad || (size_t)n - pad > outmax)
-		return TOK_ERR_INVALID_FORMAT;
-	memcpy(out, tmp, n - pad);
-	*outlenp = n - pad;
-	return 0;
+	if ((b = buf_new()) == NULL)
+		return TOK_ERR_ALLOC;
+	if ((r = buf_b64tod(s, slen, b)) == 0 && buf_len(b) > outmax)
+		r = TOK_ERR_INVALID_FORMAT;
+	if (r == 0) {
+		memcpy(out, buf_ptr(b), buf_len(b));
+		*outlenp = buf_len(b);
+	}
+	buf_free(b);
+	return r;
 }
 
 /* Does the hashed host entry "|1|salt|hash" (len bytes) match name? */

@@ -24,13 +24,15 @@
 #ifndef AGENT_DEST_H
 #define AGENT_DEST_H
 
+#include "common/err.h"
+
 #include <sys/types.h>
 #include <stddef.h>
 
 struct buf;
 struct key;
+struct userauth_request;
 
-#define DEST_WUR __attribute__((warn_unused_result))
 
 #define DEST_MAX_BINDINGS	16	/* per connection, as OpenSSH */
 #define DEST_MAX_SID_LEN	128	/* session identifier bytes */
@@ -73,7 +75,7 @@ struct dest_binding_set;
  * (non-empty reserved field), key_from_blob errors, TOK_ERR_ALLOC.
  */
 int dest_constraints_parse(struct buf *m, struct dest_constraints **dcp)
-    DEST_WUR;
+    TOK_WUR;
 
 /* dest_constraints_free: release dc.  NULL is accepted. */
 void dest_constraints_free(struct dest_constraints *dc);
@@ -87,7 +89,7 @@ size_t dest_constraints_count(const struct dest_constraints *dc);
  * string the caller frees.
  */
 int dest_constraints_describe(const struct dest_constraints *dc,
-    char **descp) DEST_WUR;
+    char **descp) TOK_WUR;
 
 /* ---- Session bindings -------------------------------------------------- */
 
@@ -117,7 +119,7 @@ void dest_bindings_free(struct dest_binding_set *bs);
  * key_verify errors, TOK_ERR_ALLOC.  bs is unchanged (except for the
  * attempt flag) on failure.
  */
-int dest_bind(struct dest_binding_set *bs, struct buf *body) DEST_WUR;
+int dest_bind(struct dest_binding_set *bs, struct buf *body) TOK_WUR;
 
 /* dest_bindings_count: the number of recorded bindings (0 for NULL). */
 size_t dest_bindings_count(const struct dest_binding_set *bs);
@@ -175,7 +177,15 @@ int dest_permitted(const struct dest_constraints *dc,
 int dest_check_sign(const struct dest_constraints *dc,
     const struct dest_binding_set *bs, const struct key *key,
     const u_char *data, size_t len, char **userp, const char **reasonp)
-    DEST_WUR;
+    TOK_WUR;
+/*
+ * dest_check_userauth: dest_check_sign for data already parsed: req is the
+ * userauth request for the key (userauth_parse with it), or NULL when the
+ * data is not one.
+ */
+int dest_check_userauth(const struct dest_constraints *dc,
+    const struct dest_binding_set *bs, const struct userauth_request *req,
+    char **userp, const char **reasonp) TOK_WUR;
 
 /* ---- Names for prompts ------------------------------------------------- */
 
@@ -191,7 +201,7 @@ int dest_check_sign(const struct dest_constraints *dc,
  */
 int dest_describe_path(const struct dest_constraints *dc,
     const struct dest_binding_set *bs, const char *user, char **descp)
-    DEST_WUR;
+    TOK_WUR;
 
 /*
  * dest_hostkey_name: find the host name for hostkey in known_hosts files:
@@ -208,7 +218,7 @@ int dest_describe_path(const struct dest_constraints *dc,
  * Returns 0, TOK_ERR_KEY_NOT_FOUND or TOK_ERR_ALLOC.
  */
 int dest_hostkey_name(const struct key *hostkey, const char *const *files,
-    const char *hint, char **namep) DEST_WUR;
+    const char *hint, char **namep) TOK_WUR;
 
 /*
  * dest_match_pattern: 1 when s matches the glob pattern (* any run, ? any

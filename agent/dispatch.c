@@ -12,13 +12,14 @@
 #include "agent/conn.h"
 #include "agent/dest.h"
 #include "agent/dispatch.h"
+#include "agent/helper-p11.h"
+#include "agent/helper-sk.h"
 #include "agent/helper.h"
 #include "agent/idtab.h"
 #include "agent/keys.h"
 #include "agent/lock.h"
-#include "agent/sign.h"
 #include "agent/resident.h"
-#include "agent/tokens.h"
+#include "agent/sign.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -151,6 +152,13 @@ dispatch_extension(struct conn *c, struct buf *m)
 	free(name);
 }
 
+/* Where a new key goes: FIDO key handles to the sk helper, the rest to the soft token. */
+static struct helper *
+dispatch_helper_for(int is_sk)
+{
+	return is_sk ? helper_sk_get() : agent_soft;
+}
+
 void
 dispatch_message(struct conn *c, struct buf *m)
 {
@@ -178,22 +186,26 @@ dispatch_message(struct conn *c, struct buf *m)
 		break;
 	case SSH_AGENTC_ADD_IDENTITY:
 	case SSH_AGENTC_ADD_ID_CONSTRAINED:
-		keys_add(c, m, type == SSH_AGENTC_ADD_ID_CONSTRAINED);
+		keys_add(c, m, type == SSH_AGENTC_ADD_ID_CONSTRAINED,
+		    dispatch_helper_for);
 		break;
 	case SSH_AGENTC_REMOVE_IDENTITY:
 		keys_remove(c, m);
 		break;
 	case SSH_AGENTC_REMOVE_ALL_IDENTITIES:
 	case SSH_AGENTC_REMOVE_ALL_RSA_IDENTITIES:
-		keys_remove_all(c, m);
+		if (keys_remove_all(c, m)) {
+			helper_p11_keys_removed_all();
+			helper_sk_forget_pins();
+		}
 		break;
 	case SSH_AGENTC_ADD_SMARTCARD_KEY:
 	case SSH_AGENTC_ADD_SMARTCARD_KEY_CONSTRAINED:
-		tokens_add_provider(c, m,
+		helper_p11_add_provider(c, m,
 		    type == SSH_AGENTC_ADD_SMARTCARD_KEY_CONSTRAINED);
 		break;
 	case SSH_AGENTC_REMOVE_SMARTCARD_KEY:
-		tokens_remove_provider(c, m);
+		helper_p11_remove_provider(c, m);
 		break;
 	case SSH_AGENTC_LOCK:
 		lock_lock(c, m);

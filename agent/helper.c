@@ -33,6 +33,7 @@
 struct helper_req {
 	uint32_t id;
 	helper_reply_cb *cb;
+	helper_note_cb *ncb;
 	void *arg;
 	struct helper *h;
 	TAILQ_ENTRY(helper_req) entry;
@@ -45,6 +46,7 @@ struct helper_corpse {
 };
 
 struct helper {
+	const struct backend *backend;
 	char *name;
 	char *prog;
 	char **argv;
@@ -130,6 +132,27 @@ const char *
 helper_name(const struct helper *h)
 {
 	return h->name;
+}
+
+const struct backend *
+helper_backend(const struct helper *h)
+{
+	return h == NULL ? NULL : h->backend;
+}
+
+int
+helper_note(struct helper *h, uint32_t reqid, const struct helper_note *note)
+{
+	struct helper_req *req;
+
+	TAILQ_FOREACH(req, &h->reqs, entry) {
+		if (req->id == reqid)
+			break;
+	}
+	if (req == NULL || req->cb == NULL || req->ncb == NULL)
+		return 0;
+	req->ncb(note, req->arg);
+	return 1;
 }
 
 static void
@@ -448,8 +471,9 @@ helper_start(struct helper *h)
 }
 
 struct helper *
-helper_spawn(const char *name, const char *prog, char *const argv[],
-    helper_event_cb *ecb, helper_restart_cb *rcb, void *arg)
+helper_spawn(const struct backend *backend, const char *name,
+    const char *prog, char *const argv[], helper_event_cb *ecb,
+    helper_restart_cb *rcb, void *arg)
 {
 	struct helper *h;
 	const char *env, *errstr = NULL;
@@ -458,6 +482,7 @@ helper_spawn(const char *name, const char *prog, char *const argv[],
 
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return NULL;
+	h->backend = backend;
 	h->fd = -1;
 	h->pid = -1;
 	h->next_id = 1;
@@ -554,6 +579,14 @@ int
 helper_request(struct helper *h, uint8_t type, const struct buf *payload,
     helper_reply_cb *cb, void *arg, uint32_t *idp)
 {
+	return helper_request_notes(h, type, payload, cb, NULL, arg, idp);
+}
+
+int
+helper_request_notes(struct helper *h, uint8_t type,
+    const struct buf *payload, helper_reply_cb *cb, helper_note_cb *ncb,
+    void *arg, uint32_t *idp)
+{
 	struct helper_req *req = NULL;
 	struct buf *m = NULL;
 	int r = TOK_ERR_INTERNAL;
@@ -571,6 +604,7 @@ helper_request(struct helper *h, uint8_t type, const struct buf *payload,
 		h->next_id = 1;
 	req->id = h->next_id;
 	req->cb = cb;
+	req->ncb = ncb;
 	req->arg = arg;
 	req->h = h;
 	if ((r = ipc_msg_start(m, req->id, type)) != 0 ||

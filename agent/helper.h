@@ -15,10 +15,34 @@
 #ifndef AGENT_HELPER_H
 #define AGENT_HELPER_H
 
+#include "common/err.h"
+
 #include <stdint.h>
 
+struct backend;
 struct buf;
 struct helper;
+
+/*
+ * A note from a helper about one of its requests, on the way to its
+ * requester: the token waits for a touch (value 1) or no longer (0), or
+ * the request is about to fail for want of a PIN (value: tries left, or
+ * HELPER_RETRIES_UNKNOWN).  device and name (the token for people) live
+ * as long as the call.
+ */
+enum helper_note_type {
+	HELPER_NOTE_TOUCH = 1,
+	HELPER_NOTE_PIN_WANTED,
+};
+#define HELPER_RETRIES_UNKNOWN	0xffffffffU
+#define HELPER_MAX_KEYS		4096	/* keys one helper may report at once */
+
+struct helper_note {
+	enum helper_note_type type;
+	const char *device;
+	const char *name;
+	uint32_t value;
+};
 
 /*
  * Reply callback.  r is 0 and type/payload are the reply (payload positioned
@@ -34,16 +58,19 @@ typedef void helper_event_cb(struct helper *h, uint8_t type,
     struct buf *payload, void *arg);
 /* Called after the helper was restarted (its state is gone). */
 typedef void helper_restart_cb(struct helper *h, void *arg);
+/* A note about a request, for its requester (see struct helper_note). */
+typedef void helper_note_cb(const struct helper_note *note, void *arg);
 
 /*
  * helper_spawn: start program prog (found by helper_find_program) with
  * argv (argv[0] included, NULL-terminated), the IPC socket on fd 3.
- * name is for logs.  The helper is restarted when it dies, with back-off.
- * Returns NULL on failure (logged).
+ * backend is the ops table of its kind (agent/backend.h; it must outlive
+ * the helper), name is for logs.  The helper is restarted when it dies,
+ * with back-off.  Returns NULL on failure (logged).
  */
-struct helper *helper_spawn(const char *name, const char *prog,
-    char *const argv[], helper_event_cb *ecb, helper_restart_cb *rcb,
-    void *arg);
+struct helper *helper_spawn(const struct backend *backend, const char *name,
+    const char *prog, char *const argv[], helper_event_cb *ecb,
+    helper_restart_cb *rcb, void *arg);
 /*
  * helper_request: send type + payload (may be NULL), calling cb(arg) (may
  * be NULL) with the reply, which comes however long the helper takes, or
@@ -52,7 +79,20 @@ struct helper *helper_spawn(const char *name, const char *prog,
  */
 int helper_request(struct helper *h, uint8_t type, const struct buf *payload,
     helper_reply_cb *cb, void *arg, uint32_t *idp)
-    __attribute__((warn_unused_result));
+    TOK_WUR;
+/*
+ * helper_request_notes: as helper_request; notes about the request
+ * (helper_note) reach ncb(note, arg) while it waits.
+ */
+int helper_request_notes(struct helper *h, uint8_t type,
+    const struct buf *payload, helper_reply_cb *cb, helper_note_cb *ncb,
+    void *arg, uint32_t *idp) TOK_WUR;
+/*
+ * helper_note: hand note about request reqid to its requester.  Returns 1
+ * when delivered, 0 when no such request waits (a late note).
+ */
+int helper_note(struct helper *h, uint32_t reqid,
+    const struct helper_note *note);
 /* helper_cancel: forget request id (cb will not be called) and tell the helper. */
 void helper_cancel(struct helper *h, uint32_t id);
 /*
@@ -62,6 +102,8 @@ void helper_cancel(struct helper *h, uint32_t id);
 int helper_running(const struct helper *h);
 /* helper_name: the name given at spawn. */
 const char *helper_name(const struct helper *h);
+/* helper_backend: the ops table given at spawn (NULL for h NULL). */
+const struct backend *helper_backend(const struct helper *h);
 /* helper_stop: terminate the helper, fail its requests, free it.  NULL ok. */
 void helper_stop(struct helper *h);
 /*

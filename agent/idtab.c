@@ -59,6 +59,8 @@ identity_free(struct identity *id)
 	free(id->comment);
 	free(id->fingerprint);
 	free(id->provider);
+	free(id->sk_provider);
+	buf_free(id->readd);
 	dest_constraints_free(id->dest);
 	freezero(id, sizeof(*id));
 }

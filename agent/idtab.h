@@ -7,6 +7,8 @@
 #ifndef AGENT_IDTAB_H
 #define AGENT_IDTAB_H
 
+#include "common/err.h"
+
 #include <sys/queue.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,7 +25,10 @@ struct identity {
 	char *fingerprint;		/* SHA256:... of the plain key */
 	struct helper *helper;		/* holds the private half */
 	uint64_t handle;		/* the helper's name for it */
-	char *provider;			/* PKCS#11 or sk provider; NULL for software */
+	char *provider;			/* PKCS#11 provider; NULL for others */
+	char *sk_provider;		/* sk middleware (realpath); NULL: internal */
+	struct buf *readd;		/* the key as added, to give back to a
+					 * restarted helper that holds no secret */
 	uint64_t expires_ms;		/* monotonic deadline; 0 = none */
 	int confirm;			/* ask before every use */
 	int present;			/* token plugged in (always 1 for software) */
@@ -52,7 +57,7 @@ struct identity *idtab_lookup(struct idtab *tab, const u_char *blob,
  * set and unique in the table).  Returns 0 or TOK_ERR_ALLOC.
  */
 int idtab_insert(struct idtab *tab, struct identity *id)
-    __attribute__((warn_unused_result));
+    TOK_WUR;
 /* idtab_unlink: take id out of the table without freeing it. */
 void idtab_unlink(struct idtab *tab, struct identity *id);
 /* identity_free: free an identity that is not in a table. NULL ok. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "agent/backend.h"
 #include "agent/conn.h"
 #include "agent/constraints.h"
 #include "agent/dest.h"
@@ -12,7 +13,6 @@
 #include "agent/idtab.h"
 #include "agent/keys.h"
 #include "agent/loop.h"
-#include "agent/tokens.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/ipc.h"
@@ -175,6 +175,7 @@ add_op_cancel(void *arg)
 static int
 keys_added(struct add_op *op, struct buf *reply, struct identity **idp)
 {
+	const struct backend *be;
 	struct identity *id = NULL;
 	struct constraints cons;
 	const u_char *blob;
@@ -203,6 +204,14 @@ keys_added(struct add_op *op, struct buf *reply, struct identity **idp)
 		r = TOK_ERR_PROTOCOL;
 		goto out;
 	}
+	be = helper_backend(op->h);
+	/* Kept to give back to a restarted helper (never a private key). */
+	if (be != NULL && be->keys_given_back &&
+	    ((id->readd = buf_new()) == NULL ||
+	    buf_put(id->readd, buf_ptr(op->body), consumed) != 0)) {
+		r = TOK_ERR_ALLOC;
+		goto out;
+	}
 	if ((r = key_from_blob(blob, bloblen, &id->key)) != 0 ||
 	    (id->blob = buf_new()) == NULL ||
 	    (r = buf_put(id->blob, blob, bloblen)) != 0 ||
@@ -221,10 +230,20 @@ keys_added(struct add_op *op, struct buf *reply, struct identity **idp)
 	}
 	if ((r = constraints_parse(op->body, &cons)) != 0)
 		goto out;
-	if (cons.sk_provider != NULL || cons.certs != NULL) {
-		if ((r = tokens_sk_apply(id, op->c, &cons)) != 0)
-			goto out;
+	if (cons.certs != NULL) {
+		error("associated certificates are for PKCS#11 keys only");
+		r = TOK_ERR_INVALID_FORMAT;
+		goto out;
 	}
+	if (cons.sk_provider != NULL &&
+	    strcmp(cons.sk_provider, "internal") != 0 && !key_is_sk(id->key)) {
+		error("sk-provider constraint on a non-FIDO key");
+		r = TOK_ERR_INVALID_FORMAT;
+		goto out;
+	}
+	if (be != NULL && be->key_constraints != NULL &&
+	    (r = be->key_constraints(id, op->c, &cons)) != 0)
+		goto out;
 	keys_apply_constraints(id, &cons);
 	*idp = id;
 	id = NULL;
@@ -263,7 +282,8 @@ keys_add_reply(int r, uint8_t type, struct buf *reply, const char *detail,
 }
 
 void
-keys_add(struct conn *c, struct buf *m, int constrained)
+keys_add(struct conn *c, struct buf *m, int constrained,
+    keys_helper_for *helper_for)
 {
 	struct add_op *op = NULL;
 	struct buf *payload = NULL;
@@ -298,14 +318,11 @@ keys_add(struct conn *c, struct buf *m, int constrained)
 	}
 	op->c = c;
 	op->constrained = constrained;
-	if (is_sk)
-		op->h = tokens_sk_helper();
-	else if (!agent_opts.software_keys) {
+	if (!is_sk && !agent_opts.software_keys) {
 		r = TOK_ERR_SOFTWARE_KEYS_OFF;
 		goto fail;
-	} else
-		op->h = agent_soft;
-	if (op->h == NULL) {
+	}
+	if ((op->h = helper_for(is_sk)) == NULL) {
 		r = TOK_ERR_HELPER_DIED;
 		goto fail;
 	}
@@ -327,6 +344,7 @@ keys_add(struct conn *c, struct buf *m, int constrained)
 void
 keys_remove(struct conn *c, struct buf *m)
 {
+	const struct backend *be;
 	struct identity *id;
 	const u_char *blob;
 	size_t len;
@@ -343,23 +361,24 @@ keys_remove(struct conn *c, struct buf *m)
 		conn_reply_status(c, 0);
 		return;
 	}
-	tokens_key_removed(id);
+	be = helper_backend(id->helper);
+	if (be != NULL && be->key_removed != NULL)
+		be->key_removed(id);
 	keys_drop(id, "removed by client");
 	conn_reply_status(c, 1);
 }
 
-void
+int
 keys_remove_all(struct conn *c, struct buf *m)
 {
 	struct identity *id;
 
 	if (buf_expect_empty(m) != 0) {
 		conn_reply_status(c, 0);
-		return;
+		return 0;
 	}
 	while ((id = idtab_first(agent_idtab)) != NULL)
 		keys_drop(id, "all keys removed");
-	tokens_keys_removed_all();
-	tokens_forget_secrets();
 	conn_reply_status(c, 1);
+	return 1;
 }

@@ -8,6 +8,8 @@
 #ifndef AGENT_KEYS_H
 #define AGENT_KEYS_H
 
+#include "common/err.h"
+
 #include <stdint.h>
 
 struct buf;
@@ -16,12 +18,25 @@ struct constraints;
 struct helper;
 struct identity;
 
-/* keys_add: SSH_AGENTC_ADD_IDENTITY / ADD_ID_CONSTRAINED (m after the type byte). */
-void keys_add(struct conn *c, struct buf *m, int constrained);
+/*
+ * The helper that takes a new key: the sk helper for FIDO keys (is_sk),
+ * else the software token; NULL when it cannot run.
+ */
+typedef struct helper *keys_helper_for(int is_sk);
+
+/*
+ * keys_add: SSH_AGENTC_ADD_IDENTITY / ADD_ID_CONSTRAINED (m after the type
+ * byte), at the helper helper_for names.
+ */
+void keys_add(struct conn *c, struct buf *m, int constrained,
+    keys_helper_for *helper_for);
 /* keys_remove: SSH_AGENTC_REMOVE_IDENTITY. */
 void keys_remove(struct conn *c, struct buf *m);
-/* keys_remove_all: SSH_AGENTC_REMOVE_ALL_IDENTITIES (and the legacy 9). */
-void keys_remove_all(struct conn *c, struct buf *m);
+/*
+ * keys_remove_all: SSH_AGENTC_REMOVE_ALL_IDENTITIES (and the legacy 9).
+ * Returns 1 when every key was removed, 0 for a malformed request.
+ */
+int keys_remove_all(struct conn *c, struct buf *m);
 /*
  * keys_expire_if_due: remove id when its lifetime is over.  Returns 1 when
  * it was removed (id is freed), else 0.
@@ -38,7 +53,7 @@ void keys_apply_constraints(struct identity *id, struct constraints *c);
  * blob (whose private half is dropped from its helper).  Takes id.
  * Returns 0 or an error (id is then freed).
  */
-int keys_insert(struct identity *id) __attribute__((warn_unused_result));
+int keys_insert(struct identity *id) TOK_WUR;
 /*
  * keys_helper_lost: a helper_restart_cb for helpers that hold the keys
  * added to them (software keys, FIDO key handles): the restarted helper

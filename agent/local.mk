@@ -6,6 +6,7 @@ noinst_LTLIBRARIES += agent/libagent.la
 agent_libagent_la_SOURCES = \
 	agent/agent.h agent/state.c \
 	agent/askpass.c agent/askpass.h \
+	agent/backend.h \
 	agent/child.c agent/child.h \
 	agent/client.c agent/client.h \
 	agent/conn.c agent/conn.h \
@@ -13,16 +14,20 @@ agent_libagent_la_SOURCES = \
 	agent/dest.c agent/dest.h \
 	agent/dispatch.c agent/dispatch.h \
 	agent/helper.c agent/helper.h \
+	agent/helper-p11.c agent/helper-p11.h \
+	agent/helper-sk.c agent/helper-sk.h \
+	agent/helper-soft.c agent/helper-soft.h \
 	agent/idtab.c agent/idtab.h \
 	agent/keys.c agent/keys.h \
 	agent/lock.c agent/lock.h \
 	agent/loop.c agent/loop.h \
 	agent/notice.c agent/notice.h \
+	agent/pin.c agent/pin.h \
 	agent/procinfo.c agent/procinfo.h \
 	agent/prompt.c agent/prompt.h \
+	agent/provider.c agent/provider.h \
 	agent/resident.c agent/resident.h \
 	agent/sign.c agent/sign.h \
-	agent/tokens.c agent/tokens.h \
 	agent/userauth.c agent/userauth.h
 agent_libagent_la_CPPFLAGS = $(AM_CPPFLAGS) -DLIBEXECDIR='"$(pkglibexecdir)"'
 

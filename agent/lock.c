@@ -11,7 +11,7 @@
 #include "agent/conn.h"
 #include "agent/lock.h"
 #include "agent/loop.h"
-#include "agent/tokens.h"
+#include "agent/helper-sk.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -84,7 +84,7 @@ lock_lock(struct conn *c, struct buf *m)
 	lock_locked = 1;
 	lock_failures = 0;
 	/* Cached PINs do not survive a lock. */
-	tokens_forget_secrets();
+	helper_sk_forget_pins();
 	logit("agent locked by pid %ld", (long)c->pid);
 	conn_reply_status(c, 1);
 }

@@ -34,9 +34,8 @@ prompt_sshsig_namespace(const u_char *data, size_t len)
 
 static char *
 prompt_action(const struct conn *c, const struct identity *id,
-    const u_char *data, size_t len)
+    const u_char *data, size_t len, const struct userauth_request *req)
 {
-	struct userauth_request *req = NULL;
 	char *ns, *path = NULL, *s = NULL;
 	size_t n;
 
@@ -46,7 +45,7 @@ prompt_action(const struct conn *c, const struct identity *id,
 		free(ns);
 		return s;
 	}
-	if (userauth_parse(data, len, NULL, &req) != 0)
+	if (req == NULL)
 		return strdup("use");
 	n = dest_bindings_count(c->bindings);
 	if (n == 0) {
@@ -60,18 +59,17 @@ prompt_action(const struct conn *c, const struct identity *id,
 			s = NULL;
 	}
 	free(path);
-	userauth_request_free(req);
 	return s != NULL ? s : strdup("use");
 }
 
 char *
 prompt_describe(const struct conn *c, const struct identity *id,
-    const u_char *data, size_t len)
+    const u_char *data, size_t len, const struct userauth_request *req)
 {
 	char *who, *action, *s = NULL;
 
 	who = procinfo_describe(c->pid);
-	action = prompt_action(c, id, data, len);
+	action = prompt_action(c, id, data, len, req);
 	if (who != NULL && action != NULL &&
 	    asprintf(&s, "%s to %s with key \"%s\" %s", who, action,
 	    id->comment, id->fingerprint) < 0)

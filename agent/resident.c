@@ -11,14 +11,15 @@
 #include "agent/conn.h"
 #include "agent/constraints.h"
 #include "agent/dest.h"
+#include "agent/helper-sk.h"
 #include "agent/helper.h"
 #include "agent/idtab.h"
 #include "agent/keys.h"
 #include "agent/lock.h"
 #include "agent/loop.h"
 #include "agent/notice.h"
+#include "agent/pin.h"
 #include "agent/resident.h"
-#include "agent/tokens.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/ipc.h"
@@ -83,7 +84,7 @@ resident_op_new(struct conn *c, struct helper *h, const char *device,
 	}
 	op->c = c;
 	op->h = h;
-	op->retries = SK_IPC_RETRIES_UNKNOWN;
+	op->retries = HELPER_RETRIES_UNKNOWN;
 	LIST_INSERT_HEAD(&resident_ops, op, entry);
 	return op;
 }
@@ -124,7 +125,7 @@ resident_keys(struct helper *h, struct buf *m, uint32_t *np, uint32_t *dupp)
 	*np = *dupp = 0;
 	if ((r = buf_get_u32(m, &n)) != 0)
 		return r;
-	if (n > TOKENS_MAX_KEYS)
+	if (n > HELPER_MAX_KEYS)
 		return TOK_ERR_PROTOCOL;
 	for (i = 0; i < n; i++) {
 		if ((r = buf_get_u64(m, &handle)) != 0 ||
@@ -275,6 +276,7 @@ resident_done(struct resident_op *op, int r, const char *detail, uint32_t n,
 }
 
 static int resident_ask(struct resident_op *op, int wrong);
+static void resident_note(const struct helper_note *, void *);
 
 static void
 resident_reply(int r, uint8_t type, struct buf *m, const char *detail,
@@ -315,9 +317,9 @@ resident_pin(int r, char *pin, void *arg)
 		r = TOK_ERR_ALLOC;
 	if (r == 0 && (r = buf_put_cstring(p, pin)) == 0 &&
 	    (r = buf_put_cstring(p, op->device)) == 0) {
-		op->retries = SK_IPC_RETRIES_UNKNOWN;
-		if ((r = helper_request(op->h, IPC_SK_LOAD_RESIDENT, p,
-		    resident_reply, op, &op->reqid)) == 0)
+		op->retries = HELPER_RETRIES_UNKNOWN;
+		if ((r = helper_request_notes(op->h, IPC_SK_LOAD_RESIDENT, p,
+		    resident_reply, resident_note, op, &op->reqid)) == 0)
 			op->at_helper = 1;
 	}
 	buf_free(p);
@@ -335,15 +337,7 @@ resident_ask(struct resident_op *op, int wrong)
 	const char *token = resident_op_token(op);
 	int n, r = TOK_ERR_INTERNAL;
 
-	if (wrong && op->retries != SK_IPC_RETRIES_UNKNOWN) {
-		if (asprintf(&why, "Wrong PIN (%u tr%s left). ", op->retries,
-		    op->retries == 1 ? "y" : "ies") < 0)
-			why = NULL;
-	} else if (wrong)
-		why = strdup("Wrong PIN. ");
-	else
-		why = strdup("");
-	if (why == NULL) {
+	if ((why = pin_wrong_text(wrong, op->retries)) == NULL) {
 		r = TOK_ERR_ALLOC;
 		goto out;
 	}
@@ -362,7 +356,7 @@ resident_ask(struct resident_op *op, int wrong)
 		goto out;
 	}
 	if ((op->ap = askpass_start(ASKPASS_SECRET, prompt,
-	    TOKENS_PIN_TIMEOUT_MS, resident_pin, op)) == NULL) {
+	    PIN_TIMEOUT_MS, resident_pin, op)) == NULL) {
 		r = TOK_ERR_SYSTEM;
 		goto out;
 	}
@@ -396,7 +390,7 @@ resident_import(struct conn *c, struct buf *m)
 		    "connection");
 		goto fail;
 	}
-	if ((h = tokens_sk_helper()) == NULL ||
+	if ((h = helper_sk_get()) == NULL ||
 	    (op = resident_op_new(c, h, device ? device : "", "")) == NULL)
 		goto fail;
 	/* Listing credentials needs the PIN: asked once, for all tokens. */
@@ -460,7 +454,7 @@ resident_device_event(const char *device, const char *name, int present)
 		    name);
 		return;
 	}
-	if ((h = tokens_sk_helper()) == NULL ||
+	if ((h = helper_sk_get()) == NULL ||
 	    (op = resident_op_new(NULL, h, device, name)) == NULL) {
 		error("could not import the resident keys of %s", name);
 		return;
@@ -469,27 +463,22 @@ resident_device_event(const char *device, const char *name, int present)
 		resident_done(op, r, "could not ask for the PIN", 0, 0);
 }
 
-int
-resident_pin_wanted(uint32_t reqid, const char *device, const char *name,
-    uint32_t retries)
+/* A helper note about an import: a token wants its PIN. */
+static void
+resident_note(const struct helper_note *note, void *arg)
 {
-	struct resident_op *op;
+	struct resident_op *op = arg;
+	const char *name = note->name;
 	char *cp;
 
-	LIST_FOREACH(op, &resident_ops, entry) {
-		if (op->at_helper && op->reqid == reqid &&
-		    op->h == tokens_sk_helper())
-			break;
-	}
-	if (op == NULL)
-		return 0;
-	op->retries = retries;
+	if (note->type != HELPER_NOTE_PIN_WANTED)
+		return;
+	op->retries = note->value;
 	/* "Every token" becomes the token that asked, for the next prompt. */
 	if (*op->name == '\0' && *name != '\0' && (cp = strdup(name)) != NULL) {
 		free(op->name);
 		op->name = cp;
 	}
-	debug_f("request %u: %s (%s) wants a PIN, %u retries", reqid, name,
-	    device, retries);
-	return 1;
+	debug_f("request %u: %s (%s) wants a PIN, %u retries", op->reqid,
+	    name, note->device, note->value);
 }

@@ -41,14 +41,4 @@ void resident_import(struct conn *c, struct buf *m);
  */
 void resident_device_event(const char *device, const char *name,
     int present);
-/*
- * resident_pin_wanted: IPC_SK_PIN_WANTED from the sk helper (request reqid,
- * the token's device and name, PIN retries left or SK_IPC_RETRIES_UNKNOWN).
- * Returns 1 when reqid is one of this module's IPC_SK_LOAD_RESIDENT
- * requests (the retries are told in the next prompt), else 0: the event
- * is someone else's.
- */
-int resident_pin_wanted(uint32_t reqid, const char *device, const char *name,
-    uint32_t retries);
-
 #endif /* AGENT_RESIDENT_H */

@@ -7,6 +7,7 @@
 
 #include "agent/agent.h"
 #include "agent/askpass.h"
+#include "agent/backend.h"
 #include "agent/conn.h"
 #include "agent/dest.h"
 #include "agent/helper.h"
@@ -15,9 +16,9 @@
 #include "agent/lock.h"
 #include "agent/loop.h"
 #include "agent/notice.h"
+#include "agent/pin.h"
 #include "agent/prompt.h"
 #include "agent/sign.h"
-#include "agent/tokens.h"
 #include "agent/userauth.h"
 #include "common/buf.h"
 #include "common/err.h"
@@ -44,14 +45,10 @@ struct sign_op {
 	struct notice *notice;	/* "touch your key" while the token waits */
 	struct loop_timer *notice_timer;	/* shows notice_text when due */
 	char *notice_text;
-	char *pin_device;	/* the sk helper's token that wants a PIN */
+	char *pin_device;	/* the token that wants a PIN (a helper note) */
 	char *pin_name;
 	uint32_t pin_retries;
-	LIST_ENTRY(sign_op) entry;	/* in sign_ops while at a helper */
 };
-
-/* Requests at a helper, so touch events can find theirs. */
-static LIST_HEAD(, sign_op) sign_ops = LIST_HEAD_INITIALIZER(sign_ops);
 
 static void sign_touch_over(struct sign_op *);
 
@@ -62,9 +59,7 @@ sign_op_free(struct sign_op *op)
 		return;
 	askpass_cancel(op->ap);
 	sign_touch_over(op);
-	tokens_login_cancel(op->login);
-	if (op->h != NULL)
-		LIST_REMOVE(op, entry);
+	pin_login_cancel(op->login);
 	buf_free(op->blob);
 	buf_free(op->data);
 	free(op->description);
@@ -109,6 +104,7 @@ sign_lookup(struct sign_op *op)
 }
 
 static void sign_send(struct sign_op *);
+static void sign_note(const struct helper_note *, void *);
 
 static void
 sign_login_done(int r, void *arg)
@@ -118,6 +114,11 @@ sign_login_done(int r, void *arg)
 	op->login = NULL;
 	if (r != 0) {
 		sign_fail(op, r, "token login failed");
+		return;
+	}
+	/* The agent may have been locked while the user typed. */
+	if (lock_is_locked()) {
+		sign_fail(op, TOK_ERR_AGENT_LOCKED, NULL);
 		return;
 	}
 	sign_send(op);
@@ -133,7 +134,6 @@ sign_reply(int r, uint8_t type, struct buf *reply, const char *detail,
 	const u_char *sig;
 	size_t siglen;
 
-	LIST_REMOVE(op, entry);
 	op->h = NULL;
 	sign_touch_over(op);
 	if (r == 0 && type != IPC_SIGNATURE)
@@ -146,16 +146,12 @@ sign_reply(int r, uint8_t type, struct buf *reply, const char *detail,
 	if ((r == TOK_ERR_PIN_REQUIRED ||
 	    (r == TOK_ERR_PIN_INVALID && op->pin_tries > 0)) &&
 	    op->pin_tries < SIGN_PIN_TRIES && (id = sign_lookup(op)) != NULL) {
-		/* The sk helper said which token wants it (IPC_SK_PIN_WANTED). */
-		if (op->pin_device != NULL)
-			op->login = tokens_sk_login(id, op->pin_device,
-			    op->pin_name, op->pin_retries, op->description ?
-			    op->description : id->comment,
-			    r == TOK_ERR_PIN_INVALID, sign_login_done, op);
-		else
-			op->login = tokens_login(id, op->description ?
-			    op->description : id->comment,
-			    r == TOK_ERR_PIN_INVALID, sign_login_done, op);
+		/* A helper note may have said which token wants it. */
+		op->login = pin_login(id, op->pin_device, op->pin_name,
+		    op->pin_device != NULL ? op->pin_retries :
+		    HELPER_RETRIES_UNKNOWN, op->description ?
+		    op->description : id->comment, r == TOK_ERR_PIN_INVALID,
+		    sign_login_done, op);
 		if (op->login != NULL) {
 			op->pin_tries++;
 			return;
@@ -202,37 +198,18 @@ sign_send(struct sign_op *op)
 		sign_fail(op, TOK_ERR_KEY_NOT_FOUND, NULL);
 		return;
 	}
-	if (lock_is_locked()) {
-		sign_fail(op, TOK_ERR_AGENT_LOCKED, NULL);
-		return;
-	}
 	if ((p = buf_new()) == NULL ||
 	    (r = buf_put_u64(p, id->handle)) != 0 ||
 	    (r = buf_put_stringb(p, op->data)) != 0 ||
 	    (r = buf_put_u32(p, op->flags)) != 0 ||
-	    (r = helper_request(id->helper, IPC_SIGN, p, sign_reply, op,
-	    &op->reqid)) != 0) {
+	    (r = helper_request_notes(id->helper, IPC_SIGN, p, sign_reply,
+	    sign_note, op, &op->reqid)) != 0) {
 		buf_free(p);
 		sign_fail(op, p == NULL ? TOK_ERR_ALLOC : r, NULL);
 		return;
 	}
 	buf_free(p);
 	op->h = id->helper;
-	LIST_INSERT_HEAD(&sign_ops, op, entry);
-}
-
-/* The request reqid at the sk helper, if it is a sign request. */
-static struct sign_op *
-sign_sk_op(uint32_t reqid)
-{
-	struct sign_op *op;
-	struct helper *sk = tokens_sk_helper();
-
-	LIST_FOREACH(op, &sign_ops, entry) {
-		if (op->reqid == reqid && op->h == sk)
-			return op;
-	}
-	return NULL;
 }
 
 /* The token no longer waits for this request: take its notice down. */
@@ -257,15 +234,13 @@ sign_touch_due(void *arg)
 	op->notice = notice_start("Touch your security key", op->notice_text);
 }
 
-void
-sign_touch_event(uint32_t reqid, const char *device, const char *name,
+/* The token waits for a touch for this request (begin), or no longer. */
+static void
+sign_touch(struct sign_op *op, const char *device, const char *name,
     int begin)
 {
-	struct sign_op *op;
 	char *text;
 
-	if ((op = sign_sk_op(reqid)) == NULL)
-		return;
 	sign_touch_over(op);
 	if (!begin)
 		return;
@@ -287,25 +262,38 @@ sign_touch_event(uint32_t reqid, const char *device, const char *name,
 		sign_touch_due(op);
 }
 
-int
-sign_pin_wanted(uint32_t reqid, const char *device, const char *name,
+/* The request is about to fail for want of the PIN of a token. */
+static void
+sign_pin_wanted(struct sign_op *op, const char *device, const char *name,
     uint32_t retries)
 {
-	struct sign_op *op;
 	char *d = NULL, *n = NULL;
 
-	if ((op = sign_sk_op(reqid)) == NULL)
-		return 0;
 	if ((d = strdup(device)) == NULL || (n = strdup(name)) == NULL) {
 		free(d);
-		return 1;	/* the retry then has no token: it fails */
+		return;	/* the retry then has no token: it fails */
 	}
 	free(op->pin_device);
 	free(op->pin_name);
 	op->pin_device = d;
 	op->pin_name = n;
 	op->pin_retries = retries;
-	return 1;
+}
+
+/* A helper note about this request. */
+static void
+sign_note(const struct helper_note *note, void *arg)
+{
+	struct sign_op *op = arg;
+
+	switch (note->type) {
+	case HELPER_NOTE_TOUCH:
+		sign_touch(op, note->device, note->name, note->value != 0);
+		break;
+	case HELPER_NOTE_PIN_WANTED:
+		sign_pin_wanted(op, note->device, note->name, note->value);
+		break;
+	}
 }
 
 static void
@@ -317,6 +305,11 @@ sign_confirmed(int r, char *secret, void *arg)
 	(void)secret;
 	if (r != 0) {
 		sign_fail(op, r, "not confirmed by the user");
+		return;
+	}
+	/* The agent may have been locked while the prompt was up. */
+	if (lock_is_locked()) {
+		sign_fail(op, TOK_ERR_AGENT_LOCKED, NULL);
 		return;
 	}
 	sign_send(op);
@@ -331,9 +324,9 @@ sign_confirmed(int r, char *secret, void *arg)
  * no-restrict-websafe lifts the rule.
  */
 static int
-sign_policy(const struct identity *id, const struct buf *data)
+sign_policy(const struct identity *id, const struct buf *data,
+    const struct userauth_request *ua)
 {
-	struct userauth_request *req = NULL;
 	const char *app;
 
 	if (!key_is_sk(id->key) || !agent_opts.restrict_websafe)
@@ -345,10 +338,8 @@ sign_policy(const struct identity *id, const struct buf *data)
 		return 0;
 	if (buf_len(data) >= 6 && memcmp(buf_ptr(data), SSHSIG_MAGIC, 6) == 0)
 		return 0;
-	if (userauth_parse(buf_ptr(data), buf_len(data), id->key, &req) == 0) {
-		userauth_request_free(req);
+	if (ua != NULL)
 		return 0;
-	}
 	debug_f("application \"%s\" is not in websafe-allow \"%s\"", app,
 	    agent_opts.websafe_allow);
 	return TOK_ERR_CONSTRAINT_REFUSED;
@@ -359,6 +350,9 @@ sign_request(struct conn *c, struct buf *m)
 {
 	struct sign_op *op = NULL;
 	struct identity *id;
+	struct userauth_request *req = NULL;
+	const struct userauth_request *ua;
+	const struct backend *be;
 	const char *reason = NULL;
 	char *prompt = NULL;
 	int r, confirm;
@@ -374,35 +368,44 @@ sign_request(struct conn *c, struct buf *m)
 		sign_fail(op, r, "malformed request");
 		return;
 	}
-	/* lock -> lifetime -> destination -> policy -> confirm -> token */
-	if (lock_is_locked()) {
-		sign_fail(op, TOK_ERR_AGENT_LOCKED, NULL);
-		return;
-	}
+	/*
+	 * lock (dispatch checked it) -> lifetime -> destination -> policy ->
+	 * confirm -> token.  The data is parsed as a userauth request once,
+	 * here; ua is that request when it is for this key.
+	 */
 	if ((id = sign_lookup(op)) == NULL) {
 		sign_fail(op, TOK_ERR_KEY_NOT_FOUND, NULL);
 		return;
 	}
-	if ((r = dest_check_sign(id->dest, c->bindings, id->key,
-	    buf_ptr(op->data), buf_len(op->data), NULL, &reason)) != 0) {
+	if (userauth_parse(buf_ptr(op->data), buf_len(op->data), NULL,
+	    &req) != 0)
+		req = NULL;
+	ua = req != NULL && key_equal(id->key, userauth_key(req)) ? req : NULL;
+	if ((r = dest_check_userauth(id->dest, c->bindings, ua, NULL,
+	    &reason)) != 0) {
+		userauth_request_free(req);
 		sign_fail(op, r, reason);
 		return;
 	}
-	if ((r = sign_policy(id, op->data)) != 0) {
+	if ((r = sign_policy(id, op->data, ua)) != 0) {
+		userauth_request_free(req);
 		sign_fail(op, r, "key for a web origin may only sign SSH "
 		    "logins and SSHSIG data");
 		return;
 	}
 	if (!id->present) {
+		userauth_request_free(req);
 		sign_fail(op, TOK_ERR_DEVICE_NOT_PRESENT, id->comment);
 		return;
 	}
 	confirm = id->confirm || (agent_opts.confirm_forwarded &&
 	    dest_bindings_count(c->bindings) > 1);
 	/* Words for prompts and touch notices; software keys rarely need them. */
-	if (confirm || id->helper != agent_soft)
+	be = helper_backend(id->helper);
+	if (confirm || (be != NULL && be->describe_signs))
 		op->description = prompt_describe(c, id, buf_ptr(op->data),
-		    buf_len(op->data));
+		    buf_len(op->data), req);
+	userauth_request_free(req);
 	if (confirm) {
 		if ((prompt = prompt_confirm_text(op->description ?
 		    op->description : id->comment)) == NULL ||

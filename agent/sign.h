@@ -12,23 +12,11 @@ struct conn;
 
 #include <stdint.h>
 
-/* sign_request: handle a sign request (m after the type byte). */
+/*
+ * sign_request: handle a sign request (m after the type byte).  The lock
+ * was checked by the caller; touch and PIN notes of the key's helper come
+ * back to this request through helper_request_notes (agent/helper.h).
+ */
 void sign_request(struct conn *c, struct buf *m);
-/*
- * sign_touch_event: the sk helper's token (device, named name for people)
- * for request reqid waits for a touch (begin) or no longer: show or close
- * the notification.
- */
-void sign_touch_event(uint32_t reqid, const char *device, const char *name,
-    int begin);
-/*
- * sign_pin_wanted: request reqid at the sk helper is about to fail for
- * want of the PIN of the token at device (name for people; retries: PIN
- * attempts left or SK_IPC_RETRIES_UNKNOWN): the PIN prompt of the retry
- * names that token and gives the PIN to it only.  Returns 1 when reqid is
- * a sign request, else 0.
- */
-int sign_pin_wanted(uint32_t reqid, const char *device, const char *name,
-    uint32_t retries);
 
 #endif /* AGENT_SIGN_H */

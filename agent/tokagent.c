@@ -30,14 +30,16 @@
 #include "agent/conn.h"
 #include "agent/helper.h"
 #include "agent/idtab.h"
-#include "agent/keys.h"
 #include "agent/loop.h"
 #include "agent/notice.h"
-#include "agent/tokens.h"
+#include "agent/dispatch.h"
+#include "agent/helper-p11.h"
+#include "agent/helper-sk.h"
+#include "agent/helper-soft.h"
+#include "agent/resident.h"
 #include "common/harden.h"
 #include "common/log.h"
 
-#define SOFT_HELPER		"tokagent-soft-helper"
 #define PARENT_CHECK_MS		10000
 
 static char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -290,24 +292,6 @@ check_parent(void *arg)
 }
 
 static void
-start_soft_helper(void)
-{
-	char *prog, *argv[2];
-
-	if (!agent_opts.software_keys)
-		return;
-	if ((prog = helper_find_program(SOFT_HELPER)) == NULL)
-		fatal_f("%s not found (set TOKAGENT_HELPER_PATH?)",
-		    SOFT_HELPER);
-	argv[0] = prog;
-	argv[1] = NULL;
-	if ((agent_soft = helper_spawn("soft", prog, argv, NULL,
-	    keys_helper_lost, NULL)) == NULL)
-		fatal_f("could not start %s", prog);
-	free(prog);
-}
-
-static void
 raise_fd_limit(void)
 {
 	struct rlimit rl;
@@ -506,10 +490,12 @@ main(int argc, char **argv)
 	child_init();
 	if ((agent_idtab = idtab_new()) == NULL)
 		fatal_f("out of memory");
-	start_soft_helper();
+	helper_sk_set_device_handler(resident_device_event);
+	helper_soft_start();
 	/* Its device events announce the tokens present now, too. */
-	if (agent_opts.import_resident_on_plug && tokens_sk_helper() == NULL)
+	if (agent_opts.import_resident_on_plug && helper_sk_get() == NULL)
 		fatal_f("--import-resident-on-plug needs the FIDO helper");
+	conn_set_handler(dispatch_message);
 	conn_listen(fd, geteuid());
 	if (argc > 0)
 		(void)loop_add_timer(PARENT_CHECK_MS, check_parent, NULL);
@@ -520,7 +506,8 @@ main(int argc, char **argv)
 
 	verbose("exiting");
 	conn_close_all();
-	tokens_shutdown();
+	helper_p11_shutdown();
+	helper_sk_shutdown();
 	helper_stop(agent_soft);
 	idtab_free(agent_idtab);
 	close(fd);

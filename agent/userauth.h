@@ -22,6 +22,8 @@
 #ifndef AGENT_USERAUTH_H
 #define AGENT_USERAUTH_H
 
+#include "common/err.h"
+
 #include <sys/types.h>
 #include <stddef.h>
 
@@ -50,7 +52,7 @@ struct userauth_request;
  * a key_from_blob error for a malformed key blob, or TOK_ERR_ALLOC.
  */
 int userauth_parse(const u_char *data, size_t len, const struct key *key,
-    struct userauth_request **reqp) __attribute__((warn_unused_result));
+    struct userauth_request **reqp) TOK_WUR;
 
 /* userauth_request_free: release req.  NULL is accepted. */
 void userauth_request_free(struct userauth_request *req);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -571,6 +572,37 @@ buf_dtob64(const struct buf *d, struct buf *b)
 	if (EVP_EncodeBlock(p, buf_ptr(d), (int)len) != (int)olen)
 		return TOK_ERR_LIBCRYPTO;
 	return buf_consume_end(b, 1);	/* the NUL EVP_EncodeBlock wrote */
+}
+
+int
+buf_b64tod(const char *s, size_t len, struct buf *d)
+{
+	size_t i, pad = 0;
+	u_char *p;
+	int n, r;
+
+	if (len == 0 || len % 4 != 0 || len > BUF_SIZE_MAX / 2)
+		return TOK_ERR_INVALID_FORMAT;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '=') {
+			/* Padding only at the very end. */
+			if (i < len - 2)
+				return TOK_ERR_INVALID_FORMAT;
+			pad++;
+		} else if (pad != 0 || (!isalnum((u_char)s[i]) &&
+		    s[i] != '+' && s[i] != '/'))
+			return TOK_ERR_INVALID_FORMAT;
+	}
+	if ((r = buf_reserve(d, len / 4 * 3, &p)) != 0)
+		return r;
+	if ((n = EVP_DecodeBlock(p, (const u_char *)s, (int)len)) < 0 ||
+	    (size_t)n != len / 4 * 3 || (size_t)n < pad) {
+		if (buf_consume_end(d, len / 4 * 3) != 0)
+			return TOK_ERR_INTERNAL;
+		return TOK_ERR_INVALID_FORMAT;
+	}
+	/* EVP_DecodeBlock counts the padding as zero bytes. */
+	return buf_consume_end(d, pad);
 }
 
 char *

@@ -46,6 +46,9 @@
 #define TOK_ERR_PROTOCOL		-35	/* peer broke the protocol */
 #define TOK_ERR_LAST			-35
 
+/* On every fallible call that returns one of these codes. */
+#define TOK_WUR	__attribute__((warn_unused_result))
+
 /*
  * tok_strerror: text for an error code.  Never returns NULL; the string is
  * static.  TOK_ERR_SYSTEM includes strerror(errno) as of the call.

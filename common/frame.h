@@ -5,6 +5,8 @@
 #ifndef COMMON_FRAME_H
 #define COMMON_FRAME_H
 
+#include "common/err.h"
+
 #include <stddef.h>
 
 struct buf;
@@ -17,9 +19,9 @@ struct buf;
  * stream can not be resynchronised: close it).
  */
 int frame_take(struct buf *in, size_t max, struct buf **msgp)
-    __attribute__((warn_unused_result));
+    TOK_WUR;
 /* frame_put: append msg's unread bytes to out as one frame. */
 int frame_put(struct buf *out, const struct buf *msg)
-    __attribute__((warn_unused_result));
+    TOK_WUR;
 
 #endif /* COMMON_FRAME_H */

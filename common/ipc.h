@@ -42,6 +42,8 @@
 #ifndef COMMON_IPC_H
 #define COMMON_IPC_H
 
+#include "common/err.h"
+
 #include <stdint.h>
 
 struct buf;
@@ -70,12 +72,12 @@ enum ipc_type {
 
 /* ipc_msg_start: reset msg and write the header. */
 int ipc_msg_start(struct buf *msg, uint32_t id, uint8_t type)
-    __attribute__((warn_unused_result));
+    TOK_WUR;
 /* ipc_msg_header: consume the header from msg. */
 int ipc_msg_header(struct buf *msg, uint32_t *idp, uint8_t *typep)
-    __attribute__((warn_unused_result));
+    TOK_WUR;
 /* ipc_msg_failure: reset msg to an IPC_FAILURE reply for id carrying r and detail. */
 int ipc_msg_failure(struct buf *msg, uint32_t id, int r, const char *detail)
-    __attribute__((warn_unused_result));
+    TOK_WUR;
 
 #endif /* COMMON_IPC_H */

@@ -1081,49 +1081,13 @@ key_cert_signature_key(const struct key *k)
 
 /* ---- Lines ------------------------------------------------------------ */
 
-static int
-key_b64_decode(const char *s, size_t len, u_char **outp, size_t *outlenp)
-{
-	u_char *out = NULL;
-	size_t i, pad = 0;
-	int n, r = TOK_ERR_INVALID_FORMAT;
-
-	*outp = NULL;
-	*outlenp = 0;
-	if (len == 0 || len % 4 != 0 || len > KEY_LINE_MAX)
-		return TOK_ERR_INVALID_FORMAT;
-	for (i = 0; i < len; i++) {
-		if (s[i] == '=') {
-			/* Padding only at the very end. */
-			if (i < len - 2)
-				return TOK_ERR_INVALID_FORMAT;
-			pad++;
-		} else if (pad != 0 || (!isalnum((u_char)s[i]) &&
-		    s[i] != '+' && s[i] != '/'))
-			return TOK_ERR_INVALID_FORMAT;
-	}
-	if ((out = malloc(len / 4 * 3 + 1)) == NULL)
-		return TOK_ERR_ALLOC;
-	if ((n = EVP_DecodeBlock(out, (const u_char *)s, (int)len)) < 0 ||
-	    (size_t)n != len / 4 * 3 || (size_t)n < pad)
-		goto out;
-	*outlenp = (size_t)n - pad;
-	*outp = out;
-	out = NULL;
-	r = 0;
- out:
-	free(out);
-	return r;
-}
-
 int
 key_from_authorized_line(const char *line, struct key **keyp,
     char **commentp)
 {
 	const char *p, *t, *b64;
 	size_t tlen, blen, clen;
-	u_char *blob = NULL;
-	size_t bloblen;
+	struct buf *blob = NULL;
 	struct key *k = NULL;
 	char *comment = NULL;
 	int r = TOK_ERR_INVALID_FORMAT;
@@ -1153,8 +1117,12 @@ key_from_authorized_line(const char *line, struct key **keyp,
 		clen--;
 	if (tlen == 0 || blen == 0)
 		goto out;
-	if ((r = key_b64_decode(b64, blen, &blob, &bloblen)) != 0 ||
-	    (r = key_from_blob(blob, bloblen, &k)) != 0)
+	if ((blob = buf_new()) == NULL) {
+		r = TOK_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = buf_b64tod(b64, blen, blob)) != 0 ||
+	    (r = key_from_blob(buf_ptr(blob), buf_len(blob), &k)) != 0)
 		goto out;
 	if (strlen(key_type_name(k)) != tlen ||
 	    memcmp(key_type_name(k), t, tlen) != 0) {
@@ -1172,7 +1140,7 @@ key_from_authorized_line(const char *line, struct key **keyp,
 	k = NULL;
 	r = 0;
  out:
-	free(blob);
+	buf_free(blob);
 	key_free(k);
 	return r;
 }

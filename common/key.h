@@ -25,6 +25,8 @@
 #ifndef COMMON_KEY_H
 #define COMMON_KEY_H
 
+#include "common/err.h"
+
 #include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,7 +36,6 @@
 struct buf;
 struct key;
 
-#define KEY_WUR __attribute__((warn_unused_result))
 
 enum key_type {
 	KEY_UNSPEC = 0,
@@ -76,24 +77,24 @@ enum key_type {
  * TOK_ERR_KEY_INVALID (bad point, bad size), TOK_ERR_CERT_INVALID,
  * TOK_ERR_ALLOC, TOK_ERR_LIBCRYPTO.
  */
-int key_from_blob(const u_char *blob, size_t len, struct key **keyp) KEY_WUR;
+int key_from_blob(const u_char *blob, size_t len, struct key **keyp) TOK_WUR;
 /*
  * key_froms: read one SSH string from b and parse its contents as a key
  * blob with key_from_blob.  b is advanced past the string only on success.
  */
-int key_froms(struct buf *b, struct key **keyp) KEY_WUR;
+int key_froms(struct buf *b, struct key **keyp) TOK_WUR;
 /*
  * key_to_blob: append the exact public blob (the certificate blob for
  * certificates) to out.
  */
-int key_to_blob(const struct key *k, struct buf *out) KEY_WUR;
+int key_to_blob(const struct key *k, struct buf *out) TOK_WUR;
 /* key_puts: append the public blob (as key_to_blob) as an SSH string. */
-int key_puts(const struct key *k, struct buf *out) KEY_WUR;
+int key_puts(const struct key *k, struct buf *out) TOK_WUR;
 /*
  * key_to_blob_plain: append the blob of the underlying plain public key
  * (for a certificate, the certified key without the certificate).
  */
-int key_to_blob_plain(const struct key *k, struct buf *out) KEY_WUR;
+int key_to_blob_plain(const struct key *k, struct buf *out) TOK_WUR;
 /*
  * key_blob: the key's public blob (as key_to_blob writes it), cached inside
  * the key; *lenp gets its length.  Never NULL for a valid key.  Valid for
@@ -140,17 +141,17 @@ int key_equal(const struct key *a, const struct key *b);
  * key_fingerprint: "SHA256:<unpadded base64>" of the plain public blob, as
  * ssh-keygen -l prints it.  *fpp is a new string the caller frees.
  */
-int key_fingerprint(const struct key *k, char **fpp) KEY_WUR;
+int key_fingerprint(const struct key *k, char **fpp) TOK_WUR;
 /*
  * key_dup_public: a new key (*dupp) with k's public key and certificate,
  * without any private material (sk flags and key handle are kept).
  */
-int key_dup_public(const struct key *k, struct key **dupp) KEY_WUR;
+int key_dup_public(const struct key *k, struct key **dupp) TOK_WUR;
 /*
  * key_dup_plain: a new key (*plainp) holding only the underlying public key
  * of k (certificate and private material dropped).
  */
-int key_dup_plain(const struct key *k, struct key **plainp) KEY_WUR;
+int key_dup_plain(const struct key *k, struct key **plainp) TOK_WUR;
 /*
  * key_evp: the key's OpenSSL key (with the private half when
  * key_has_private), owned by k and valid for its life; sk keys have one
@@ -173,7 +174,7 @@ uint8_t key_sk_flags(const struct key *k);
  * parsed from a public blob only.
  */
 int key_sk_key_handle(const struct key *k, const u_char **khp, size_t *lenp)
-    KEY_WUR;
+    TOK_WUR;
 /*
  * key_sk_from_parts: build a public sk key.  type is KEY_ECDSA_SK (pub is the
  * uncompressed P-256 point, 65 bytes) or KEY_ED25519_SK (pub is 32 bytes).
@@ -182,7 +183,7 @@ int key_sk_key_handle(const struct key *k, const u_char **khp, size_t *lenp)
  */
 int key_sk_from_parts(enum key_type type, const u_char *pub, size_t publen,
     const char *application, uint8_t flags, const u_char *key_handle,
-    size_t khlen, struct key **keyp) KEY_WUR;
+    size_t khlen, struct key **keyp) TOK_WUR;
 /*
  * key_sk_sig_wrap: build an SSH sk signature blob from what the
  * authenticator returned: sig is the raw 64-byte signature (Ed25519) or an
@@ -190,7 +191,7 @@ int key_sk_from_parts(enum key_type type, const u_char *pub, size_t publen,
  * authenticator data flags and signature counter.  Appends to sigout.
  */
 int key_sk_sig_wrap(const struct key *k, const u_char *sig, size_t siglen,
-    uint8_t sk_flags, uint32_t counter, struct buf *sigout) KEY_WUR;
+    uint8_t sk_flags, uint32_t counter, struct buf *sigout) TOK_WUR;
 /*
  * key_sk_sig_from_parts: as key_sk_sig_wrap, from the signature as the sk
  * core returns it: the raw signature in r (Ed25519; s unused), or the
@@ -198,14 +199,14 @@ int key_sk_sig_wrap(const struct key *k, const u_char *sig, size_t siglen,
  */
 int key_sk_sig_from_parts(const struct key *k, const u_char *r, size_t rlen,
     const u_char *s, size_t slen, uint8_t sk_flags, uint32_t counter,
-    struct buf *sigout) KEY_WUR;
+    struct buf *sigout) TOK_WUR;
 /*
  * key_sk_sig_parse: for an sk signature blob made for k, extract the
  * authenticator flags and counter (no crypto, structure checked as in
  * key_sig_check_format).  Either output may be NULL.
  */
 int key_sk_sig_parse(const struct key *k, const u_char *sig, size_t siglen,
-    uint8_t *sk_flagsp, uint32_t *counterp) KEY_WUR;
+    uint8_t *sk_flagsp, uint32_t *counterp) TOK_WUR;
 
 /* ---- Certificates --------------------------------------------------- */
 
@@ -240,7 +241,7 @@ const struct key *key_cert_signature_key(const struct key *k);
  * the CA key is itself a certificate or the signature algorithm is not
  * allowed, TOK_ERR_INVALID_ARGUMENT when k is no certificate.
  */
-int key_cert_verify_signature(const struct key *cert) KEY_WUR;
+int key_cert_verify_signature(const struct key *cert) TOK_WUR;
 /*
  * key_cert_check_authority: the complete check sshd/ssh apply: the CA
  * signature is valid, the type is host (want_host) or user, now (seconds
@@ -253,7 +254,7 @@ int key_cert_verify_signature(const struct key *cert) KEY_WUR;
  * TOK_ERR_CERT_INVALID / TOK_ERR_SIGNATURE_INVALID.
  */
 int key_cert_check_authority(const struct key *cert, int want_host,
-    const char *principal, uint64_t now, const char **reasonp) KEY_WUR;
+    const char *principal, uint64_t now, const char **reasonp) TOK_WUR;
 
 /* ---- Signatures ------------------------------------------------------ */
 
@@ -269,7 +270,7 @@ int key_cert_check_authority(const struct key *cert, int want_host,
  * malformed blobs or a wrong algorithm (TOK_ERR_KEY_TYPE_MISMATCH).
  */
 int key_verify(const struct key *k, const u_char *sig, size_t siglen,
-    const u_char *data, size_t datalen, const char *alg) KEY_WUR;
+    const u_char *data, size_t datalen, const char *alg) TOK_WUR;
 /*
  * key_sig_check_format: structural check of a signature blob produced for
  * k with agent_flags: right algorithm name (for RSA the one the flags ask
@@ -277,12 +278,12 @@ int key_verify(const struct key *k, const u_char *sig, size_t siglen,
  * curve order size; RSA the modulus size), no trailing data.  No crypto.
  */
 int key_sig_check_format(const struct key *k, const u_char *sig,
-    size_t siglen, uint32_t agent_flags) KEY_WUR;
+    size_t siglen, uint32_t agent_flags) TOK_WUR;
 /*
  * key_sig_get_alg: the algorithm name at the start of a signature blob,
  * as a new string (*algp) the caller frees.
  */
-int key_sig_get_alg(const u_char *sig, size_t siglen, char **algp) KEY_WUR;
+int key_sig_get_alg(const u_char *sig, size_t siglen, char **algp) TOK_WUR;
 /*
  * key_sig_alg: the signature algorithm name key_sign would use for k and
  * agent_flags ("rsa-sha2-512", "ssh-ed25519", ...).  Static, never NULL
@@ -299,13 +300,13 @@ const char *key_sig_alg(const struct key *k, uint32_t agent_flags);
  * blob.  *commentp (may be NULL) gets a new string (possibly empty).
  */
 int key_from_authorized_line(const char *line, struct key **keyp,
-    char **commentp) KEY_WUR;
+    char **commentp) TOK_WUR;
 /*
  * key_to_line: "type base64[ comment]" without a newline, as a new string
  * (*linep) the caller frees.  comment may be NULL.
  */
 int key_to_line(const struct key *k, const char *comment, char **linep)
-    KEY_WUR;
+    TOK_WUR;
 
 /* ---- Private side: token helpers only, never in the agent ------------ */
 
@@ -322,19 +323,19 @@ int key_to_line(const struct key *k, const char *comment, char **linep)
  * msg is not advanced on failure.  Temporaries are zeroed.
  */
 int key_private_from_agent(struct buf *msg, struct key **keyp,
-    char **commentp) KEY_WUR;
+    char **commentp) TOK_WUR;
 /*
  * key_private_to_agent: append the ADD_IDENTITY key encoding of k (which
  * must hold a private key, or be an sk key with a key handle) and comment
  * (NULL = empty) to out -- the inverse of key_private_from_agent.
  */
 int key_private_to_agent(const struct key *k, const char *comment,
-    struct buf *out) KEY_WUR;
+    struct buf *out) TOK_WUR;
 /*
  * key_generate: a new private software key.  type KEY_ED25519 (bits
  * ignored), KEY_ECDSA (bits 256/384/521), KEY_RSA (bits in the allowed range).
  */
-int key_generate(enum key_type type, u_int bits, struct key **keyp) KEY_WUR;
+int key_generate(enum key_type type, u_int bits, struct key **keyp) TOK_WUR;
 /*
  * key_sign: sign data with k's private key and append the SSH signature blob
  * to sigout.  Ed25519; ECDSA with SHA-256/384/512 by curve; RSA with
@@ -345,7 +346,7 @@ int key_generate(enum key_type type, u_int bits, struct key **keyp) KEY_WUR;
  * TOK_ERR_KEY_NOT_FOUND when k has no private key.
  */
 int key_sign(const struct key *k, const u_char *data, size_t datalen,
-    uint32_t agent_flags, struct buf *sigout) KEY_WUR;
+    uint32_t agent_flags, struct buf *sigout) TOK_WUR;
 /*
  * key_cert_make: for tests and tools: a certificate for the plain key k,
  * signed by the software CA key ca (holding a private key, not a cert),
@@ -358,7 +359,7 @@ int key_cert_make(const struct key *k, const struct key *ca, uint32_t type,
     uint64_t serial, const char *key_id, const char *const *principals,
     size_t nprincipals, uint64_t valid_after, uint64_t valid_before,
     const u_char *critical, size_t critlen, const u_char *extensions,
-    size_t extlen, uint32_t sig_flags, struct key **certp) KEY_WUR;
+    size_t extlen, uint32_t sig_flags, struct key **certp) TOK_WUR;
 
 /* ---- PKCS#11 glue ---------------------------------------------------- */
 
@@ -367,33 +368,33 @@ int key_cert_make(const struct key *k, const struct key *ca, uint32_t type,
  * 521) or Ed25519 key.  Only pk's public half is used and copied: the
  * caller keeps (and frees) pk.
  */
-int key_from_evp_public(EVP_PKEY *pk, struct key **keyp) KEY_WUR;
+int key_from_evp_public(EVP_PKEY *pk, struct key **keyp) TOK_WUR;
 /*
  * key_ecdsa_sig_from_raw: turn a PKCS#11 ECDSA signature (r || s, each the
  * curve's field size) made with k into an SSH signature blob on sigout.
  */
 int key_ecdsa_sig_from_raw(const struct key *k, const u_char *rs,
-    size_t rslen, struct buf *sigout) KEY_WUR;
+    size_t rslen, struct buf *sigout) TOK_WUR;
 /*
  * key_ecdsa_digest: the digest an ECDSA key k signs for data (SHA-256/384/
  * 512 by curve) written to md (at least EVP_MAX_MD_SIZE bytes); *mdlenp
  * gets its length.  For CKM_ECDSA (raw) signing.
  */
 int key_ecdsa_digest(const struct key *k, const u_char *data, size_t datalen,
-    u_char *md, size_t *mdlenp) KEY_WUR;
+    u_char *md, size_t *mdlenp) TOK_WUR;
 /*
  * key_rsa_sig_wrap: turn a raw RSA PKCS#1 v1.5 signature made with k (for
  * the hash agent_flags selects) into an SSH signature blob on sigout.  raw
  * may be shorter than the modulus (it is left-padded with zeros).
  */
 int key_rsa_sig_wrap(const struct key *k, uint32_t agent_flags,
-    const u_char *raw, size_t rawlen, struct buf *sigout) KEY_WUR;
+    const u_char *raw, size_t rawlen, struct buf *sigout) TOK_WUR;
 /*
  * key_rsa_digestinfo: append to out the DER DigestInfo (hash OID + digest
  * of data) that a CKM_RSA_PKCS sign must sign for agent_flags (SHA-512,
  * SHA-256 or SHA-1, as key_sign picks).
  */
 int key_rsa_digestinfo(uint32_t agent_flags, const u_char *data, size_t len,
-    struct buf *out) KEY_WUR;
+    struct buf *out) TOK_WUR;
 
 #endif /* COMMON_KEY_H */

@@ -7,12 +7,14 @@
 #ifndef COMMON_SECMEM_H
 #define COMMON_SECMEM_H
 
+#include "common/err.h"
+
 #include <stddef.h>
 
 /* secmem_alloc: len zeroed bytes in secure memory, or NULL.  Free with secmem_free. */
-void *secmem_alloc(size_t len) __attribute__((warn_unused_result));
+void *secmem_alloc(size_t len) TOK_WUR;
 /* secmem_strdup: a copy of s in secure memory, or NULL. */
-char *secmem_strdup(const char *s) __attribute__((warn_unused_result));
+char *secmem_strdup(const char *s) TOK_WUR;
 /* secmem_free: zero and release p (from secmem_alloc/strdup).  NULL is accepted. */
 void secmem_free(void *p);
 

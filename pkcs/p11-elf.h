@@ -6,6 +6,8 @@
 #ifndef PKCS_P11_ELF_H
 #define PKCS_P11_ELF_H
 
+#include "common/err.h"
+
 #include <sys/types.h>
 #include <stddef.h>
 
@@ -16,7 +18,7 @@
  * TOK_ERR_INVALID_FORMAT when the image is malformed.
  */
 int p11_elf_has_symbol(const u_char *img, size_t len, const char *sym)
-    __attribute__((warn_unused_result));
+    TOK_WUR;
 /*
  * p11_elf_fd_has_symbol: as p11_elf_has_symbol for the regular file open on
  * fd (mapped read-only, at most 1 GiB; fd stays open).  TOK_ERR_SYSTEM when
@@ -25,6 +27,6 @@ int p11_elf_has_symbol(const u_char *img, size_t len, const char *sym)
  * checked is the file loaded.
  */
 int p11_elf_fd_has_symbol(int fd, const char *sym)
-    __attribute__((warn_unused_result));
+    TOK_WUR;
 
 #endif /* PKCS_P11_ELF_H */

@@ -62,7 +62,8 @@ p11_helper_failure(struct p11_helper *h, uint32_t id, int err,
     const char *detail)
 {
 	(void)h;
-	token_send_failure(id, err, detail);
+	token_send_failure(id, err, detail != NULL ? detail :
+	    tok_strerror(err));
 	return 0;
 }
 

@@ -21,13 +21,14 @@
 #ifndef PKCS_P11_PROVIDER_H
 #define PKCS_P11_PROVIDER_H
 
+#include "common/err.h"
+
 #include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "pkcs/pkcs11.h"
 
-#define P11_WUR __attribute__((warn_unused_result))
 
 struct buf;
 struct p11_provider;
@@ -41,14 +42,14 @@ struct p11_provider;
  * arguments.  TOK_ERR_PROVIDER_REFUSED for files that are not a provider.
  * *pp is the caller's (p11_provider_close).
  */
-int p11_provider_open(const char *path, struct p11_provider **pp) P11_WUR;
+int p11_provider_open(const char *path, struct p11_provider **pp) TOK_WUR;
 /*
  * p11_provider_open_functions: as p11_provider_open for an already
  * resolved function list (tests put a fake module here).  f must outlive
  * the provider.
  */
 int p11_provider_open_functions(CK_FUNCTION_LIST *f,
-    struct p11_provider **pp) P11_WUR;
+    struct p11_provider **pp) TOK_WUR;
 /*
  * p11_provider_close: log out, close sessions, C_Finalize, and wait up to
  * 2 s for the slot-event thread to leave the module.  The module stays
@@ -66,12 +67,12 @@ void p11_provider_close(struct p11_provider *p);
  * refuses (*detailp names it and any "final try" / "few tries left").
  */
 int p11_provider_login(struct p11_provider *p, const char *pin,
-    char **detailp) P11_WUR;
+    char **detailp) TOK_WUR;
 /*
  * p11_provider_scan: refresh tokens and keys.  *changedp (may be NULL) is
  * set to 1 when the set of keys differs from before the call.
  */
-int p11_provider_scan(struct p11_provider *p, int *changedp) P11_WUR;
+int p11_provider_scan(struct p11_provider *p, int *changedp) TOK_WUR;
 /* p11_provider_nkeys: how many keys the last scan found. */
 size_t p11_provider_nkeys(const struct p11_provider *p);
 /*
@@ -80,7 +81,7 @@ size_t p11_provider_nkeys(const struct p11_provider *p);
  * "token label/key label").
  */
 int p11_provider_put_keys(const struct p11_provider *p, struct buf *out)
-    P11_WUR;
+    TOK_WUR;
 /*
  * p11_provider_sign: sign data with the key handle and append the SSH
  * signature blob to sigout.  RSA: CKM_RSA_PKCS over the DigestInfo for
@@ -92,7 +93,7 @@ int p11_provider_put_keys(const struct p11_provider *p, struct buf *out)
  */
 int p11_provider_sign(struct p11_provider *p, uint64_t handle,
     const u_char *data, size_t datalen, uint32_t flags, struct buf *sigout,
-    char **detailp) P11_WUR;
+    char **detailp) TOK_WUR;
 /*
  * p11_provider_set_context_pin: keep a copy of pin (secure memory) for the
  * next p11_provider_sign only, which frees it whether it used it or not.
@@ -101,7 +102,7 @@ int p11_provider_sign(struct p11_provider *p, uint64_t handle,
  * An empty or NULL pin just drops a kept one.
  */
 int p11_provider_set_context_pin(struct p11_provider *p, const char *pin)
-    P11_WUR;
+    TOK_WUR;
 /*
  * p11_provider_watch: start a thread blocking in C_WaitForSlotEvent when
  * the module supports it and was initialised with OS locking.  *fdp gets a
@@ -109,7 +110,7 @@ int p11_provider_set_context_pin(struct p11_provider *p, const char *pin)
  * p11_provider_watch_drain, then rescan), or -1 when events are not
  * supported (not an error).
  */
-int p11_provider_watch(struct p11_provider *p, int *fdp) P11_WUR;
+int p11_provider_watch(struct p11_provider *p, int *fdp) TOK_WUR;
 /* p11_provider_watch_drain: consume pending event notifications. */
 void p11_provider_watch_drain(struct p11_provider *p);
 

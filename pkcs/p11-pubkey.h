@@ -7,6 +7,8 @@
 #ifndef PKCS_P11_PUBKEY_H
 #define PKCS_P11_PUBKEY_H
 
+#include "common/err.h"
+
 #include <sys/types.h>
 #include <stddef.h>
 
@@ -18,7 +20,7 @@ struct key;
  * TOK_ERR_KEY_INVALID for bad values, as key_from_evp_public otherwise.
  */
 int p11_pubkey_rsa(const u_char *n, size_t nlen, const u_char *e, size_t elen,
-    struct key **keyp) __attribute__((warn_unused_result));
+    struct key **keyp) TOK_WUR;
 /*
  * p11_pubkey_ec: an ECDSA (P-256/384/521) or Ed25519 public key from
  * CKA_EC_PARAMS (DER: a named-curve OID, or for Ed25519 the OID 1.3.101.112
@@ -27,12 +29,12 @@ int p11_pubkey_rsa(const u_char *n, size_t nlen, const u_char *e, size_t elen,
  * curves, TOK_ERR_INVALID_FORMAT / TOK_ERR_KEY_INVALID for bad encodings.
  */
 int p11_pubkey_ec(const u_char *params, size_t paramslen, const u_char *point,
-    size_t pointlen, struct key **keyp) __attribute__((warn_unused_result));
+    size_t pointlen, struct key **keyp) TOK_WUR;
 /*
  * p11_pubkey_x509: the public key of a DER X.509 certificate (CKA_VALUE of
  * a CKC_X_509 object); the whole input must be the certificate.
  */
 int p11_pubkey_x509(const u_char *der, size_t len, struct key **keyp)
-    __attribute__((warn_unused_result));
+    TOK_WUR;
 
 #endif /* PKCS_P11_PUBKEY_H */

@@ -16,6 +16,8 @@
 #ifndef SK_DEVPOOL_H
 #define SK_DEVPOOL_H
 
+#include "common/err.h"
+
 #include <stddef.h>
 
 #include "sk/sk.h"
@@ -37,7 +39,7 @@ typedef void sk_devpool_event_cb(void *arg, const char *device,
  * No devices and no discovery until sk_devpool_set_devices.
  */
 int sk_devpool_new(const struct sk_devops *ops, struct sk_devpool **poolp)
-    SK_WUR;
+    TOK_WUR;
 /*
  * sk_devpool_free: close every handle and free the pool.  NULL is
  * accepted.  No device may be checked out.
@@ -49,7 +51,7 @@ void sk_devpool_free(struct sk_devpool *pool);
  * ops->discover adds more.  Call before the pool is shared.
  */
 int sk_devpool_set_devices(struct sk_devpool *pool, const char *list,
-    int discover) SK_WUR;
+    int discover) TOK_WUR;
 /* sk_devpool_set_timeout: bound operations on handles opened from now. */
 void sk_devpool_set_timeout(struct sk_devpool *pool, int ms);
 /* sk_devpool_set_events: who hears of sk_devpool_scan's changes (NULL: none). */
@@ -64,7 +66,7 @@ void sk_devpool_set_events(struct sk_devpool *pool, sk_devpool_event_cb *cb,
  * *pathsp is a new array of *npathsp new strings (sk_devpool_paths_free).
  */
 int sk_devpool_candidates(struct sk_devpool *pool, int rescan,
-    char ***pathsp, size_t *npathsp) SK_WUR;
+    char ***pathsp, size_t *npathsp) TOK_WUR;
 /* sk_devpool_paths_free: free n paths and the array.  NULL is accepted. */
 void sk_devpool_paths_free(char **paths, size_t n);
 
@@ -78,7 +80,7 @@ void sk_devpool_paths_free(char **paths, size_t n);
  * sk_devpool_release.
  */
 int sk_devpool_acquire(struct sk_devpool *pool, const char *path, int wait,
-    const int *cancelp, struct sk_pooldev **pdp) SK_WUR;
+    const int *cancelp, struct sk_pooldev **pdp) TOK_WUR;
 /*
  * sk_devpool_release: give pd back.  broken: close its handle (the device
  * misbehaved).  The handle is also closed when the device was pulled.
@@ -89,7 +91,7 @@ void sk_devpool_release(struct sk_devpool *pool, struct sk_pooldev *pd,
  * sk_devpool_reopen: close pd's handle and open the device again (the
  * cached handle was stale).  On failure pd has no handle; release it.
  */
-int sk_devpool_reopen(struct sk_devpool *pool, struct sk_pooldev *pd) SK_WUR;
+int sk_devpool_reopen(struct sk_devpool *pool, struct sk_pooldev *pd) TOK_WUR;
 /* sk_pooldev_handle: the open ops handle of a checked-out pd. */
 void *sk_pooldev_handle(const struct sk_pooldev *pd);
 /* sk_pooldev_path: its path; lives as long as pd is checked out. */
@@ -109,7 +111,7 @@ void sk_devpool_wake(struct sk_devpool *pool);
  * or when its operation ends).  The first scan reports every device
  * present as plugged in.  Scans are serialised.
  */
-int sk_devpool_scan(struct sk_devpool *pool) SK_WUR;
+int sk_devpool_scan(struct sk_devpool *pool) TOK_WUR;
 /* sk_devpool_reap: close the handles idle for idle_ms or more. */
 void sk_devpool_reap(struct sk_devpool *pool, int idle_ms);
 /*
@@ -117,7 +119,7 @@ void sk_devpool_reap(struct sk_devpool *pool, int idle_ms);
  * discovery, else the path).  *namep is a new string.
  */
 int sk_devpool_name(struct sk_devpool *pool, const char *path,
-    char **namep) SK_WUR;
+    char **namep) TOK_WUR;
 /* sk_devpool_nopen: how many handles are open (for tests). */
 size_t sk_devpool_nopen(struct sk_devpool *pool);
 

@@ -14,6 +14,8 @@
 #ifndef SK_FIDO_UNIX_H
 #define SK_FIDO_UNIX_H
 
+#include "common/err.h"
+
 #include <stddef.h>
 
 #include <fido.h>
@@ -42,7 +44,7 @@ const fido_dev_io_t *fido_unix_io(void);
  * timeout or a log handler before fido_dev_open().
  */
 int fido_unix_dev_new(fido_dev_t **devp)
-    __attribute__((warn_unused_result));
+    TOK_WUR;
 
 /*
  * fido_unix_open_dev: allocate a fido_dev_t, set the unix I/O functions and
@@ -54,7 +56,7 @@ int fido_unix_dev_new(fido_dev_t **devp)
  * TOK_ERR_DEVICE (the authenticator misbehaved), TOK_ERR_ALLOC.
  */
 int fido_unix_open_dev(const char *name, fido_dev_t **devp)
-    __attribute__((warn_unused_result));
+    TOK_WUR;
 
 /*
  * fido_unix_parse_list: split a comma-separated device list (the format of
@@ -66,7 +68,7 @@ int fido_unix_open_dev(const char *name, fido_dev_t **devp)
  * TOK_ERR_INVALID_ARGUMENT.  Free with fido_unix_free_list().
  */
 int fido_unix_parse_list(const char *list, char ***namesp, size_t *nnamesp)
-    __attribute__((warn_unused_result));
+    TOK_WUR;
 
 /*
  * fido_unix_present: 1 when something accepts a connection on name's

@@ -9,6 +9,8 @@
 #ifndef SK_SK_HELPER_MW_H
 #define SK_SK_HELPER_MW_H
 
+#include "common/err.h"
+
 #include <stdint.h>
 
 struct sk_sig;
@@ -21,7 +23,7 @@ struct skmw;
  * TOK_ERR_PROVIDER_REFUSED (logged).
  */
 int skmw_load(const char *path, struct skmw **mwp)
-    __attribute__((warn_unused_result));
+    TOK_WUR;
 /* skmw_path: the module's path (also the name its PIN is kept under). */
 const char *skmw_path(const struct skmw *mw);
 /*
@@ -33,13 +35,13 @@ const char *skmw_path(const struct skmw *mw);
  */
 int skmw_sign(struct skmw *mw, const struct sk_sign_req *req,
     void (*touch)(void *arg, const char *device, int begin), void *arg,
-    struct sk_sig **sigp) __attribute__((warn_unused_result));
+    struct sk_sig **sigp) TOK_WUR;
 /*
  * skmw_key_set: the key with handle signs through mw from now on; mw NULL:
  * the key refuses to sign.  Returns 0 or TOK_ERR_ALLOC.
  */
 int skmw_key_set(uint64_t handle, struct skmw *mw)
-    __attribute__((warn_unused_result));
+    TOK_WUR;
 /*
  * skmw_key: 1 when the key with handle was given a module (*mwp: it, or
  * NULL when it may not sign), 0 when it signs through libfido2.

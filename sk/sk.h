@@ -13,11 +13,12 @@
 #ifndef SK_SK_H
 #define SK_SK_H
 
+#include "common/err.h"
+
 #include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define SK_WUR __attribute__((warn_unused_result))
 
 /* Algorithms (same values as the OpenSSH sk-api). */
 #define SK_ALG_ECDSA		0	/* ECDSA P-256, SHA-256 (ES256) */
@@ -231,7 +232,7 @@ struct sk_hooks {
  * sk_ctx_new: a context using ops (not copied: must outlive the context).
  * No devices are configured yet: see sk_ctx_set_devices().
  */
-int sk_ctx_new(const struct sk_devops *ops, struct sk_ctx **ctxp) SK_WUR;
+int sk_ctx_new(const struct sk_devops *ops, struct sk_ctx **ctxp) TOK_WUR;
 /* sk_ctx_free: release ctx.  NULL is accepted.  No operation may run. */
 void sk_ctx_free(struct sk_ctx *ctx);
 /*
@@ -241,7 +242,7 @@ void sk_ctx_free(struct sk_ctx *ctx);
  * added at each operation.  Replaces any previous setting.
  */
 int sk_ctx_set_devices(struct sk_ctx *ctx, const char *list,
-    int discover) SK_WUR;
+    int discover) TOK_WUR;
 /*
  * sk_ctx_set_pool: take devices from pool (shared; not owned: must outlive
  * the context) instead of a pool of the context's own.  Devices then stay
@@ -295,7 +296,7 @@ struct sk_sign_req {
  * signature (free with sk_sig_free).
  */
 int sk_ctx_sign(struct sk_ctx *ctx, const struct sk_sign_req *req,
-    struct sk_sig **sigp) SK_WUR;
+    struct sk_sig **sigp) TOK_WUR;
 
 /* An enrollment request. */
 struct sk_enroll_req {
@@ -318,7 +319,7 @@ struct sk_enroll_req {
  * sk_ctx_sign.  On success *keyp is a new key (free with sk_key_free).
  */
 int sk_ctx_enroll(struct sk_ctx *ctx, const struct sk_enroll_req *req,
-    struct sk_key **keyp) SK_WUR;
+    struct sk_key **keyp) TOK_WUR;
 
 /*
  * sk_ctx_load_resident: every resident key with an "ssh:" application on
@@ -329,7 +330,7 @@ int sk_ctx_enroll(struct sk_ctx *ctx, const struct sk_enroll_req *req,
  * sk_keys_free); it may be empty.
  */
 int sk_ctx_load_resident(struct sk_ctx *ctx, const char *pin,
-    const char *device, struct sk_key ***keysp, size_t *nkeysp) SK_WUR;
+    const char *device, struct sk_key ***keysp, size_t *nkeysp) TOK_WUR;
 /* sk_keys_free: free n keys and the array.  NULL is accepted. */
 void sk_keys_free(struct sk_key **keys, size_t n);
 
@@ -339,13 +340,13 @@ void sk_keys_free(struct sk_key **keys, size_t n);
  * rejected), Ed25519 must be 64 bytes.  Exposed for tests.
  */
 int sk_sig_from_assert(int alg, const struct sk_devassert *a,
-    struct sk_sig **sigp) SK_WUR;
+    struct sk_sig **sigp) TOK_WUR;
 /*
  * sk_key_from_cred: build a validated key from a token's raw credential:
  * an ES256 key must be a point on P-256 (returned uncompressed), an EdDSA
  * key 32 bytes.  Exposed for tests.
  */
 int sk_key_from_cred(const struct sk_devcred *c, const char *application,
-    uint8_t flags, struct sk_key **keyp) SK_WUR;
+    uint8_t flags, struct sk_key **keyp) TOK_WUR;
 
 #endif /* SK_SK_H */

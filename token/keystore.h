@@ -6,6 +6,8 @@
 #ifndef TOKEN_KEYSTORE_H
 #define TOKEN_KEYSTORE_H
 
+#include "common/err.h"
+
 #include <pthread.h>
 #include <stdint.h>
 
@@ -24,7 +26,7 @@ struct keystore *keystore_new(void);
 void keystore_free(struct keystore *ks);
 /* keystore_add: store k (owned from now on) and set *handlep (never 0). */
 int keystore_add(struct keystore *ks, struct key *k, uint64_t *handlep)
-    __attribute__((warn_unused_result));
+    TOK_WUR;
 /* keystore_get: the key for handle, owned by the store, or NULL. */
 struct key *keystore_get(struct keystore *ks, uint64_t handle);
 /* keystore_drop: free the key for handle; TOK_ERR_KEY_NOT_FOUND if none. */
@@ -40,6 +42,6 @@ void keystore_drop_all(struct keystore *ks);
  */
 int keystore_add_from_agent(struct keystore *ks, pthread_mutex_t *lock,
     enum keystore_kind kind, struct buf *req, struct buf *reply)
-    __attribute__((warn_unused_result));
+    TOK_WUR;
 
 #endif /* TOKEN_KEYSTORE_H */

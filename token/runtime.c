@@ -44,6 +44,8 @@ static int rt_event_pending;	/* an event job is queued or running */
 static int rt_wake[2] = { -1, -1 };
 static const char *rt_name = "helper";
 
+static void rt_hello(void);
+
 void
 token_helper_init(int argc, char **argv, const char *name,
     const char *usage, int nargs, char ***argvp)
@@ -77,6 +79,8 @@ token_helper_init(int argc, char **argv, const char *name,
 		fatal_f("fd %d is not the agent's socket: this program is "
 		    "started by tokagent", TOKEN_IPC_FD);
 	signal(SIGPIPE, SIG_IGN);
+	/* First, before any thread of the backend may send an event. */
+	rt_hello();
 	return;
  usage:
 	fprintf(stderr, "usage: %s [-dv]%s%s\n", name, *usage ? " " : "",
@@ -111,8 +115,7 @@ token_send_failure(uint32_t id, int r, const char *detail)
 {
 	struct buf *m;
 
-	if ((m = buf_new()) == NULL || ipc_msg_failure(m, id, r,
-	    detail != NULL ? detail : tok_strerror(r)) != 0)
+	if ((m = buf_new()) == NULL || ipc_msg_failure(m, id, r, detail) != 0)
 		fatal_f("out of memory");
 	token_send(m);
 	buf_free(m);
@@ -356,7 +359,6 @@ token_helper_run(const struct token_ops *ops, void *ctx)
 		fatal_f("out of memory");
 	if (pthread_create(&worker, NULL, rt_worker, NULL) != 0)
 		fatal_f("cannot start the worker thread");
-	rt_hello();
 	for (;;) {
 		pthread_mutex_lock(&rt_lock);
 		efd = rt_event_pending ? -1 : rt_event_fd;

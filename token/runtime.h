@@ -4,13 +4,14 @@
  *
  * Start-up (token_helper_init): hardening, the flags every helper takes
  * (-d or -v, each once more verbose; logs go to stderr, which the agent
- * keeps), fd 3 checked to be the agent's socket, SIGPIPE ignored.
+ * keeps), fd 3 checked to be the agent's socket, SIGPIPE ignored, and the
+ * helper's IPC_HELLO sent (before any event a backend thread may send).
  *
  * The loop (token_helper_run) runs on the main thread and never does slow
  * work, so it can always answer:
- *   - it sends IPC_HELLO first and requires the agent's IPC_HELLO as the
- *     first message, both carrying IPC_VERSION; a mismatch is fatal with a
- *     message that says which versions met;
+ *   - it requires the agent's IPC_HELLO as the first message, carrying
+ *     IPC_VERSION like the helper's; a mismatch is fatal with a message
+ *     that says which versions met;
  *   - IPC_PING (the agent's heartbeat) is answered IPC_OK at once, however
  *     busy the backend is;
  *   - IPC_CANCEL removes the request from the queue if it has not started
@@ -73,7 +74,10 @@ int token_helper_run(const struct token_ops *ops, void *ctx);
 void token_set_event_fd(int fd);
 /* token_send: write message m (one IPC message, unframed) to the agent; any thread. */
 void token_send(struct buf *m);
-/* token_send_failure: answer request id with IPC_FAILURE r (detail may be NULL); any thread. */
+/*
+ * token_send_failure: answer request id with IPC_FAILURE r and detail
+ * (NULL: none; the agent then names the request itself); any thread.
+ */
 void token_send_failure(uint32_t id, int r, const char *detail);
 
 #endif /* TOKEN_RUNTIME_H */

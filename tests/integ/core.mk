@@ -10,6 +10,7 @@ tests_integ_agentcli_LDADD = common/libcommon.la
 
 CORE_INTEG_TESTS = \
 	tests/integ/core-helper-death.sh \
+	tests/integ/core-helper-hang.sh \
 	tests/integ/core-keys.sh \
 	tests/integ/core-login.sh \
 	tests/integ/core-sshsig.sh \

@@ -1,0 +1,148 @@
+/* PIN prompts and token logins (see pin.h). */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/askpass.h"
+#include "agent/backend.h"
+#include "agent/helper.h"
+#include "agent/idtab.h"
+#include "agent/pin.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/ipc.h"
+#include "common/log.h"
+#include "common/secmem.h"
+
+struct login_op {
+	struct helper *h;
+	char *device;			/* the token to log in, or NULL */
+	struct askpass *ap;
+	uint32_t reqid;
+	void (*done)(int r, void *arg);
+	void *arg;
+};
+
+char *
+pin_wrong_text(int wrong, uint32_t retries)
+{
+	char *s;
+
+	if (!wrong)
+		return strdup("");
+	if (retries == HELPER_RETRIES_UNKNOWN)
+		return strdup("Wrong PIN. ");
+	if (asprintf(&s, "Wrong PIN, %u %s left. ", retries,
+	    retries == 1 ? "try" : "tries") < 0)
+		return NULL;	/* asprintf leaves s undefined */
+	return s;
+}
+
+static void
+login_op_free(struct login_op *op)
+{
+	askpass_cancel(op->ap);
+	free(op->device);
+	free(op);
+}
+
+static void
+pin_login_reply(int r, uint8_t type, struct buf *m, const char *detail,
+    void *arg)
+{
+	struct login_op *op = arg;
+	void (*done)(int, void *) = op->done;
+	void *darg = op->arg;
+
+	(void)m;
+	if (r == 0 && type != IPC_OK)
+		r = TOK_ERR_PROTOCOL;
+	if (r != 0)
+		error("token login failed: %s%s%s", tok_strerror(r),
+		    detail ? ": " : "", detail ? detail : "");
+	login_op_free(op);
+	done(r, darg);
+}
+
+static void
+pin_entered(int r, char *pin, void *arg)
+{
+	struct login_op *op = arg;
+	void (*done)(int, void *) = op->done;
+	void *darg = op->arg;
+
+	op->ap = NULL;
+	if (r == 0)
+		r = helper_backend(op->h)->login(op->h, op->device, pin,
+		    pin_login_reply, op, &op->reqid);
+	secmem_free(pin);
+	if (r != 0) {
+		login_op_free(op);
+		done(r, darg);
+	}
+}
+
+void *
+pin_login(struct identity *id, const char *device, const char *name,
+    uint32_t retries, const char *why, int retry,
+    void (*done)(int r, void *arg), void *arg)
+{
+	const struct backend *be = helper_backend(id->helper);
+	struct login_op *op;
+	char *prompt = NULL, *token = NULL, *wrong = NULL;
+
+	if (be == NULL || be->login == NULL ||
+	    (be->pin_per_device && device == NULL) ||
+	    (op = calloc(1, sizeof(*op))) == NULL)
+		return NULL;
+	op->h = id->helper;
+	op->done = done;
+	op->arg = arg;
+	if (device != NULL && (op->device = strdup(device)) == NULL)
+		goto fail;
+	if ((wrong = pin_wrong_text(retry, retries)) == NULL)
+		goto fail;
+	if (name != NULL) {
+		if (asprintf(&token, " (\"%s\"%s)", name,
+		    !retry && retries != HELPER_RETRIES_UNKNOWN &&
+		    retries < 4 ? ", few tries left" : "") < 0) {
+			token = NULL;
+			goto fail;
+		}
+	} else if ((token = strdup("")) == NULL)
+		goto fail;
+	if (asprintf(&prompt, "%sEnter PIN for the %s of key \"%s\" %s%s to "
+	    "allow %s", wrong, be->token_noun, id->comment, id->provider ?
+	    id->provider : id->fingerprint, token, why) < 0) {
+		prompt = NULL;
+		goto fail;
+	}
+	if ((op->ap = askpass_start(ASKPASS_SECRET, prompt, PIN_TIMEOUT_MS,
+	    pin_entered, op)) == NULL)
+		goto fail;
+	free(prompt);
+	free(token);
+	free(wrong);
+	return op;
+ fail:
+	free(prompt);
+	free(token);
+	free(wrong);
+	free(op->device);
+	free(op);
+	return NULL;
+}
+
+void
+pin_login_cancel(void *login)
+{
+	struct login_op *op = login;
+
+	if (op == NULL)
+		return;
+	if (op->ap == NULL)
+		helper_cancel(op->h, op->reqid);
+	login_op_free(op);
+}
