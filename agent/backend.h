@@ -29,7 +29,7 @@ struct backend {
 	 * "token"); NULL when the kind has no PIN.
 	 */
 	const char *token_noun;
-	/* A helper note must name the token that wants the PIN (login's device). */
+	/* A helper note names the token that wants the PIN (login's device). */
 	int pin_per_device;
 	/* Sign requests are described for people (touch and PIN notices). */
 	int describe_signs;

@@ -152,7 +152,10 @@ dispatch_extension(struct conn *c, struct buf *m)
 	free(name);
 }
 
-/* Where a new key goes: FIDO key handles to the sk helper, the rest to the soft token. */
+/*
+ * Where a new key goes: FIDO key handles to the sk helper, the rest to
+ * the software token.
+ */
 static struct helper *
 dispatch_helper_for(int is_sk)
 {

@@ -41,7 +41,8 @@ struct helper_p11_op {
 	uint32_t reqid;
 };
 
-static LIST_HEAD(, helper_p11_prov) providers = LIST_HEAD_INITIALIZER(providers);
+static LIST_HEAD(, helper_p11_prov) providers =
+    LIST_HEAD_INITIALIZER(providers);
 static struct helper *helper_p11_pcsc;	/* card events, while providers exist */
 
 static struct helper_p11_prov *
@@ -126,8 +127,8 @@ helper_p11_keys_removed_all(void)
 
 /* A new identity for a token key, with the provider's constraints. */
 static int
-helper_p11_new_identity(struct helper_p11_prov *p, uint64_t handle, struct key *k,
-    const char *label)
+helper_p11_new_identity(struct helper_p11_prov *p, uint64_t handle,
+    struct key *k, const char *label)
 {
 	struct identity *id = NULL;
 	struct constraints cons;
@@ -166,8 +167,8 @@ helper_p11_new_identity(struct helper_p11_prov *p, uint64_t handle, struct key *
 
 /* Add or refresh one key the helper reports, and its associated certs. */
 static int
-helper_p11_provider_key(struct helper_p11_prov *p, uint64_t handle, struct key *k,
-    const char *label)
+helper_p11_provider_key(struct helper_p11_prov *p, uint64_t handle,
+    struct key *k, const char *label)
 {
 	struct constraints cons;
 	struct identity *id;

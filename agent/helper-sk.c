@@ -256,7 +256,7 @@ helper_sk_login(struct helper *h, const char *device, const char *pin,
 	struct buf *p;
 	int r;
 
-	/* The helper keeps it for that token only, for the retry (or the cache time). */
+	/* Kept for that token only, for the retry (or the cache time). */
 	if ((p = buf_new()) == NULL)
 		return TOK_ERR_ALLOC;
 	if ((r = buf_put_cstring(p, device)) == 0 &&

@@ -6,7 +6,10 @@
 #ifndef AGENT_HELPER_SOFT_H
 #define AGENT_HELPER_SOFT_H
 
-/* helper_soft_start: start it into agent_soft (agent/agent.h); fatal on failure. */
+/*
+ * helper_soft_start: start it into agent_soft (agent/agent.h), unless
+ * software keys are off; fatal if it cannot run.
+ */
 void helper_soft_start(void);
 
 #endif /* AGENT_HELPER_SOFT_H */

@@ -67,6 +67,7 @@ struct helper {
 	int retiring;			/* helper_retire: stopped after a reply */
 	struct loop_timer *ping_timer;	/* heartbeat, while requests wait */
 	uint32_t ping_id;		/* the heartbeat not answered yet */
+	int ping_late;			/* ping_id missed one period */
 	uint64_t ping_ms;
 };
 
@@ -379,6 +380,7 @@ helper_close(struct helper *h)
 	loop_cancel_timer(h->ping_timer);
 	h->ping_timer = NULL;
 	h->ping_id = 0;
+	h->ping_late = 0;
 	buf_reset(h->in);
 	buf_reset(h->out);
 }
@@ -527,6 +529,7 @@ helper_pong(int r, uint8_t type, struct buf *m, const char *detail,
 	if (r == TOK_ERR_HELPER_DIED || r == TOK_ERR_CANCELLED)
 		return;
 	h->ping_id = 0;
+	h->ping_late = 0;
 	if (r != 0 || type != IPC_OK)
 		error("helper %s: bad heartbeat reply", h->name);
 }
@@ -557,6 +560,15 @@ helper_ping(void *arg)
 
 	h->ping_timer = NULL;
 	if (h->ping_id != 0) {
+		/*
+		 * One period of grace: a reply that is already in the
+		 * socket but not read yet (a busy agent) is not a miss.
+		 */
+		if (!h->ping_late) {
+			h->ping_late = 1;
+			helper_ping_arm(h);
+			return;
+		}
 		helper_died(h, "stopped answering its heartbeat");
 		return;
 	}

@@ -8,7 +8,7 @@
  * a helper only by its heartbeat: while requests wait, it is sent IPC_PING
  * every few seconds (TOKAGENT_HELPER_PING_MS, default 5000), which the
  * helper runtime's loop answers however busy the helper is; a helper that
- * leaves one unanswered for a whole period is replaced (SIGTERM, then
+ * leaves one unanswered for two whole periods is replaced (SIGTERM, then
  * SIGKILL after a short grace) and restarted.  How long a request waits
  * in a queue is never held against a helper.
  */

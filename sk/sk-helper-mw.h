@@ -47,7 +47,7 @@ int skmw_key_set(uint64_t handle, struct skmw *mw)
  * NULL when it may not sign), 0 when it signs through libfido2.
  */
 int skmw_key(uint64_t handle, struct skmw **mwp);
-/* skmw_key_drop: the key with handle (dropped or replaced) forgets its module. */
+/* skmw_key_drop: the key with handle (dropped, replaced) forgets its module. */
 void skmw_key_drop(uint64_t handle);
 /* skmw_key_drop_all: every key forgets its module. */
 void skmw_key_drop_all(void);

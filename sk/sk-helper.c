@@ -7,9 +7,9 @@
  * Started by tokagent with the IPC socket on fd 3 (common/ipc.h and
  * sk/sk-ipc.h), on the helper runtime (token/runtime.h), whose loop
  * answers the agent's heartbeat.  Requests are taken one at a time; each
- * token operation runs on a worker thread of its own (at most SKH_WORKERS_MAX at once, the rest
- * queue in order), so a touch pending on one token never delays another
- * token.  Devices come from one shared pool (sk/devpool.h): one operation
+ * token operation runs on a worker thread of its own (at most
+ * SKH_WORKERS_MAX at once, the rest queue in order), so a touch pending on
+ * one token never delays another token.  Devices come from one shared pool (sk/devpool.h): one operation
  * per token at a time, requests for a busy token wait their turn in
  * order, handles stay open between operations and are closed after
  * SKH_IDLE_MS without use.  IPC_CANCEL stops its request only: a CTAPHID

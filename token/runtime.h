@@ -72,7 +72,7 @@ int token_helper_run(const struct token_ops *ops, void *ctx);
  * on the worker thread when it is readable.  Any thread.
  */
 void token_set_event_fd(int fd);
-/* token_send: write message m (one IPC message, unframed) to the agent; any thread. */
+/* token_send: write m (one IPC message, unframed) to the agent; any thread. */
 void token_send(struct buf *m);
 /*
  * token_send_failure: answer request id with IPC_FAILURE r and detail
