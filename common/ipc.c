@@ -33,6 +33,32 @@ ipc_msg_header(struct buf *msg, uint32_t *idp, uint8_t *typep)
 }
 
 int
+ipc_get_sign(struct buf *msg, uint64_t *handlep, const u_char **datap,
+    size_t *lenp, uint32_t *flagsp)
+{
+	const u_char *data;
+	uint64_t handle;
+	uint32_t flags;
+	size_t len;
+	int r;
+
+	*handlep = 0;
+	*datap = NULL;
+	*lenp = 0;
+	*flagsp = 0;
+	if ((r = buf_get_u64(msg, &handle)) != 0 ||
+	    (r = buf_get_string_direct(msg, &data, &len)) != 0 ||
+	    (r = buf_get_u32(msg, &flags)) != 0 ||
+	    (r = buf_expect_empty(msg)) != 0)
+		return r;
+	*handlep = handle;
+	*datap = data;
+	*lenp = len;
+	*flagsp = flags;
+	return 0;
+}
+
+int
 ipc_msg_failure(struct buf *msg, uint32_t id, int err, const char *detail)
 {
 	int r;

@@ -44,7 +44,9 @@
 
 #include "common/err.h"
 
+#include <sys/types.h>
 #include <stdint.h>
+#include <stddef.h>
 
 struct buf;
 
@@ -76,6 +78,13 @@ int ipc_msg_start(struct buf *msg, uint32_t id, uint8_t type)
 /* ipc_msg_header: consume the header from msg. */
 int ipc_msg_header(struct buf *msg, uint32_t *idp, uint8_t *typep)
     TOK_WUR;
+/*
+ * ipc_get_sign: the IPC_SIGN payload in msg (after the header), for every
+ * helper.  *datap points into msg (valid while it is).  Trailing bytes are
+ * an error.
+ */
+int ipc_get_sign(struct buf *msg, uint64_t *handlep, const u_char **datap,
+    size_t *lenp, uint32_t *flagsp) TOK_WUR;
 /* ipc_msg_failure: reset msg to an IPC_FAILURE reply for id carrying r and detail. */
 int ipc_msg_failure(struct buf *msg, uint32_t id, int r, const char *detail)
     TOK_WUR;

@@ -239,10 +239,7 @@ p11_helper_sign(struct p11_helper *h, uint32_t id, struct buf *m)
 	char *detail = NULL;
 	int r, err;
 
-	if ((r = buf_get_u64(m, &handle)) != 0 ||
-	    (r = buf_get_string_direct(m, &data, &datalen)) != 0 ||
-	    (r = buf_get_u32(m, &flags)) != 0 ||
-	    (r = buf_expect_empty(m)) != 0) {
+	if ((r = ipc_get_sign(m, &handle, &data, &datalen, &flags)) != 0) {
 		error_fr(r, "bad IPC_SIGN");
 		err = p11_helper_failure(h, id, r, "malformed request");
 		goto out;

@@ -533,10 +533,7 @@ skh_sign(uint32_t id, struct buf *req)
 	size_t len, khlen;
 	int r;
 
-	if ((r = buf_get_u64(req, &handle)) != 0 ||
-	    (r = buf_get_string_direct(req, &data, &len)) != 0 ||
-	    (r = buf_get_u32(req, &flags)) != 0 ||
-	    (r = buf_expect_empty(req)) != 0)
+	if ((r = ipc_get_sign(req, &handle, &data, &len, &flags)) != 0)
 		return r;
 	if ((job = calloc(1, sizeof(*job))) == NULL ||
 	    (job->data = buf_new()) == NULL || (job->kh = buf_new()) == NULL ||

@@ -51,10 +51,7 @@ soft_sign(struct soft_token *st, struct buf *req, uint8_t *rtypep,
 	struct buf *sig = NULL;
 	int r;
 
-	if ((r = buf_get_u64(req, &handle)) != 0 ||
-	    (r = buf_get_string_direct(req, &data, &len)) != 0 ||
-	    (r = buf_get_u32(req, &flags)) != 0 ||
-	    (r = buf_expect_empty(req)) != 0)
+	if ((r = ipc_get_sign(req, &handle, &data, &len, &flags)) != 0)
 		return r;
 	if ((k = keystore_get(st->keys, handle)) == NULL)
 		return TOK_ERR_KEY_NOT_FOUND;

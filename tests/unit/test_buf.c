@@ -210,6 +210,71 @@ test_b64(void **state)
 	buf_free(o);
 }
 
+static void
+test_b64_decode(void **state)
+{
+	static const char *const bad[] = {
+		"Zm9", "Zm9v=mFy", "Zm9vY===", "Zm9vYm F", "Zm9vYm\nF",
+		"Zm9vYm-_", "====", "Zg=a",
+	};
+	struct buf *o = buf_new();
+	size_t i;
+
+	(void)state;
+	assert_int_equal(buf_b64tod("Zm9vYmFy", 8, o), 0);
+	assert_int_equal(buf_len(o), 6);
+	assert_memory_equal(buf_ptr(o), "foobar", 6);
+	buf_reset(o);
+	assert_int_equal(buf_b64tod("Zm9vYg==", 8, o), 0);
+	assert_int_equal(buf_len(o), 4);
+	assert_memory_equal(buf_ptr(o), "foob", 4);
+	buf_reset(o);
+	assert_int_equal(buf_b64tod("Zm9vYmE=", 8, o), 0);
+	assert_int_equal(buf_len(o), 5);
+	/* Appends; a refused text leaves what was there. */
+	assert_int_equal(buf_put_u8(o, 'x'), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(buf_b64tod(bad[i], strlen(bad[i]), o),
+		    TOK_ERR_INVALID_FORMAT);
+		assert_int_equal(buf_len(o), 6);
+	}
+	assert_int_equal(buf_b64tod("", 0, o), TOK_ERR_INVALID_FORMAT);
+	buf_free(o);
+}
+
+static void
+test_ipc_sign(void **state)
+{
+	struct buf *m = buf_new();
+	const u_char *data;
+	uint64_t handle;
+	uint32_t flags;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(buf_put_u64(m, 0x0102030405060708ULL), 0);
+	assert_int_equal(buf_put_string(m, "abc", 3), 0);
+	assert_int_equal(buf_put_u32(m, 4), 0);
+	assert_int_equal(ipc_get_sign(m, &handle, &data, &len, &flags), 0);
+	assert_true(handle == 0x0102030405060708ULL);
+	assert_int_equal(len, 3);
+	assert_memory_equal(data, "abc", 3);
+	assert_int_equal(flags, 4);
+	/* Trailing bytes (the old context string) and short payloads fail. */
+	buf_reset(m);
+	assert_int_equal(buf_put_u64(m, 1), 0);
+	assert_int_equal(buf_put_string(m, "abc", 3), 0);
+	assert_int_equal(buf_put_u32(m, 0), 0);
+	assert_int_equal(buf_put_cstring(m, "context"), 0);
+	assert_int_not_equal(ipc_get_sign(m, &handle, &data, &len, &flags), 0);
+	assert_null(data);
+	buf_reset(m);
+	assert_int_equal(buf_put_u64(m, 1), 0);
+	assert_int_equal(buf_put_u32(m, 100), 0);
+	assert_int_not_equal(ipc_get_sign(m, &handle, &data, &len, &flags), 0);
+	buf_free(m);
+}
+
 int
 main(void)
 {
@@ -222,6 +287,8 @@ main(void)
 		cmocka_unit_test(test_readonly_view),
 		cmocka_unit_test(test_frames),
 		cmocka_unit_test(test_b64),
+		cmocka_unit_test(test_b64_decode),
+		cmocka_unit_test(test_ipc_sign),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
