@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 
 #include "agent/conn.h"
+#include "agent/audit.h"
 #include "agent/lock.h"
 #include "agent/loop.h"
 #include "agent/tokens.h"
@@ -86,6 +87,7 @@ lock_lock(struct conn *c, struct buf *m)
 	/* Cached PINs do not survive a lock. */
 	tokens_forget_secrets();
 	logit("agent locked by pid %ld", (long)c->pid);
+	audit_event("lock", c, NULL, "ok", NULL);
 	conn_reply_status(c, 1);
 }
 
@@ -134,6 +136,7 @@ lock_unlock(struct conn *c, struct buf *m)
 		lock_locked = 0;
 		lock_failures = 0;
 		logit("agent unlocked by pid %ld", (long)c->pid);
+		audit_event("unlock", c, NULL, "ok", NULL);
 		conn_reply_status(c, 1);
 		return;
 	}
@@ -145,6 +148,7 @@ lock_unlock(struct conn *c, struct buf *m)
 		delay = LOCK_DELAY_MAX_MS;
 	error("unlock failed (pid %ld); answering in %llu ms", (long)c->pid,
 	    (unsigned long long)delay);
+	audit_event("unlock", c, NULL, "refused", "wrong passphrase");
 	/* Slow down guessing without stalling anyone else. */
 	if ((d = calloc(1, sizeof(*d))) == NULL ||
 	    (d->timer = loop_add_timer(delay, lock_delay_done, d)) == NULL) {
