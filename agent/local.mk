@@ -24,6 +24,7 @@ agent_libagent_la_SOURCES = \
 	agent/procinfo.c agent/procinfo.h \
 	agent/prompt.c agent/prompt.h \
 	agent/purpose.c agent/purpose.h \
+	agent/session.c agent/session.h \
 	agent/resident.c agent/resident.h \
 	agent/sign.c agent/sign.h \
 	agent/tokens.c agent/tokens.h \
@@ -42,7 +43,11 @@ agent_tokagent_LDADD = agent/libagent.la common/libcommon.la \
 # Desktop touch notices: a small program on sd-bus the agent runs per notice,
 # so the agent itself links no D-Bus library.  Built when libsystemd is found.
 if HAVE_SYSTEMD
-pkglibexec_PROGRAMS += agent/tokagent-notify-desktop
+pkglibexec_PROGRAMS += agent/tokagent-notify-desktop agent/tokagent-session-watch
+agent_tokagent_session_watch_SOURCES = agent/session-watch.c
+agent_tokagent_session_watch_CPPFLAGS = $(AM_CPPFLAGS) $(SYSTEMD_CFLAGS)
+agent_tokagent_session_watch_LDADD = common/libcommon.la $(SYSTEMD_LIBS) \
+	$(OPENSSL_LIBS) $(LIBBSD_LIBS)
 agent_tokagent_notify_desktop_SOURCES = agent/notify-desktop.c
 agent_tokagent_notify_desktop_CPPFLAGS = $(AM_CPPFLAGS) $(SYSTEMD_CFLAGS)
 agent_tokagent_notify_desktop_LDADD = common/libcommon.la $(SYSTEMD_LIBS) \

@@ -24,6 +24,7 @@
 #define LOCK_DELAY_MAX_MS	10000
 
 static int lock_locked;
+static int lock_session_locked;	/* the screen is locked (policy "lock") */
 static u_char lock_salt[LOCK_SALT_LEN];
 static u_char lock_hash[LOCK_HASH_LEN];
 static unsigned int lock_failures;
@@ -36,7 +37,16 @@ struct lock_delay {
 int
 lock_is_locked(void)
 {
-	return lock_locked;
+	return lock_locked || lock_session_locked;
+}
+
+void
+lock_session(int locked)
+{
+	if (locked == lock_session_locked)
+		return;
+	lock_session_locked = locked;
+	logit("agent %s with the screen", locked ? "locked" : "unlocked");
 }
 
 static int

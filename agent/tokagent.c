@@ -35,6 +35,7 @@
 #include "agent/notice.h"
 #include "agent/audit.h"
 #include "agent/policy-stage.h"
+#include "agent/session.h"
 #include "agent/tokens.h"
 #include "common/harden.h"
 #include "common/log.h"
@@ -57,6 +58,7 @@ enum {
 	OPT_IMPORT_RESIDENT_ON_PLUG,
 	OPT_POLICY,
 	OPT_AUDIT_LOG,
+	OPT_NO_SESSION_WATCH,
 };
 
 static const struct option long_options[] = {
@@ -72,6 +74,7 @@ static const struct option long_options[] = {
 	    OPT_IMPORT_RESIDENT_ON_PLUG },
 	{ "policy", required_argument, NULL, OPT_POLICY },
 	{ "audit-log", required_argument, NULL, OPT_AUDIT_LOG },
+	{ "no-session-watch", no_argument, NULL, OPT_NO_SESSION_WATCH },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -138,6 +141,8 @@ usage(int status)
 	    "see tokagent-policy(5))\n"
 	    "  --audit-log=FILE         append an audit record (JSON) per "
 	    "event to FILE\n"
+	    "  --no-session-watch       do not watch screen lock and suspend "
+	    "(logind)\n"
 	    "  -h, --help               this text\n", SYSCONFDIR, AGENT_DEFAULT_ALLOWLIST,
 	    AGENT_DEFAULT_WEBSAFE);
 	exit(status);
@@ -346,6 +351,7 @@ main(int argc, char **argv)
 	int ch, csh = -1, Dflag = 0, dflag = 0, kflag = 0, fd, devnull;
 	int websafe_set = 0;
 	const char *bind_path = NULL, *policy_file = NULL, *audit_log = NULL;
+	int session_watch = 1;
 	char pidbuf[32];
 	struct sigaction sa;
 	long life;
@@ -448,6 +454,9 @@ main(int argc, char **argv)
 		case OPT_AUDIT_LOG:
 			audit_log = optarg;
 			break;
+		case OPT_NO_SESSION_WATCH:
+			session_watch = 0;
+			break;
 		case 'h':
 			usage(0);
 		default:
@@ -541,6 +550,8 @@ main(int argc, char **argv)
 	/* SIGHUP reads the policy file again (ssh-agent would exit). */
 	loop_on_signal(SIGHUP, on_sighup);
 	policy_stage_open_audit(!(Dflag || dflag));
+	if (session_watch)
+		session_watch_start();
 	if ((agent_idtab = idtab_new()) == NULL)
 		fatal_f("out of memory");
 	start_soft_helper();
@@ -557,6 +568,7 @@ main(int argc, char **argv)
 
 	verbose("exiting");
 	conn_close_all();
+	session_watch_stop();
 	tokens_shutdown();
 	helper_stop(agent_soft);
 	idtab_free(agent_idtab);

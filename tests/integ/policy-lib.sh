@@ -24,12 +24,16 @@ policy_reload()
 	ti_fail "the agent did not react to SIGHUP"
 }
 
-# sshsig KEY NS: sign $TI_DIR/msg with the agent's KEY (public key file)
-# for namespace NS.
+# sshsig KEY.pub NS: sign $TI_DIR/msg for namespace NS with the agent's
+# key.  Only the public key is at hand ($TI_DIR/pub/), so ssh-keygen can not
+# fall back to the private key file when the agent refuses or hides it.
 sshsig()
 {
+	mkdir -p "$TI_DIR/pub"
+	cp "$1" "$TI_DIR/pub/"
 	rm -f "$TI_DIR/msg.sig"
-	ssh-keygen -Y sign -n "$2" -f "$1" "$TI_DIR/msg" >"$TI_DIR/sign.out" 2>&1
+	ssh-keygen -Y sign -n "$2" -f "$TI_DIR/pub/$(basename "$1")" \
+	    "$TI_DIR/msg" >"$TI_DIR/sign.out" 2>&1
 }
 
 # sign_raw KEY.pub HEXDATA: a SIGN_REQUEST of HEXDATA with KEY through

@@ -82,14 +82,14 @@ ti_expect_ok "prog-key from /usr/bin/ssh-keygen" \
     sshsig "$TI_DIR/k_prog.pub" file
 rm -f "$TI_DIR/msg.sig"
 ti_expect_fail "prog-key from a copy at another path" \
-    "$TI_DIR/bin/ssh-keygen" -Y sign -n file -f "$TI_DIR/k_prog.pub" \
+    "$TI_DIR/bin/ssh-keygen" -Y sign -n file -f "$TI_DIR/pub/k_prog.pub" \
     "$TI_DIR/msg"
 ti_expect_fail "caller-key without the caller" \
     sshsig "$TI_DIR/k_caller.pub" file
 rm -f "$TI_DIR/msg.sig"
 ti_expect_ok "caller-key started by the caller" \
     "$TI_DIR/bin/gitlike" 20 ssh-keygen -Y sign -n file \
-    -f "$TI_DIR/k_caller.pub" "$TI_DIR/msg"
+    -f "$TI_DIR/pub/k_caller.pub" "$TI_DIR/msg"
 
 ti_log "5. rate limits"
 ti_expect_ok "rate-key 1" sshsig "$TI_DIR/k_rate.pub" file
@@ -106,12 +106,12 @@ ti_expect_ok "conf-key from ssh-keygen: no prompt" \
 ti_assert_eq "$n0" "$(ti_askpass_count)" "no confirm for the listed program"
 rm -f "$TI_DIR/msg.sig"
 ti_expect_ok "conf-key from the copy: confirmed" \
-    "$TI_DIR/bin/ssh-keygen" -Y sign -n file -f "$TI_DIR/k_conf.pub" \
+    "$TI_DIR/bin/ssh-keygen" -Y sign -n file -f "$TI_DIR/pub/k_conf.pub" \
     "$TI_DIR/msg"
 ti_assert_eq $((n0 + 1)) "$(ti_askpass_count)" "a confirm for another program"
 ti_askpass_answer no
 ti_expect_fail "conf-key from the copy, denied" \
-    "$TI_DIR/bin/ssh-keygen" -Y sign -n file -f "$TI_DIR/k_conf.pub" \
+    "$TI_DIR/bin/ssh-keygen" -Y sign -n file -f "$TI_DIR/pub/k_conf.pub" \
     "$TI_DIR/msg"
 ti_askpass_answer yes
 ti_expect_fail "deny-key" sshsig "$TI_DIR/k_deny.pub" file
