@@ -21,6 +21,7 @@
 #define POLICY_RATE_KEYS	4096	/* keys whose rate one rule tracks */
 #define POLICY_FP_BUCKETS	1024	/* fingerprint index, power of 2 */
 #define POLICY_MAX_INTERVAL_MS	(366ULL * 24 * 3600 * 1000)
+#define POLICY_CACHE_MAX	4096	/* keys whose rule is remembered */
 
 enum policy_confirm {
 	POLICY_CONFIRM_UNSET = 0,
@@ -74,6 +75,14 @@ struct policy_fp_entry {
 	struct policy_fp_entry *next;
 };
 
+/* A key's facts and the rule that names it (NULL: none), remembered. */
+struct policy_cached {
+	char *fingerprint, *comment, *key_type, *serial;
+	enum policy_token token;
+	const struct policy_rule *rule;
+	struct policy_cached *next;
+};
+
 struct policy {
 	char *name;
 	int default_deny;
@@ -87,6 +96,9 @@ struct policy {
 	size_t *general;
 	size_t ngeneral;
 	struct policy_fp_entry *fp_index[POLICY_FP_BUCKETS];
+	/* Which rule names a key, by fingerprint hash: rules are not walked again. */
+	struct policy_cached *cache[POLICY_FP_BUCKETS];
+	size_t ncached;
 };
 
 /* ---- Parsing ------------------------------------------------------------ */
@@ -750,6 +762,32 @@ policy_load(const char *path, struct policy **polp, char **errp)
 	return r;
 }
 
+static void
+policy_cached_free(struct policy_cached *c)
+{
+	free(c->fingerprint);
+	free(c->comment);
+	free(c->key_type);
+	free(c->serial);
+	free(c);
+}
+
+static void
+policy_cache_flush(struct policy *pol)
+{
+	struct policy_cached *c, *next;
+	size_t i;
+
+	for (i = 0; i < POLICY_FP_BUCKETS; i++) {
+		for (c = pol->cache[i]; c != NULL; c = next) {
+			next = c->next;
+			policy_cached_free(c);
+		}
+		pol->cache[i] = NULL;
+	}
+	pol->ncached = 0;
+}
+
 void
 policy_free(struct policy *pol)
 {
@@ -760,6 +798,7 @@ policy_free(struct policy *pol)
 
 	if (pol == NULL)
 		return;
+	policy_cache_flush(pol);
 	for (i = 0; i < POLICY_FP_BUCKETS; i++) {
 		for (e = pol->fp_index[i]; e != NULL; e = enext) {
 			enext = e->next;
@@ -854,6 +893,65 @@ policy_find(const struct policy *pol, const struct policy_query *q)
 		if (policy_rule_names(&pol->rules[i], q))
 			return &pol->rules[i];
 	}
+}
+
+static int
+policy_same(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+static char *
+policy_strdup0(const char *s, int *failp)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		*failp = 1;
+	return d;
+}
+
+/* policy_find, remembering the answer for the key's facts. */
+static const struct policy_rule *
+policy_find_cached(struct policy *pol, const struct policy_query *q)
+{
+	const struct policy_rule *rule;
+	struct policy_cached *c;
+	uint32_t b;
+	int fail = 0;
+
+	if (q->fingerprint == NULL)
+		return policy_find(pol, q);
+	b = policy_hash(q->fingerprint) & (POLICY_FP_BUCKETS - 1);
+	for (c = pol->cache[b]; c != NULL; c = c->next) {
+		if (c->token == q->token &&
+		    strcmp(c->fingerprint, q->fingerprint) == 0 &&
+		    policy_same(c->comment, q->comment) &&
+		    policy_same(c->key_type, q->key_type) &&
+		    policy_same(c->serial, q->token_serial))
+			return c->rule;
+	}
+	rule = policy_find(pol, q);
+	if (pol->ncached >= POLICY_CACHE_MAX)
+		policy_cache_flush(pol);
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return rule;
+	c->fingerprint = policy_strdup0(q->fingerprint, &fail);
+	c->comment = policy_strdup0(q->comment, &fail);
+	c->key_type = policy_strdup0(q->key_type, &fail);
+	c->serial = policy_strdup0(q->token_serial, &fail);
+	if (fail) {
+		policy_cached_free(c);
+		return rule;
+	}
+	c->token = q->token;
+	c->rule = rule;
+	c->next = pol->cache[b];
+	pol->cache[b] = c;
+	pol->ncached++;
+	return rule;
 }
 
 /* programs: the requester's executable must match. */
@@ -990,7 +1088,7 @@ policy_decide(struct policy *pol, const struct policy_query *q,
 	v->allow = 1;
 	if (pol == NULL)
 		return;
-	if ((rule = (struct policy_rule *)policy_find(pol, q)) == NULL) {
+	if ((rule = (struct policy_rule *)policy_find_cached(pol, q)) == NULL) {
 		snprintf(v->where, sizeof(v->where), "%s (default)", pol->name);
 		if (pol->default_deny) {
 			v->allow = 0;
