@@ -266,26 +266,25 @@ struct audit_sub {
 static LIST_HEAD(, audit_sub) audit_subs = LIST_HEAD_INITIALIZER(audit_subs);
 static size_t audit_nsubs;
 
+/* Keep text (taken) and its summary line in the ring. */
 static void
-audit_ring_add(const char *text, const char *summary)
+audit_ring_add(char *text, const char *summary)
 {
-	char *copy, *line;
+	char *line;
 	const char *t;
 	size_t tlen;
 
 	/* The record's time leads the line: "time":"...". */
 	t = strstr(text, "\"time\":\"");
 	tlen = t != NULL ? strcspn(t + 8, "\"") : 0;
-	if ((copy = strdup(text)) == NULL)
-		return;
 	if (asprintf(&line, "%.*s %s", (int)tlen, t != NULL ? t + 8 : "",
 	    summary) < 0) {
-		free(copy);
+		free(text);
 		return;
 	}
 	free(audit_ring[audit_ring_next]);
 	free(audit_ring_text[audit_ring_next]);
-	audit_ring[audit_ring_next] = copy;
+	audit_ring[audit_ring_next] = text;
 	audit_ring_text[audit_ring_next] = line;
 	audit_ring_next = (audit_ring_next + 1) % AUDIT_RING;
 	if (audit_ring_count < AUDIT_RING)
@@ -369,18 +368,28 @@ audit_publish(const char *text)
 struct json *
 audit_begin(const char *event)
 {
+	static time_t last_sec = -1;
+	static char when[64];	/* "YYYY-MM-DDTHH:MM:SS.mmmZ" */
 	struct json *rec;
 	struct timespec ts;
 	struct tm tm;
-	char when[64];
+	long ms;
 
 	if ((rec = json_new()) == NULL)
 		return NULL;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	/* Records come in bursts: the date is formatted once a second. */
+	if (ts.tv_sec != last_sec) {
+		gmtime_r(&ts.tv_sec, &tm);
+		snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d."
+		    "000Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		    tm.tm_hour, tm.tm_min, tm.tm_sec);
+		last_sec = ts.tv_sec;
+	}
+	ms = ts.tv_nsec / 1000000;
+	when[20] = (char)('0' + ms / 100);
+	when[21] = (char)('0' + ms / 10 % 10);
+	when[22] = (char)('0' + ms % 10);
 	json_str(rec, "time", when);
 	json_str(rec, "event", event);
 	return rec;
@@ -419,15 +428,23 @@ audit_proc_chain(struct json *rec, const struct procinfo_chain *ch)
 }
 
 void
-audit_client(struct json *rec, const struct conn *c)
+audit_client(struct json *rec, const struct conn *cc)
 {
+	struct conn *c = (struct conn *)cc;
+	struct json *j;
+
 	if (rec == NULL || c == NULL)
 		return;
-	json_obj_begin(rec, "client");
-	json_int(rec, "uid", (int64_t)c->uid);
-	json_int(rec, "pid", (int64_t)c->pid);
-	audit_proc_chain(rec, conn_procs((struct conn *)c));
-	json_obj_end(rec);
+	/* The peer does not change: its record part is made once. */
+	if (c->client_json == NULL && (j = json_new()) != NULL) {
+		json_int(j, "uid", (int64_t)c->uid);
+		json_int(j, "pid", (int64_t)c->pid);
+		audit_proc_chain(j, conn_procs(c));
+		if (json_finish(j, &c->client_json) != 0)
+			c->client_json = NULL;
+	}
+	if (c->client_json != NULL)
+		json_raw(rec, "client", c->client_json);
 }
 
 void
@@ -444,7 +461,6 @@ audit_commit(struct json *rec, const char *summary)
 		error_fr(r, "audit record");
 		return;
 	}
-	audit_ring_add(text, summary != NULL ? summary : "");
 	audit_publish(text);
 	pthread_mutex_lock(&audit_mu);
 	journal = audit_journal;
@@ -457,14 +473,13 @@ audit_commit(struct json *rec, const char *summary)
 	if (!file && !journal)
 		goto out;
 	if ((l = calloc(1, sizeof(*l))) == NULL ||
+	    (l->text = strdup(text)) == NULL ||
 	    (l->summary = strdup(summary != NULL ? summary : "")) == NULL ||
 	    (l->event = strndup(event != NULL ? event + 9 : "?",
 	    event != NULL ? strcspn(event + 9, "\"") : 1)) == NULL) {
 		audit_line_free(l);
 		goto out;
 	}
-	l->text = text;
-	text = NULL;
 	pthread_mutex_lock(&audit_mu);
 	if (audit_queued >= AUDIT_QUEUE_MAX) {
 		/* The disk is stuck: drop, count, and never wait for it. */
@@ -478,7 +493,8 @@ audit_commit(struct json *rec, const char *summary)
 	}
 	pthread_mutex_unlock(&audit_mu);
  out:
-	free(text);
+	/* The ring keeps the record. */
+	audit_ring_add(text, summary != NULL ? summary : "");
 }
 
 void

@@ -47,6 +47,7 @@ conn_free(struct conn *c)
 	buf_free(c->out);
 	dest_bindings_free(c->bindings);
 	procinfo_chain_free(c->procs);
+	free(c->client_json);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else

@@ -31,6 +31,7 @@ struct conn {
 	int closing;
 	int dispatching;
 	struct procinfo_chain *procs;	/* see conn_procs */
+	char *client_json;		/* its audit "client" object, made once */
 	struct conn *next, *prev;
 };
 

@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/buf.h"
 #include "common/err.h"
 #include "common/json.h"
 
 struct json {
-	struct buf *b;
+	char *p;			/* the text so far, NUL-terminated */
+	size_t len, cap;
 	int r;
 	int depth;			/* open containers, top object = 1 */
 	int first[JSON_MAX_DEPTH];	/* nothing written in it yet */
@@ -20,10 +20,28 @@ struct json {
 static void
 json_put(struct json *j, const void *p, size_t len)
 {
-	int r;
+	size_t ncap;
+	char *np;
 
-	if (j->r == 0 && (r = buf_put(j->b, p, len)) != 0)
-		j->r = r;
+	if (j->r != 0)
+		return;
+	if (len > JSON_MAX_LEN - j->len) {
+		j->r = TOK_ERR_NO_BUFFER_SPACE;
+		return;
+	}
+	if (j->len + len + 1 > j->cap) {
+		for (ncap = j->cap; ncap < j->len + len + 1; ncap *= 2)
+			;
+		if ((np = realloc(j->p, ncap)) == NULL) {
+			j->r = TOK_ERR_ALLOC;
+			return;
+		}
+		j->p = np;
+		j->cap = ncap;
+	}
+	memcpy(j->p + j->len, p, len);
+	j->len += len;
+	j->p[j->len] = '\0';
 }
 
 /* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
@@ -57,15 +75,30 @@ json_utf8_len(const u_char *s, size_t n)
 	return len;
 }
 
+/* Bytes that stand for themselves in a JSON string. */
+static int
+json_plain(u_char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 static void
 json_quote(struct json *j, const char *s, size_t n)
 {
 	const u_char *p = (const u_char *)s;
 	char esc[8];
-	size_t i, len;
+	size_t i, len, run;
 
 	json_put(j, "\"", 1);
 	for (i = 0; i < n; i += len) {
+		/* Runs of plain ASCII go in one piece. */
+		for (run = 0; i + run < n && json_plain(p[i + run]); run++)
+			;
+		if (run > 0) {
+			json_put(j, p + i, run);
+			len = run;
+			continue;
+		}
 		len = 1;
 		switch (p[i]) {
 		case '"':
@@ -151,10 +184,11 @@ json_new(void)
 	struct json *j;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL ||
-	    (j->b = buf_new()) == NULL) {
+	    (j->p = malloc(JSON_INITIAL_CAP)) == NULL) {
 		free(j);
 		return NULL;
 	}
+	j->cap = JSON_INITIAL_CAP;
 	json_open(j, '{');
 	return j;
 }
@@ -164,7 +198,7 @@ json_free(struct json *j)
 {
 	if (j == NULL)
 		return;
-	buf_free(j->b);
+	free(j->p);
 	free(j);
 }
 
@@ -206,6 +240,13 @@ json_bool(struct json *j, const char *key, int v)
 }
 
 void
+json_raw(struct json *j, const char *key, const char *json)
+{
+	json_member(j, key);
+	json_put(j, json, strlen(json));
+}
+
+void
 json_obj_begin(struct json *j, const char *key)
 {
 	json_member(j, key);
@@ -240,8 +281,10 @@ json_finish(struct json *j, char **sp)
 	json_close(j, '{');
 	if (j->r == 0 && j->depth != 0)
 		j->r = TOK_ERR_INVALID_ARGUMENT;
-	if ((r = j->r) == 0 && (*sp = buf_dup_string(j->b)) == NULL)
-		r = TOK_ERR_ALLOC;
+	if ((r = j->r) == 0) {
+		*sp = j->p;	/* no NUL inside: every string was escaped */
+		j->p = NULL;
+	}
 	json_free(j);
 	return r;
 }

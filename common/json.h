@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #define JSON_MAX_DEPTH	16
+#define JSON_MAX_LEN	(1024 * 1024)	/* bytes in one record */
+#define JSON_INITIAL_CAP	1024
 
 struct json;
 
@@ -26,6 +28,8 @@ void json_str(struct json *j, const char *key, const char *s);
 void json_strn(struct json *j, const char *key, const char *s, size_t len);
 void json_int(struct json *j, const char *key, int64_t v);
 void json_bool(struct json *j, const char *key, int v);
+/* json_raw: a value that is already JSON (made by json_finish). */
+void json_raw(struct json *j, const char *key, const char *json);
 void json_obj_begin(struct json *j, const char *key);
 void json_obj_end(struct json *j);
 void json_arr_begin(struct json *j, const char *key);
@@ -33,8 +37,8 @@ void json_arr_end(struct json *j);
 /*
  * json_finish: close the top-level object and return the record as a new
  * NUL-terminated string (no newline) in *sp; frees j.  Returns 0, or the
- * first error (TOK_ERR_ALLOC, TOK_ERR_INVALID_ARGUMENT for unbalanced or
- * too deep nesting).
+ * first error (TOK_ERR_ALLOC, TOK_ERR_NO_BUFFER_SPACE past JSON_MAX_LEN,
+ * TOK_ERR_INVALID_ARGUMENT for unbalanced or too deep nesting).
  */
 int json_finish(struct json *j, char **sp) __attribute__((warn_unused_result));
 
