@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +19,10 @@
 
 #include "agent/agent.h"
 #include "agent/audit.h"
+#include "agent/child.h"
 #include "agent/conn.h"
 #include "agent/idtab.h"
+#include "agent/loop.h"
 #include "agent/procinfo.h"
 #include "common/buf.h"
 #include "common/err.h"
@@ -27,7 +30,6 @@
 #include "common/key.h"
 #include "common/log.h"
 
-#define AUDIT_JOURNAL_SOCKET	"/run/systemd/journal/socket"
 #define AUDIT_SUB_MAX_QUEUED	(1024 * 1024)	/* bytes a subscriber may lag */
 #define AUDIT_SUB_MAX		64
 
@@ -117,6 +119,18 @@ audit_write_file(const char *path, uint64_t max, const char *text)
 	}
 }
 
+/*
+ * journald's socket; TOKAGENT_JOURNAL_SOCKET replaces it (tests listen on
+ * a socket of their own to check the fields).
+ */
+const char *
+audit_journal_path(void)
+{
+	const char *p = getenv("TOKAGENT_JOURNAL_SOCKET");
+
+	return p != NULL && *p == '/' ? p : AUDIT_JOURNAL_SOCKET;
+}
+
 /* One journal field, in the native protocol's binary-safe form. */
 static int
 audit_journal_field(struct buf *b, const char *name, const char *value)
@@ -152,7 +166,7 @@ audit_write_journal(const struct audit_line *l)
 	    audit_journal_field(b, "TOKAGENT_RECORD", l->text) == 0) {
 		memset(&sun, 0, sizeof(sun));
 		sun.sun_family = AF_UNIX;
-		strlcpy(sun.sun_path, AUDIT_JOURNAL_SOCKET,
+		strlcpy(sun.sun_path, audit_journal_path(),
 		    sizeof(sun.sun_path));
 		(void)sendto(fd, buf_ptr(b), buf_len(b), MSG_NOSIGNAL,
 		    (struct sockaddr *)&sun, sizeof(sun));
@@ -363,6 +377,125 @@ audit_publish(const char *text)
 	buf_free(m);
 }
 
+/* ---- The event hook (--event-command) ------------------------------------ */
+
+static char *audit_hook_prog;
+static pid_t audit_hook_pid = -1;
+static int audit_hook_fd = -1;
+static struct loop_timer *audit_hook_timer;
+static struct loop_fd *audit_hook_lf;
+static struct buf *audit_hook_out;
+static uint64_t audit_hook_lost;
+
+static void audit_hook_spawn(void *arg);
+static void audit_hook_io(int fd, int events, void *arg);
+
+static void
+audit_hook_exited(pid_t pid, int status, void *arg)
+{
+	(void)pid;
+	(void)arg;
+	audit_hook_pid = -1;
+	loop_remove_fd(audit_hook_lf);
+	audit_hook_lf = NULL;
+	if (audit_hook_fd != -1)
+		close(audit_hook_fd);
+	audit_hook_fd = -1;
+	buf_reset(audit_hook_out);
+	if (audit_hook_prog == NULL || !loop_running())
+		return;
+	error("event command %s exited (status %d); starting it again in "
+	    "%d s", audit_hook_prog, status, AUDIT_HOOK_RESTART_MS / 1000);
+	audit_hook_timer = loop_add_timer(AUDIT_HOOK_RESTART_MS,
+	    audit_hook_spawn, NULL);
+}
+
+static void
+audit_hook_spawn(void *arg)
+{
+	int p[2], devnull;
+	pid_t pid;
+
+	(void)arg;
+	audit_hook_timer = NULL;
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		error_f("pipe2: %s", strerror(errno));
+		return;
+	}
+	if ((pid = fork()) == -1) {
+		error_f("fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return;
+	}
+	if (pid == 0) {
+		if (dup2(p[0], 0) == -1 ||
+		    (devnull = open("/dev/null", O_WRONLY)) == -1 ||
+		    dup2(devnull, 1) == -1)
+			_exit(127);
+		closefrom(3);
+		signal(SIGPIPE, SIG_DFL);
+		execl("/bin/sh", "sh", "-c", audit_hook_prog, (char *)NULL);
+		_exit(127);
+	}
+	close(p[0]);
+	audit_hook_pid = pid;
+	audit_hook_fd = p[1];
+	if (fcntl(audit_hook_fd, F_SETFL, O_NONBLOCK) == -1 ||
+	    child_watch(pid, audit_hook_exited, NULL) != 0 ||
+	    (audit_hook_lf = loop_add_fd(audit_hook_fd, 0, audit_hook_io,
+	    NULL)) == NULL)
+		error_f("cannot watch the event command");
+}
+
+int
+audit_hook_start(const char *prog)
+{
+	if ((audit_hook_prog = strdup(prog)) == NULL ||
+	    (audit_hook_out = buf_new()) == NULL)
+		return TOK_ERR_ALLOC;
+	audit_hook_spawn(NULL);
+	return 0;
+}
+
+static void
+audit_hook_io(int fd, int events, void *arg)
+{
+	ssize_t n;
+
+	(void)arg;
+	if (events & LOOP_WRITE) {
+		n = write(fd, buf_ptr(audit_hook_out), buf_len(audit_hook_out));
+		if (n > 0 && buf_consume(audit_hook_out, (size_t)n) != 0)
+			fatal_f("buffer accounting");
+		if (n == -1 && errno != EAGAIN && errno != EINTR)
+			buf_reset(audit_hook_out);	/* the hook went away */
+	}
+	loop_set_events(audit_hook_lf, buf_len(audit_hook_out) > 0 ?
+	    LOOP_WRITE : 0);
+}
+
+/*
+ * One record to the hook, through a bounded buffer written when the pipe
+ * is writable: a hook that does not keep up loses records (counted, logged
+ * once), never the agent's time.
+ */
+static void
+audit_hook_send(const char *text)
+{
+	if (audit_hook_fd == -1 || audit_hook_out == NULL)
+		return;
+	if (buf_len(audit_hook_out) > AUDIT_HOOK_MAX_QUEUED ||
+	    buf_put(audit_hook_out, text, strlen(text)) != 0 ||
+	    buf_put(audit_hook_out, "\n", 1) != 0) {
+		if (audit_hook_lost++ == 0)
+			error("event command %s is not keeping up: records "
+			    "are lost", audit_hook_prog);
+		return;
+	}
+	loop_set_events(audit_hook_lf, LOOP_WRITE);
+}
+
 /* ---- Records -------------------------------------------------------------- */
 
 struct json *
@@ -462,6 +595,7 @@ audit_commit(struct json *rec, const char *summary)
 		return;
 	}
 	audit_publish(text);
+	audit_hook_send(text);
 	pthread_mutex_lock(&audit_mu);
 	journal = audit_journal;
 	file = audit_path != NULL;

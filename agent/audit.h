@@ -39,6 +39,9 @@ struct procinfo_chain;
 #define AUDIT_REPLY_MAX_BYTES	(192 * 1024)	/* of them, in one reply */
 #define AUDIT_EXT_NAME		"audit@tokagent"
 #define AUDIT_EVENTS_EXT_NAME	"events@tokagent"
+#define AUDIT_HOOK_RESTART_MS	(10 * 1000)
+#define AUDIT_HOOK_MAX_QUEUED	(1024 * 1024)	/* bytes the hook may lag */
+#define AUDIT_JOURNAL_SOCKET	"/run/systemd/journal/socket"
 
 /*
  * audit_configure: write records to the file at path (NULL: no file) of at
@@ -48,6 +51,15 @@ struct procinfo_chain;
  * Returns 0 or an error.
  */
 int audit_configure(const char *path, uint64_t max_size, int use_journal);
+/*
+ * audit_hook_start: run prog (--event-command) once, with every record
+ * written to its standard input as one JSON line.  A hook that does not
+ * keep up loses records; one that exits is started again after
+ * AUDIT_HOOK_RESTART_MS.  Returns 0 or an error (logged).
+ */
+int audit_hook_start(const char *prog);
+/* audit_journal_path: journald's native socket (see TOKAGENT_JOURNAL_SOCKET). */
+const char *audit_journal_path(void);
 /* audit_shutdown: write what is queued and stop the writer (at exit). */
 void audit_shutdown(void);
 

@@ -22,7 +22,6 @@
 #include "common/key.h"
 #include "common/log.h"
 
-#define POLICY_JOURNAL_SOCKET	"/run/systemd/journal/socket"
 
 static struct policy *policy_current_pol;
 static char *policy_path;		/* the file in force, or NULL */
@@ -68,7 +67,7 @@ policy_apply_audit(const struct policy *pol)
 	    policy_audit_log(pol);
 	int journal;
 
-	journal = policy_background && access(POLICY_JOURNAL_SOCKET, W_OK) == 0;
+	journal = policy_background && access(audit_journal_path(), W_OK) == 0;
 	(void)audit_configure(path, policy_audit_max_size(pol), journal);
 }
 

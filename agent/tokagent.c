@@ -59,6 +59,7 @@ enum {
 	OPT_POLICY,
 	OPT_AUDIT_LOG,
 	OPT_NO_SESSION_WATCH,
+	OPT_EVENT_COMMAND,
 };
 
 static const struct option long_options[] = {
@@ -75,6 +76,7 @@ static const struct option long_options[] = {
 	{ "policy", required_argument, NULL, OPT_POLICY },
 	{ "audit-log", required_argument, NULL, OPT_AUDIT_LOG },
 	{ "no-session-watch", no_argument, NULL, OPT_NO_SESSION_WATCH },
+	{ "event-command", required_argument, NULL, OPT_EVENT_COMMAND },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -143,6 +145,9 @@ usage(int status)
 	    "event to FILE\n"
 	    "  --no-session-watch       do not watch screen lock and suspend "
 	    "(logind)\n"
+	    "  --event-command=CMD      run CMD (with sh -c) once; every audit "
+	    "record goes to\n"
+	    "                           its standard input as a JSON line\n"
 	    "  -h, --help               this text\n", SYSCONFDIR, AGENT_DEFAULT_ALLOWLIST,
 	    AGENT_DEFAULT_WEBSAFE);
 	exit(status);
@@ -352,6 +357,7 @@ main(int argc, char **argv)
 	int websafe_set = 0;
 	const char *bind_path = NULL, *policy_file = NULL, *audit_log = NULL;
 	int session_watch = 1;
+	const char *event_command = NULL;
 	char pidbuf[32];
 	struct sigaction sa;
 	long life;
@@ -457,6 +463,9 @@ main(int argc, char **argv)
 		case OPT_NO_SESSION_WATCH:
 			session_watch = 0;
 			break;
+		case OPT_EVENT_COMMAND:
+			event_command = optarg;
+			break;
 		case 'h':
 			usage(0);
 		default:
@@ -550,6 +559,8 @@ main(int argc, char **argv)
 	/* SIGHUP reads the policy file again (ssh-agent would exit). */
 	loop_on_signal(SIGHUP, on_sighup);
 	policy_stage_open_audit(!(Dflag || dflag));
+	if (event_command != NULL && audit_hook_start(event_command) != 0)
+		fatal_f("could not start the event command");
 	if (session_watch)
 		session_watch_start();
 	if ((agent_idtab = idtab_new()) == NULL)

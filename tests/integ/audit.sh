@@ -27,7 +27,8 @@ ti_keygen ed25519 - "$TI_DIR/k" "audit-key"
 policy_write "audit-log-size 64K
 key comment=audit-key
 	namespaces git"
-fido_start_agent tok -- --policy "$TI_DIR/policy" --audit-log "$AUDIT"
+fido_start_agent tok -- --policy "$TI_DIR/policy" --audit-log "$AUDIT" \
+    --event-command "cat >>'$TI_DIR/hook.out'"
 
 # Subscribe to events before anything happens.
 "$TOKAGENT" events >"$TI_DIR/events.out" 2>"$TI_DIR/events.err" &
@@ -111,6 +112,11 @@ ti_assert_contains "$(cat "$TI_DIR/events.out")" '"event":"sign"' \
     "events stream carries sign records"
 ti_assert_contains "$(cat "$TI_DIR/events.out")" '"event":"token-plug"' \
     "events stream carries token records"
+ti_assert_eq "$(grep -c . "$AUDIT")" "$(grep -c . "$TI_DIR/hook.out")" \
+    "the event command got every record"
+python3 -c 'import json,sys
+[json.loads(l) for l in open(sys.argv[1])]' "$TI_DIR/hook.out" ||
+    ti_fail "event command records are not JSON lines"
 
 ti_log "rotation by size"
 for i in $(seq 1 120); do
@@ -128,4 +134,54 @@ done
 sz=$(stat -c %s "$AUDIT")
 [ "$sz" -le 65536 ] || ti_fail "audit file $sz bytes, over its 64K"
 ti_agent_alive || ti_fail "agent died"
+
+ti_log "in the background, records go to the journal with their fields"
+cat >"$TI_DIR/journald.py" <<'PY'
+import socket, sys, os
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+out = open(sys.argv[2], "ab", buffering=0)
+while True:
+    d = s.recv(1 << 20)
+    out.write(len(d).to_bytes(4, "big") + d)
+PY
+TI_BG_LOG=$TI_DIR/journald.err ti_bg python3 "$TI_DIR/journald.py" \
+    "$TI_DIR/journal.sock" "$TI_DIR/journal.bin" >/dev/null
+ti_wait_for_socket "$TI_DIR/journal.sock" 10 || ti_fail "fake journald"
+eval "$(TOKAGENT_JOURNAL_SOCKET=$TI_DIR/journal.sock "$TOKAGENT" -s \
+    -a "$TI_DIR/bg.sock" --policy "$TI_DIR/policy")" >/dev/null
+echo "$SSH_AGENT_PID" >>"$TI_DIR/pids"
+ti_expect_ok "background agent: add" ssh-add -q "$TI_DIR/k"
+ti_expect_ok "background agent: sign" sshsig "$TI_DIR/k.pub" git
+python3 - "$TI_DIR/journal.bin" <<'PY' || ti_fail "journal fields"
+import json, struct, sys, time
+def fields(d):
+    f, i = {}, 0
+    while i < len(d):
+        nl = d.index(b"\n", i)
+        name = d[i:nl].decode(); i = nl + 1
+        n = struct.unpack("<Q", d[i:i + 8])[0]; i += 8
+        f[name] = d[i:i + n].decode(); i += n + 1
+    return f
+for _ in range(100):
+    try:
+        raw = open(sys.argv[1], "rb").read()
+    except FileNotFoundError:
+        raw = b""
+    recs, i = [], 0
+    while i + 4 <= len(raw):
+        n = int.from_bytes(raw[i:i + 4], "big")
+        recs.append(fields(raw[i + 4:i + 4 + n])); i += 4 + n
+    if any(r.get("TOKAGENT_EVENT") == "sign" for r in recs):
+        break
+    time.sleep(0.05)
+sign = [r for r in recs if r.get("TOKAGENT_EVENT") == "sign"]
+assert sign, recs
+r = sign[-1]
+assert r["SYSLOG_IDENTIFIER"] == "tokagent" and r["PRIORITY"] == "6", r
+assert "sign ok" in r["MESSAGE"], r
+assert json.loads(r["TOKAGENT_RECORD"])["namespace"] == "git", r
+assert any(x.get("TOKAGENT_EVENT") == "add" for x in recs), recs
+PY
+"$TOKAGENT" -k >/dev/null || ti_fail "tokagent -k"
 exit 0
