@@ -83,20 +83,31 @@ sign_op_free(struct sign_op *op)
 	free(op);
 }
 
-/* The audit record of a sign request's outcome. */
+/*
+ * The audit record of a sign request: its outcome (event "sign"), or a
+ * touch the token waits for ("touch": result "waiting" or "done", with
+ * the token's name and device).
+ */
 static void
-sign_audit(struct sign_op *op, const char *result, const char *reason)
+sign_record(struct sign_op *op, const char *event, const char *result,
+    const char *reason, const char *token, const char *device)
 {
 	const struct purpose *p = op->purpose;
 	struct identity *id;
 	struct json *rec;
 	char *summary = NULL;
 
-	if ((rec = audit_begin("sign")) == NULL)
+	if ((rec = audit_begin(event)) == NULL)
 		return;
 	id = idtab_lookup(agent_idtab, buf_ptr(op->blob), buf_len(op->blob));
 	audit_key(rec, id);
 	audit_client(rec, op->c);
+	if (token != NULL) {
+		json_obj_begin(rec, "token");
+		json_str(rec, "name", token);
+		json_str(rec, "device", device);
+		json_obj_end(rec);
+	}
 	if (p != NULL && p->use == POLICY_USE_SSHSIG)
 		json_str(rec, "namespace", p->sshsig_namespace);
 	if (p != NULL && (p->use == POLICY_USE_LOGIN || p->bound)) {
@@ -128,8 +139,8 @@ sign_audit(struct sign_op *op, const char *result, const char *reason)
 		json_str(rec, "reason", reason);
 	if (op->rule[0] != '\0')
 		json_str(rec, "rule", op->rule);
-	if (asprintf(&summary, "sign %s: key %s%s%s for pid %ld%s%s%s%s%s%s",
-	    result, id != NULL ? id->fingerprint : "(unknown)",
+	if (asprintf(&summary, "%s %s: key %s%s%s for pid %ld%s%s%s%s%s%s",
+	    event, result, id != NULL ? id->fingerprint : "(unknown)",
 	    p != NULL && p->sshsig_namespace ? " namespace " : "",
 	    p != NULL && p->sshsig_namespace ? p->sshsig_namespace : "",
 	    (long)op->c->pid,
@@ -139,6 +150,12 @@ sign_audit(struct sign_op *op, const char *result, const char *reason)
 		summary = NULL;
 	audit_commit(rec, summary);
 	free(summary);
+}
+
+static void
+sign_audit(struct sign_op *op, const char *result, const char *reason)
+{
+	sign_record(op, "sign", result, reason, NULL, NULL);
 }
 
 static void
@@ -345,6 +362,9 @@ sign_touch_event(uint32_t reqid, const char *device, const char *name,
 	if ((op = sign_sk_op(reqid)) == NULL)
 		return;
 	sign_touch_over(op);
+	/* For status bars and touch detectors (tokagent events). */
+	sign_record(op, "touch", begin ? "waiting" : "done", NULL, name,
+	    device);
 	if (!begin)
 		return;
 	logit("waiting for touch on %s (%s): %s", device, name,

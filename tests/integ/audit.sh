@@ -72,7 +72,7 @@ for r in recs:
     assert "time" in r and r["time"].endswith("Z"), r
     kinds.setdefault(r["event"], []).append(r)
 need = ["add", "sign", "remove", "lock", "unlock", "policy-reload",
-        "token-pull", "token-plug", "pin-prompt"]
+        "token-pull", "token-plug", "pin-prompt", "touch"]
 missing = [k for k in need if k not in kinds]
 assert not missing, "missing events: %s" % missing
 signs = kinds["sign"]
@@ -91,6 +91,9 @@ for s in signs:
     assert s["client"]["uid"] >= 0
 fido = [s for s in ok if s["key"]["token"] == "fido"]
 assert fido, "no FIDO signature recorded"
+t = kinds["touch"]
+assert [x["result"] for x in t][:2] == ["waiting", "done"], t
+assert t[0]["token"]["device"].startswith("unix:") and t[0]["namespace"], t
 assert any(r["result"] == "refused" for r in kinds["unlock"])
 assert any(r["result"] == "ok" for r in kinds["unlock"])
 print("records:", len(recs), sorted(kinds))
