@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "agent/audit.h"
 #include "agent/backend.h"
 #include "agent/conn.h"
 #include "agent/constraints.h"
@@ -279,6 +280,7 @@ helper_p11_provider_event(struct helper *h, uint8_t type, struct buf *m,
 		return;
 	}
 	verbose("provider %s: %s", p->path, what);
+	audit_token("token-change", "pkcs11", what, p->path);
 	free(what);
 }
 

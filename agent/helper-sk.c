@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "agent/audit.h"
 #include "agent/backend.h"
 #include "agent/conn.h"
 #include "agent/constraints.h"
@@ -112,6 +113,8 @@ helper_sk_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 			r = TOK_ERR_INVALID_FORMAT;
 			break;
 		}
+		audit_token(flag ? "token-plug" : "token-pull", "fido", name,
+		    device);
 		if (helper_sk_device != NULL)
 			helper_sk_device(device, name, flag);
 		break;

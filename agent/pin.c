@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent/askpass.h"
+#include "agent/audit.h"
 #include "agent/backend.h"
 #include "agent/helper.h"
 #include "agent/idtab.h"
@@ -122,6 +123,8 @@ pin_login(struct identity *id, const char *device, const char *name,
 	if ((op->ap = askpass_start(ASKPASS_SECRET, prompt, PIN_TIMEOUT_MS,
 	    pin_entered, op)) == NULL)
 		goto fail;
+	audit_event("pin-prompt", NULL, id, NULL, name != NULL ? name :
+	    id->provider);
 	free(prompt);
 	free(token);
 	free(wrong);

@@ -8,6 +8,7 @@
 
 #include "agent/agent.h"
 #include "agent/askpass.h"
+#include "agent/audit.h"
 #include "agent/conn.h"
 #include "agent/constraints.h"
 #include "agent/dest.h"
@@ -360,6 +361,7 @@ resident_ask(struct resident_op *op, int wrong)
 		r = TOK_ERR_SYSTEM;
 		goto out;
 	}
+	audit_token("pin-prompt", "fido", op->name, op->device);
 	op->tries++;
 	r = 0;
  out:

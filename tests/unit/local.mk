@@ -9,4 +9,5 @@ include tests/unit/dest.mk
 include tests/unit/agent.mk
 include tests/unit/sk.mk
 include tests/unit/p11.mk
+include tests/unit/policy.mk
 endif
