@@ -679,9 +679,9 @@ skh_set_pin(struct buf *req)
 }
 
 /*
- * Requests, one at a time from the runtime's worker thread: answered at
- * once, but signing and resident-key loading are queued for the token
- * workers, which answer themselves.
+ * Requests, one at a time on the runtime's loop (handle_on_loop): answered
+ * at once, but signing and resident-key loading are queued for the token
+ * workers, which answer themselves.  Nothing here waits on a token.
  */
 static int
 skh_handle(void *ctx, uint32_t id, uint8_t type, struct buf *m,
@@ -743,6 +743,7 @@ skh_handle(void *ctx, uint32_t id, uint8_t type, struct buf *m,
 static const struct token_ops skh_ops = {
 	.name = "sk",
 	.handle = skh_handle,
+	.handle_on_loop = 1,	/* token work goes to the token workers */
 	.cancel = skh_cancel,
 };
 

@@ -329,6 +329,13 @@ rt_message(struct buf *m, int *hellop)
 		buf_free(m);
 		return 0;
 	default:
+		if (rt_ops->handle_on_loop) {
+			struct rt_job job = { .id = id, .type = type, .m = m };
+
+			rt_serve(&job);
+			buf_free(m);
+			return 0;
+		}
 		if ((r = rt_enqueue(id, type, m)) != 0) {
 			buf_free(m);
 			token_send_failure(id, r, "too many requests queued");

@@ -19,8 +19,9 @@
  *     to ops->cancel;
  *   - every other request is queued for the worker thread, which calls
  *     ops->handle for one request at a time, in order, and writes the
- *     reply.  A backend with threads of its own (the sk helper) queues the
- *     work there, returns TOKEN_REPLY_LATER and answers with token_send.
+ *     reply.  A backend with threads of its own (the sk helper) has its
+ *     handle called on the loop itself (handle_on_loop), queues the work
+ *     there, returns TOKEN_REPLY_LATER and answers with token_send.
  * Device deadlines belong to the backend: the agent judges a helper by its
  * heartbeat only.
  */
@@ -46,6 +47,12 @@ struct token_ops {
 	 */
 	int (*handle)(void *ctx, uint32_t id, uint8_t type, struct buf *req,
 	    uint8_t *rtypep, struct buf *reply, char **detailp);
+	/*
+	 * handle_on_loop: handle never blocks (it only queues work for
+	 * threads of the backend's own, like the sk helper's token
+	 * workers): the loop calls it itself, sparing a thread hand-off.
+	 */
+	int handle_on_loop;
 	/* cancel: optional, loop thread: stop request id if it runs. */
 	void (*cancel)(void *ctx, uint32_t id);
 	/* event: optional, worker thread: the event fd became readable. */
