@@ -2,4 +2,5 @@
 common_libcommon_la_SOURCES += \
 	common/key.c common/key.h common/key_impl.h \
 	common/key_priv.c \
-	common/key_sig.c
+	common/key_sig.c \
+	common/mldsa44.c common/mldsa44.h
