@@ -881,7 +881,11 @@ ml_check_norm(const struct ml_poly *p, size_t n, int32_t bound)
 	return bad;
 }
 
-/* The signing state, kept together so it can be wiped at once. */
+/*
+ * The signing state, kept together so it can be wiped at once.  It lives
+ * on the stack (about 34 KiB): secure memory would cost an mmap and an
+ * mlock per signature.
+ */
 struct ml_sign_state {
 	struct ml_poly y[ML_L], yhat[ML_L], w[ML_K], w1[ML_K];
 	struct ml_poly c, chat, z[ML_L], cs2[ML_K], ct0[ML_K], h[ML_K];
@@ -894,17 +898,15 @@ ml_sign_internal(struct ml_hash *hs, const struct mldsa44_key *key,
     const u_char mu[ML_MU_LEN], const u_char rnd[MLDSA44_RND_LEN],
     u_char sig[MLDSA44_SIG_LEN])
 {
-	struct ml_sign_state *st = NULL;
+	struct ml_sign_state state, *st = &state;
 	struct ml_in in[3];
 	u_char ctilde[ML_CTILDE_LEN], *p;
 	uint32_t reject, hv, nh;
 	size_t i, j, n, iter;
-	int32_t a1, a0, b1, b0;
+	int32_t a1, a0, b1;
 	uint16_t kappa = 0;
 	int r = TOK_ERR_INTERNAL;
 
-	if ((st = secmem_alloc(sizeof(*st))) == NULL)
-		return TOK_ERR_ALLOC;
 	in[0].p = key->key;
 	in[0].len = 32;
 	in[1].p = rnd;
@@ -938,7 +940,12 @@ ml_sign_internal(struct ml_hash *hs, const struct mldsa44_key *key,
 		st->chat = st->c;
 		ml_ntt(&st->chat);
 
-		reject = 0;
+		/*
+		 * The checks in FIPS 204's order, each ending the iteration
+		 * at once: whether one fails is independent of the key (its
+		 * probability does not depend on s1, s2 or t0), and nothing
+		 * of a rejected iteration is kept.
+		 */
 		for (i = 0; i < ML_L; i++) {
 			ml_pointwise(&st->z[i], &st->chat, &key->s1[i]);
 			ml_invntt(&st->z[i]);
@@ -946,25 +953,35 @@ ml_sign_internal(struct ml_hash *hs, const struct mldsa44_key *key,
 				st->z[i].c[j] = ml_centre(st->z[i].c[j] +
 				    st->y[i].c[j]);
 		}
-		reject |= ml_check_norm(st->z, ML_L, ML_GAMMA1 - ML_BETA);
+		if (ml_check_norm(st->z, ML_L, ML_GAMMA1 - ML_BETA) != 0)
+			continue;
 
-		nh = 0;
+		reject = 0;
 		for (i = 0; i < ML_K; i++) {
 			ml_pointwise(&st->cs2[i], &st->chat, &key->s2[i]);
 			ml_invntt(&st->cs2[i]);
-			ml_pointwise(&st->ct0[i], &st->chat, &key->t0[i]);
-			ml_invntt(&st->ct0[i]);
 			for (j = 0; j < ML_N; j++) {
-				/* a = w - cs2, b = a + ct0 */
-				st->ct0[i].c[j] = ml_centre(st->ct0[i].c[j]);
+				/* w - cs2, and its low bits' norm */
 				st->cs2[i].c[j] = ml_freeze(st->w[i].c[j] -
 				    st->cs2[i].c[j]);
 				ml_decompose(st->cs2[i].c[j], &a1, &a0);
 				reject |= (uint32_t)((ML_GAMMA2 - ML_BETA - 1 -
 				    ml_abs(a0)) >> 31);
-				ml_decompose(ml_freeze(st->cs2[i].c[j] +
-				    st->ct0[i].c[j]), &b1, &b0);
+			}
+		}
+		if (reject != 0)
+			continue;
+
+		nh = 0;
+		for (i = 0; i < ML_K; i++) {
+			ml_pointwise(&st->ct0[i], &st->chat, &key->t0[i]);
+			ml_invntt(&st->ct0[i]);
+			for (j = 0; j < ML_N; j++) {
+				st->ct0[i].c[j] = ml_centre(st->ct0[i].c[j]);
 				/* MakeHint(-ct0, w - cs2 + ct0) */
+				a1 = ml_highbits(st->cs2[i].c[j]);
+				b1 = ml_highbits(ml_freeze(st->cs2[i].c[j] +
+				    st->ct0[i].c[j]));
 				hv = (uint32_t)(a1 ^ b1);
 				hv = (hv | (0U - hv)) >> 31;
 				st->h[i].c[j] = (int32_t)hv;
@@ -995,7 +1012,7 @@ ml_sign_internal(struct ml_hash *hs, const struct mldsa44_key *key,
 	r = TOK_ERR_INTERNAL;
  out:
 	explicit_bzero(ctilde, sizeof(ctilde));
-	secmem_free(st);
+	explicit_bzero(st, sizeof(*st));
 	return r;
 }
 
