@@ -44,7 +44,7 @@ int mldsa44_key_from_seed(const u_char seed[MLDSA44_SEED_LEN],
  */
 int mldsa44_key_from_sk(const u_char *sk, size_t sklen,
     struct mldsa44_key **keyp) MLDSA44_WUR;
-/* mldsa44_key_public: the key's 1312-byte public key (static in key). */
+/* mldsa44_key_public: the key's 1312-byte public key, valid while key is. */
 const u_char *mldsa44_key_public(const struct mldsa44_key *key);
 /* mldsa44_key_encode: the key's 2560-byte private encoding into sk. */
 void mldsa44_key_encode(const struct mldsa44_key *key,
