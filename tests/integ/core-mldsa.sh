@@ -106,7 +106,7 @@ ti_assert_eq ok "$out" "certificate login output"
 grep -q "Accepted publickey for $user .*MLDSA44-ED25519-CERT" "$d/log" ||
     ti_fail "sshd did not log the certificate login"
 
-# ---- HostKeyAgent: sshd's ML-DSA host key lives in the agent --------------------
+# ---- HostKeyAgent: sshd's ML-DSA host key lives in the agent ----
 d=$(ti_sshd_dir hka)
 cp "$TI_DIR/id.pub" "$d/host_mldsa.pub"
 ti_authorize hka "$TI_DIR/id.pub"
@@ -120,27 +120,29 @@ ti_assert_eq ok "$out" "HostKeyAgent login output"
 grep -q "Server host key: $alg $fp" "$TI_DIR/ssh.err" ||
     ti_fail "the server did not prove the ML-DSA host key"
 
-# Destination constraints with an ML-DSA host key: ssh sends the agent
-# session-bind@openssh.com with the host's ML-DSA signature, which the agent
-# must verify before a key restricted to that host may sign.
-ti_keygen ed25519 - "$TI_DIR/dest"
+# Destination constraints with an ML-DSA host key and an ML-DSA user key
+# made by ssh-keygen 10.5: ssh sends the agent session-bind@openssh.com with
+# the host's ML-DSA signature, which the agent must verify, and the key
+# restricted to that host signs only the matching userauth request.
+ti_keygen mldsa44-ed25519 - "$TI_DIR/dest"
 ti_authorize hka "$TI_DIR/dest.pub"
 ti_expect_ok "ssh-add -h hka" ssh-add -H "$TI_DIR/known_hosts" -h hka \
     "$TI_DIR/dest"
-out=$(ti_ssh hka -o IdentityFile=none -o "HostKeyAlgorithms=$alg" \
+out=$(ti_ssh hka "${sshopts[@]}" -o "HostKeyAlgorithms=$alg" \
     -o IdentitiesOnly=yes -o "IdentityFile=$TI_DIR/dest.pub" echo ok \
     2>"$TI_DIR/ssh.err") ||
     { cat "$TI_DIR/ssh.err" >&2; ti_fail "login with a key restricted to hka"; }
 ti_assert_eq ok "$out" "destination-constrained login output"
-grep -q "Accepted publickey for $user .*ED25519 $(ti_fp "$TI_DIR/dest.pub")" \
-    "$d/log" || ti_fail "sshd did not log the destination-constrained login"
+destfp=$(ti_fp "$TI_DIR/dest.pub")
+grep -q "Accepted publickey for $user .*MLDSA44-ED25519 $destfp" "$d/log" ||
+    ti_fail "sshd did not log the destination-constrained login"
 ti_authorize plain "$TI_DIR/dest.pub"
 ti_expect_fail "the restricted key at another host" \
-    ti_ssh plain -o IdentitiesOnly=yes -o "IdentityFile=$TI_DIR/dest.pub" \
-    echo ok
+    ti_ssh plain "${sshopts[@]}" -o IdentitiesOnly=yes \
+    -o "IdentityFile=$TI_DIR/dest.pub" echo ok
 ti_expect_ok "ssh-add -d of the restricted key" ssh-add -d "$TI_DIR/dest.pub"
 
-# ---- Malformed ML-DSA keys: FAILURE, and the agent keeps its keys -------------
+# ---- Malformed ML-DSA keys: FAILURE, and the agent keeps its keys ----
 hex()
 {
 	od -An -v -tx1 | tr -d ' \n'
