@@ -1069,9 +1069,11 @@ ml_openssl_sign(EVP_PKEY *pkey, const u_char *msg, size_t msglen,
 	size_t siglen = MLDSA44_SIG_LEN;
 	int r = TOK_ERR_LIBCRYPTO;
 
-	params[0] = OSSL_PARAM_construct_octet_string(
-	    OSSL_SIGNATURE_PARAM_CONTEXT_STRING, (void *)ctx, ctxlen);
-	params[1] = OSSL_PARAM_construct_end();
+	/* No parameter at all for the empty context (ctx may be NULL). */
+	params[0] = params[1] = OSSL_PARAM_construct_end();
+	if (ctxlen != 0)
+		params[0] = OSSL_PARAM_construct_octet_string(
+		    OSSL_SIGNATURE_PARAM_CONTEXT_STRING, (void *)ctx, ctxlen);
 	if ((pctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL ||
 	    (alg = EVP_SIGNATURE_fetch(NULL, "ML-DSA-44", NULL)) == NULL ||
 	    EVP_PKEY_sign_message_init(pctx, alg, params) != 1 ||
@@ -1095,9 +1097,11 @@ ml_openssl_verify(const u_char *pk, const u_char *msg, size_t msglen,
 	OSSL_PARAM params[2];
 	int r = TOK_ERR_LIBCRYPTO;
 
-	params[0] = OSSL_PARAM_construct_octet_string(
-	    OSSL_SIGNATURE_PARAM_CONTEXT_STRING, (void *)ctx, ctxlen);
-	params[1] = OSSL_PARAM_construct_end();
+	/* No parameter at all for the empty context (ctx may be NULL). */
+	params[0] = params[1] = OSSL_PARAM_construct_end();
+	if (ctxlen != 0)
+		params[0] = OSSL_PARAM_construct_octet_string(
+		    OSSL_SIGNATURE_PARAM_CONTEXT_STRING, (void *)ctx, ctxlen);
 	if ((pkey = EVP_PKEY_new_raw_public_key_ex(NULL, "ML-DSA-44", NULL,
 	    pk, MLDSA44_PK_LEN)) == NULL ||
 	    (pctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL ||
