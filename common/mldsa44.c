@@ -53,6 +53,16 @@
 #define ML_Z_BYTES	(ML_N * 18 / 8)
 #define ML_MAX_ITER	1000		/* P(reaching it) is below 2^-200 */
 
+/*
+ * ML_PUBLIC marks bytes derived from secrets that the algorithm makes
+ * public (c-tilde, the rejection decisions, the hint of the signature):
+ * only those may decide a branch.  A test defines it to tell valgrind, which
+ * then checks that no other secret-derived value does (test_mldsa.c).
+ */
+#ifndef ML_PUBLIC
+#define ML_PUBLIC(p, len)	do { } while (0)
+#endif
+
 struct ml_poly {
 	int32_t c[ML_N];
 };
@@ -934,8 +944,10 @@ ml_sign_internal(struct ml_hash *hs, const struct mldsa44_key *key,
 		in[0].len = ML_MU_LEN;
 		in[1].p = st->w1enc;
 		in[1].len = sizeof(st->w1enc);
-		if ((r = ml_shake256(hs, in, 2, ctilde, sizeof(ctilde))) != 0 ||
-		    (r = ml_sample_in_ball(hs, ctilde, &st->c)) != 0)
+		if ((r = ml_shake256(hs, in, 2, ctilde, sizeof(ctilde))) != 0)
+			goto out;
+		ML_PUBLIC(ctilde, sizeof(ctilde));
+		if ((r = ml_sample_in_ball(hs, ctilde, &st->c)) != 0)
 			goto out;
 		st->chat = st->c;
 		ml_ntt(&st->chat);
@@ -953,7 +965,9 @@ ml_sign_internal(struct ml_hash *hs, const struct mldsa44_key *key,
 				st->z[i].c[j] = ml_centre(st->z[i].c[j] +
 				    st->y[i].c[j]);
 		}
-		if (ml_check_norm(st->z, ML_L, ML_GAMMA1 - ML_BETA) != 0)
+		reject = ml_check_norm(st->z, ML_L, ML_GAMMA1 - ML_BETA);
+		ML_PUBLIC(&reject, sizeof(reject));
+		if (reject != 0)
 			continue;
 
 		reject = 0;
@@ -969,6 +983,7 @@ ml_sign_internal(struct ml_hash *hs, const struct mldsa44_key *key,
 				    ml_abs(a0)) >> 31);
 			}
 		}
+		ML_PUBLIC(&reject, sizeof(reject));
 		if (reject != 0)
 			continue;
 
@@ -990,10 +1005,12 @@ ml_sign_internal(struct ml_hash *hs, const struct mldsa44_key *key,
 		}
 		reject |= ml_check_norm(st->ct0, ML_K, ML_GAMMA2);
 		reject |= (uint32_t)((ML_OMEGA - (int32_t)nh) >> 31);
+		ML_PUBLIC(&reject, sizeof(reject));
 		if (reject != 0)
 			continue;
 
 		/* Accepted: everything below is the public signature. */
+		ML_PUBLIC(st->h, sizeof(st->h));
 		p = sig;
 		memcpy(p, ctilde, ML_CTILDE_LEN);
 		p += ML_CTILDE_LEN;

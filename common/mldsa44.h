@@ -5,10 +5,13 @@
  *
  * When the OpenSSL in use offers ML-DSA (configure probes for it), its
  * implementation does the work; otherwise our own does, with SHAKE-128/256
- * from OpenSSL's EVP.  Our own code treats the private parts (s1, s2, t0,
- * K, the mask y) in constant time: no branch or memory index depends on
- * them; only the rejection decisions of signing (which FIPS 204 allows to
- * leak) and the public values (A, t1, c, the signature) take branches.
+ * from OpenSSL's EVP.  Our own code signs in constant time with respect to
+ * the private parts (K, s1, s2, t0) and the mask y: no branch or memory
+ * address depends on them, only on values the algorithm publishes
+ * (c-tilde, the hint) and on its rejection decisions, whose probability
+ * does not depend on the key (tests/unit/test_mldsa.c has valgrind check
+ * this).  Key expansion samples s1 and s2 by rejection: its running time
+ * shows how many half-bytes were rejected, not the values kept.
  *
  * Functions returning int return 0 or a negative TOK_ERR_* (common/err.h).
  * Outputs are set only on success.
