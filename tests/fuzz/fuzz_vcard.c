@@ -1,10 +1,15 @@
 /*
  * libFuzzer harness for the virtual PIV card: the APDU parser, the BER-TLV
- * reader, and the whole PIV command handler (on an in-memory card that is
- * never saved), fed with arbitrary command APDUs.
+ * reader, and the whole card (PIV with the YubiKey extensions and the
+ * other applications' SELECT) fed with arbitrary command APDUs, on an
+ * in-memory copy of one card made at start (so every input sees the same
+ * card, and what one input generates, imports, moves or resets is gone
+ * for the next).
  *
- * Input: a sequence of frames, each a 1-byte length and that many bytes
- * (one command APDU); the card's volatile state is fresh for every input.
+ * Input: one flags byte (bit 0: the PIN verified, bit 1: the management
+ * key authenticated, both with PIV selected; bit 2: touches refused),
+ * then frames, each a 1-byte length and that many bytes (one command
+ * APDU).
  */
 #include "config.h"
 
@@ -22,7 +27,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static struct vc_state *fuzz_state;
+static struct vc_state *fuzz_card;
 
 static void
 fuzz_tlv_walk(const u_char *p, size_t len, int depth)
@@ -45,25 +50,41 @@ fuzz_tlv_walk(const u_char *p, size_t len, int depth)
 	buf_free(b);
 }
 
+static int
+fuzz_touch(void *arg, int keyref)
+{
+	(void)keyref;
+	return *(int *)arg ? TOK_ERR_TOUCH_DENIED : 0;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct vc_state *st = NULL;
 	struct vc_piv *piv = NULL;
 	struct buf *rapdu = NULL;
 	struct vc_apdu a;
-	size_t off = 0, n;
+	size_t off = 1, n;
+	int deny;
 
-	if (fuzz_state == NULL) {
+	if (fuzz_card == NULL) {
 		log_init("fuzz_vcard", LOG_LEVEL_QUIET, 1);
-		if (vc_state_open(NULL, &fuzz_state) != 0)
+		if (vc_state_open(NULL, 12345678, &fuzz_card) != 0)
 			abort();
 	}
 	fuzz_tlv_walk(data, size, 0);
 	if (vc_apdu_parse(data, size, &a) == 0 && a.lc > 0)
 		fuzz_tlv_walk(a.data, a.lc, 0);
-	if ((piv = vc_piv_new(fuzz_state, 1)) == NULL ||
+	if (size < 1)
+		return 0;
+	deny = (data[0] & 0x04) != 0;
+	if (vc_state_clone(fuzz_card, &st) != 0 ||
+	    (piv = vc_piv_new(st, 1)) == NULL ||
 	    (rapdu = buf_new()) == NULL)
 		goto out;
+	vc_piv_set_touch(piv, fuzz_touch, &deny);
+	if ((data[0] & 0x03) != 0)
+		vc_piv_fuzz_grant(piv, data[0] & 0x01, data[0] & 0x02);
 	while (off < size) {
 		n = data[off++];
 		if (n > size - off)
@@ -77,5 +98,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
  out:
 	buf_free(rapdu);
 	vc_piv_free(piv);
+	vc_state_free(st);
 	return 0;
 }

@@ -5,9 +5,12 @@ tests_vcard_vcard_SOURCES = \
 	tests/vcard/piv.c tests/vcard/piv.h \
 	tests/vcard/state.c tests/vcard/state.h \
 	tests/vcard/crypto.c tests/vcard/crypto.h \
-	tests/vcard/tlv.c tests/vcard/tlv.h
+	tests/vcard/tlv.c tests/vcard/tlv.h \
+	tests/vfido/control.c tests/vfido/control.h
 tests_vcard_vcard_LDADD = common/libcommon.la $(OPENSSL_LIBS) $(LIBBSD_LIBS)
 
-TESTS += tests/vcard/basic.sh tests/vcard/pin.sh tests/vcard/admin.sh
+TESTS += tests/vcard/basic.sh tests/vcard/pin.sh tests/vcard/admin.sh \
+	tests/vcard/yubikey.sh
 EXTRA_DIST += tests/vcard/basic.sh tests/vcard/pin.sh tests/vcard/admin.sh \
+	tests/vcard/yubikey.sh \
 	tests/vcard/lib.sh tests/p11/pcscd.sh
