@@ -16,6 +16,7 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "common/buf.h"
 #include "common/err.h"
@@ -82,8 +83,25 @@ vc_crypto_key_alg(EVP_PKEY *pkey)
 	return -1;
 }
 
+/* A standard extension from its OpenSSL configuration text. */
+static int
+crypto_add_ext(X509 *x, int nid, const char *value)
+{
+	X509V3_CTX v3;
+	X509_EXTENSION *ext;
+	int ok;
+
+	X509V3_set_ctx_nodb(&v3);
+	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+	if ((ext = X509V3_EXT_conf_nid(NULL, &v3, nid, value)) == NULL)
+		return 0;
+	ok = X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	return ok;
+}
+
 int
-vc_crypto_selfsign(EVP_PKEY *pkey, const char *cn, u_char **derp,
+vc_crypto_selfsign(EVP_PKEY *pkey, const char *cn, int ca, u_char **derp,
     size_t *lenp)
 {
 	X509 *x = NULL;
@@ -110,6 +128,9 @@ vc_crypto_selfsign(EVP_PKEY *pkey, const char *cn, u_char **derp,
 	    X509_gmtime_adj(X509_getm_notAfter(x),
 	    10L * 365 * 24 * 3600) == NULL ||
 	    !X509_set_pubkey(x, pkey) ||
+	    (ca && (!crypto_add_ext(x, NID_basic_constraints,
+	    "critical,CA:TRUE") ||
+	    !crypto_add_ext(x, NID_key_usage, "critical,keyCertSign"))) ||
 	    X509_sign(x, pkey, EVP_sha256()) <= 0)
 		goto out;
 	if ((len = i2d_X509(x, NULL)) <= 0)

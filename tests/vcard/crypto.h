@@ -33,9 +33,11 @@ int vc_crypto_keygen(int alg, EVP_PKEY **pkeyp)
 int vc_crypto_key_alg(EVP_PKEY *pkey);
 /*
  * vc_crypto_selfsign: a DER self-signed X.509 certificate for pkey with
- * subject CN=cn, valid ten years from now.  *derp is allocated; caller frees.
+ * subject CN=cn, valid ten years from now; ca 1 makes it a CA certificate
+ * (basic constraints, key usage: certificate signing).  *derp is
+ * allocated; caller frees.
  */
-int vc_crypto_selfsign(EVP_PKEY *pkey, const char *cn, u_char **derp,
+int vc_crypto_selfsign(EVP_PKEY *pkey, const char *cn, int ca, u_char **derp,
     size_t *lenp) __attribute__((warn_unused_result));
 /*
  * vc_crypto_sign: the card's private-key operation, output appended to out.

@@ -9,8 +9,11 @@ tests_vcard_vcard_SOURCES = \
 	tests/vfido/control.c tests/vfido/control.h
 tests_vcard_vcard_LDADD = common/libcommon.la $(OPENSSL_LIBS) $(LIBBSD_LIBS)
 
-TESTS += tests/vcard/basic.sh tests/vcard/pin.sh tests/vcard/admin.sh \
-	tests/vcard/yubikey.sh
-EXTRA_DIST += tests/vcard/basic.sh tests/vcard/pin.sh tests/vcard/admin.sh \
-	tests/vcard/yubikey.sh \
+# yubikey.sh: the YubiKey extensions at the APDU level; ykpiv.sh, ykcs11.sh,
+# yubikey-agent.sh: Yubico's tools and yubikey-agent as the judges.
+VCARD_TESTS = tests/vcard/basic.sh tests/vcard/pin.sh tests/vcard/admin.sh \
+	tests/vcard/yubikey.sh tests/vcard/ykpiv.sh tests/vcard/ykcs11.sh \
+	tests/vcard/yubikey-agent.sh
+TESTS += $(VCARD_TESTS)
+EXTRA_DIST += $(VCARD_TESTS) \
 	tests/vcard/lib.sh tests/p11/pcscd.sh

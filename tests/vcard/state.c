@@ -473,7 +473,8 @@ vc_state_pin_set(struct vc_state *st, int ref, const u_char *pin, size_t len)
 
 /* The content of the 53 template of a certificate object. */
 static int
-state_put_cert(struct vc_state *st, u_int tag, EVP_PKEY *pkey, const char *cn)
+state_put_cert(struct vc_state *st, u_int tag, EVP_PKEY *pkey, const char *cn,
+    int ca)
 {
 	struct buf *b = NULL;
 	u_char *der = NULL;
@@ -484,7 +485,7 @@ state_put_cert(struct vc_state *st, u_int tag, EVP_PKEY *pkey, const char *cn)
 		r = TOK_ERR_ALLOC;
 		goto out;
 	}
-	if ((r = vc_crypto_selfsign(pkey, cn, &der, &len)) != 0 ||
+	if ((r = vc_crypto_selfsign(pkey, cn, ca, &der, &len)) != 0 ||
 	    (r = vc_tlv_put(b, 0x70, der, len)) != 0 ||
 	    (r = vc_tlv_put(b, 0x71, "\0", 1)) != 0 ||
 	    (r = vc_tlv_put(b, 0xfe, NULL, 0)) != 0 ||
@@ -526,7 +527,7 @@ state_create(struct vc_state *st, uint32_t serial)
 		goto out;
 	pkey = NULL;
 	if ((r = state_put_cert(st, vc_state_cert_tag(VC_REF_ATTEST),
-	    vc_state_key(st, VC_REF_ATTEST), "Yubico PIV Attestation")) != 0)
+	    vc_state_key(st, VC_REF_ATTEST), "Yubico PIV Attestation", 1)) != 0)
 		goto out;
 	if ((r = vc_crypto_keygen(VC_ALG_ECCP256, &pkey)) != 0 ||
 	    (r = vc_state_set_key(st, 0x9a, pkey, VC_PIN_POLICY_DEFAULT,
@@ -534,7 +535,7 @@ state_create(struct vc_state *st, uint32_t serial)
 		goto out;
 	pkey = NULL;
 	if ((r = state_put_cert(st, 0x5fc105, vc_state_key(st, 0x9a),
-	    "vcard PIV Authentication")) != 0)
+	    "vcard PIV Authentication", 0)) != 0)
 		goto out;
 	if ((r = vc_crypto_keygen(VC_ALG_RSA2048, &pkey)) != 0 ||
 	    (r = vc_state_set_key(st, 0x9c, pkey, VC_PIN_POLICY_DEFAULT,
@@ -542,7 +543,7 @@ state_create(struct vc_state *st, uint32_t serial)
 		goto out;
 	pkey = NULL;
 	if ((r = state_put_cert(st, 0x5fc10a, vc_state_key(st, 0x9c),
-	    "vcard Digital Signature")) != 0)
+	    "vcard Digital Signature", 0)) != 0)
 		goto out;
 
 	/* CHUID: FASC-N, GUID, expiry, an empty issuer signature. */
