@@ -113,12 +113,15 @@ vc_ctl "touch approve" >/dev/null
 [ "$(vc_sw $LOGOUT "$(sign 183)")" = 6982 ] || vc_fail "83 without the PIN"
 [ "$(vc_sw $PIN "$(sign 183)")" = 9000 ] || vc_fail "83 with the PIN"
 [ "$(vc_sw $PIN "$(sign 183)")" = 9000 ] || vc_fail "83 again"
+vc_ctl "touch delay=300" >/dev/null
+[ "$(vc_sw $PIN "$(sign 183)")" = 9000 ] || vc_fail "83 touch delayed"
 vc_ctl "touch deny" >/dev/null
 [ "$(vc_sw $PIN "$(sign 183)")" = 6982 ] || vc_fail "83 touch denied"
 vc_ctl "touch never" >/dev/null
 [ "$(vc_sw $PIN "$(sign 183)")" = 6982 ] || vc_fail "83 touch timed out"
-[ "$(vc_ctl log)" = "touch 83 ok; touch 83 ok; touch 83 denied; touch 83 timeout" ] ||
-    vc_fail "touch log: $(vc_ctl log)"
+log=$(vc_ctl log)
+[ "$log" = "touch 83 ok; touch 83 ok; touch 83 ok; touch 83 denied; touch 83 timeout" ] ||
+    vc_fail "touch log: $log"
 vc_ctl "touch approve" >/dev/null
 
 # --- a management key that wants a touch (same key, P2 FE).
