@@ -54,11 +54,12 @@ vc_setup() {
 }
 
 # vc_setup_yubikey [VCARD_ARGS...]: vc_setup with the reader named as a
-# YubiKey 5's (Yubico's tools and yubikey-agent look for it).
+# YubiKey 5's (Yubico's tools and yubikey-agent look for it) and the
+# card answering a YubiKey 5's ATR.
 VC_YK_READER="Yubico YubiKey OTP+FIDO+CCID"
 vc_setup_yubikey() {
 	export PCSCD_READER_NAME=$VC_YK_READER
-	vc_setup "$@"
+	vc_setup --atr yubikey "$@"
 }
 
 # vc_ctl LINE...: the card's control socket; prints the replies.

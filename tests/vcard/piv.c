@@ -149,9 +149,20 @@ vc_piv_set_touch(struct vc_piv *piv, int (*touch)(void *, int), void *arg)
 	piv->touch_arg = arg;
 }
 
+/* A YubiKey 5's (its historical bytes end in "YubiKey@"). */
+static const u_char yk_atr[] = {
+	0x3b, 0xfd, 0x13, 0x00, 0x00, 0x81, 0x31, 0xfe, 0x15, 0x80, 0x73,
+	0xc0, 0x21, 0xc0, 0x57, 0x59, 0x75, 0x62, 0x69, 0x4b, 0x65, 0x79,
+	0x40
+};
+
 const u_char *
-vc_piv_atr(size_t *lenp)
+vc_piv_atr(int yubikey, size_t *lenp)
 {
+	if (yubikey) {
+		*lenp = sizeof(yk_atr);
+		return yk_atr;
+	}
 	*lenp = sizeof(piv_atr);
 	return piv_atr;
 }

@@ -52,8 +52,11 @@ void vc_piv_free(struct vc_piv *piv);
  * no application selected (the host must SELECT PIV again).
  */
 void vc_piv_reset(struct vc_piv *piv);
-/* vc_piv_atr: the ATR bytes (static storage) and their count in *lenp. */
-const u_char *vc_piv_atr(size_t *lenp);
+/*
+ * vc_piv_atr: the ATR bytes (static storage) and their count in *lenp:
+ * a YubiKey 5's when yubikey is 1, else vcard's own.
+ */
+const u_char *vc_piv_atr(int yubikey, size_t *lenp);
 /*
  * vc_piv_process: handle one command APDU (len bytes at capdu, untrusted)
  * and append the response APDU (data + SW1 SW2) to rapdu.  Malformed

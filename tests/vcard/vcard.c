@@ -58,6 +58,7 @@ static int		 touch_given;	/* "touch" arrived: for this or the next */
 static int		 touch_pending = -1;	/* key awaiting a touch */
 static char		 ctl_log[CTL_LOG_MAX];
 static int		 quit_asked;
+static int		 yubikey_atr;
 
 static void
 usage(FILE *f)
@@ -67,7 +68,7 @@ usage(FILE *f)
 "             [--once] [--pin-always-9c yes|no] [--serial N]\n"
 "             [--firmware X.Y.Z] [--control PATH]\n"
 "             [--touch approve|deny|delay=MS|manual|never]\n"
-"             [--touch-timeout MS] [-d] [--help]\n"
+"             [--touch-timeout MS] [--atr vcard|yubikey] [-d] [--help]\n"
 "       vcard --ctl PATH LINE...\n"
 "\n"
 "A virtual PIV smartcard that plugs into pcscd through the vsmartcard-vpcd\n"
@@ -100,6 +101,8 @@ usage(FILE *f)
 "                       (default) at once; deny; delay=MS; manual (wait for\n"
 "                       \"touch\" on the control socket); never (time out)\n"
 "  --touch-timeout MS   how long a touch is awaited (default 15000)\n"
+"  --atr vcard|yubikey  answer to reset: vcard's own (default) or a\n"
+"                       YubiKey 5's\n"
 "  --ctl PATH LINE...   send LINEs to a running vcard's control socket and\n"
 "                       print the replies\n"
 "  -d, --debug          more logging on stderr (repeat for more)\n"
@@ -511,7 +514,7 @@ vpcd_serve(int fd, struct vc_piv *piv)
 				vc_piv_reset(piv);
 				break;
 			case VPCD_CTRL_ATR:
-				atr = vc_piv_atr(&atrlen);
+				atr = vc_piv_atr(yubikey_atr, &atrlen);
 				if ((r = vpcd_send(fd, atr, atrlen)) != 0)
 					goto out;
 				break;
@@ -549,6 +552,7 @@ main(int argc, char **argv)
 		{ "touch", required_argument, NULL, 't' },
 		{ "touch-timeout", required_argument, NULL, 'T' },
 		{ "ctl", required_argument, NULL, 'C' },
+		{ "atr", required_argument, NULL, 'a' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -620,6 +624,14 @@ main(int argc, char **argv)
 			break;
 		case 'C':
 			client_path = optarg;
+			break;
+		case 'a':
+			if (strcmp(optarg, "yubikey") == 0)
+				yubikey_atr = 1;
+			else if (strcmp(optarg, "vcard") == 0)
+				yubikey_atr = 0;
+			else
+				fatal_f("--atr takes vcard or yubikey");
 			break;
 		case 'd':
 			if (level < LOG_LEVEL_DEBUG3)

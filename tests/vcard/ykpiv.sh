@@ -1,5 +1,6 @@
 #!/bin/bash
-# vcard judged by Yubico's own yubico-piv-tool (Debian's): version, status
+# vcard judged by Yubico's own yubico-piv-tool (Debian's), with a YubiKey
+# 5's reader name and ATR: version, status
 # (serial, slots, PIN tries), generate with PIN and touch policies, attest
 # (the chain checked with openssl against the f9 certificate), import of
 # EC and RSA keys with policies and their certificates, signatures made
@@ -15,6 +16,9 @@ ypt() {
 }
 MGMT=010203040506070801020304050607080102030405060708
 
+[ "$(opensc-tool -a 2>/dev/null | tail -1)" = \
+    3b:fd:13:00:00:81:31:fe:15:80:73:c0:21:c0:57:59:75:62:69:4b:65:79:40 ] ||
+    vc_fail "not a YubiKey 5's ATR: $(opensc-tool -a 2>&1)"
 out=$(ypt -a version 2>&1) || vc_fail "version: $out"
 [ "$out" = "Application version 5.7.1 found." ] || vc_fail "version: $out"
 ypt -a status > status.txt 2>&1 || vc_fail "status: $(cat status.txt)"
