@@ -17,3 +17,7 @@ VCARD_TESTS = tests/vcard/basic.sh tests/vcard/pin.sh tests/vcard/admin.sh \
 TESTS += $(VCARD_TESTS)
 EXTRA_DIST += $(VCARD_TESTS) \
 	tests/vcard/lib.sh tests/p11/pcscd.sh
+
+# The agent with Yubico's PKCS#11 module on the vcard YubiKey.
+TESTS += tests/integ/p11-ykcs11.sh
+dist_check_SCRIPTS += tests/integ/p11-ykcs11.sh
