@@ -2,7 +2,8 @@
 # The native PIV client (token/piv.c over pcsc-lite, driven by
 # tests/vcard/piv-probe) against vcard through pcscd: version, serial,
 # PIN state, per-slot metadata and certificates, with the same public
-# keys as OpenSC finds; ECDSA (9a) and RSA (9c, PIN always) signatures
+# keys as OpenSC finds; ECDSA P-256 (9a), RSA (9c, PIN always) and
+# P-384 (82, PIN always) signatures
 # checked with the public key; another program between two signatures (an
 # OpenPGP SELECT, which makes the card forget the PIN; yubico-piv-tool's
 # status) while the client keeps its connection: the second signature
@@ -68,6 +69,19 @@ out=$(probe sign 9d 123456 data)
 vc_ctl "touch approve" >/dev/null
 [ "$(probe sign 9d 123456 data)" = "sign ok" ] || vc_fail "9d touched"
 [ "$(vc_ctl log)" = "touch 9d denied; touch 9d ok" ] || vc_fail "touch log"
+
+# P-384 in a retired slot (82), PIN policy "always".
+yubico-piv-tool -r "$VC_YK_READER" -a generate -s 82 -A ECCP384 \
+    --pin-policy=always -o pub82.pem >/dev/null 2>&1 || vc_fail "generate 82"
+openssl x509 -new -subj "/CN=p384 82" -CA ca.pem -CAkey ca.key \
+    -force_pubkey pub82.pem -out cert82.pem -days 2 2>/dev/null ||
+    vc_fail "certificate 82"
+yubico-piv-tool -r "$VC_YK_READER" -a import-certificate -s 82 \
+    -i cert82.pem >/dev/null 2>&1 || vc_fail "import certificate 82"
+probe info | grep -qx "slot 82 alg 14 pin 3 touch 1 origin 1" ||
+    vc_fail "82 metadata: $(probe info | grep 'slot 82')"
+out=$(probe sign 82 123456 data "$OPENPGP" | tr '\n' ' ')
+[ "$out" = "sign ok sign ok " ] || vc_fail "P-384 in 82: $out"
 
 # PIN: wrong (tries left), right, blocked.
 [ "$(probe verify 000000)" = "wrong 2" ] || vc_fail "wrong PIN"
