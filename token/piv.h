@@ -151,7 +151,9 @@ void piv_forget_pin(struct piv *piv);
  * alg) over in: for ECDSA a digest, for RSA a block of the modulus size
  * already padded.  The card's answer (ECDSA: DER signature; RSA: the raw
  * result) is appended to out.  A 6982 (PIN needed) with a remembered PIN
- * verifies it and tries once more.  TOK_ERR_PIN_REQUIRED when the card
+ * verifies it and tries once more: also for a key whose PIN policy is
+ * "always", so a caller that wants the user asked for each use of such a
+ * key calls piv_forget_pin first and piv_verify_pin with the answer.  TOK_ERR_PIN_REQUIRED when the card
  * still wants the PIN, TOK_ERR_TOUCH_DENIED when it wanted a touch that
  * did not come (6982 with the PIN verified), TOK_ERR_KEY_NOT_FOUND for an
  * empty slot.
