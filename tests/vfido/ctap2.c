@@ -368,13 +368,16 @@ do_get_info(struct vfido_call *call)
 	    cb_put(o, cb_text("rk"), cbor_build_bool(true)) != 0 ||
 	    cb_put(o, cb_text("up"), cbor_build_bool(true)) != 0 ||
 	    cb_put(o, cb_text("plat"), cbor_build_bool(false)) != 0 ||
-	    cb_put(o, cb_text(c20 ? "credentialMgmtPreview" : "credMgmt"),
-	    cbor_build_bool(true)) != 0 ||
+	    /* canonical CBOR: shorter keys first */
+	    (!c20 && cb_put(o, cb_text("credMgmt"),
+	    cbor_build_bool(true)) != 0) ||
 	    cb_put(o, cb_text("clientPin"),
 	    cbor_build_bool(c->st->pin_set != 0)) != 0 ||
 	    (!c20 && cb_put(o, cb_text("pinUvAuthToken"),
 	    cbor_build_bool(true)) != 0) ||
 	    (!c20 && cb_put(o, cb_text("makeCredUvNotRqd"),
+	    cbor_build_bool(true)) != 0) ||
+	    (c20 && cb_put(o, cb_text("credentialMgmtPreview"),
 	    cbor_build_bool(true)) != 0) ||
 	    cb_put(m, cb_int(4), o) != 0)
 		goto out;

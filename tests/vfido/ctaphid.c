@@ -19,6 +19,8 @@ struct vfido_hid {
 	uint32_t	 cids[CHANNELS_MAX];	/* allocated here, LRU order */
 	size_t		 ncids;
 	uint32_t	 next_cid;
+	uint32_t	 processing;		/* cid, 0: idle */
+	int		 msg_timeout_ms;
 	/* message being assembled, from the opener with queue asm_out */
 	int		 busy;
 	struct buf	*asm_out;
@@ -55,6 +57,7 @@ vfido_hid_new(struct vfido_hid **hp)
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return TOK_ERR_ALLOC;
 	h->next_cid = 1;
+	h->msg_timeout_ms = VFIDO_HID_MSG_TIMEOUT_MS;
 	*hp = h;
 	return 0;
 }
@@ -79,6 +82,18 @@ vfido_hid_new_output(void)
 		return NULL;
 	}
 	return b;
+}
+
+void
+vfido_hid_set_msg_timeout(struct vfido_hid *h, int ms)
+{
+	h->msg_timeout_ms = ms;
+}
+
+void
+vfido_hid_set_processing(struct vfido_hid *h, uint32_t cid)
+{
+	h->processing = cid;
 }
 
 void
@@ -267,6 +282,8 @@ vfido_hid_input(struct vfido_hid *h, const u_char rep[VFIDO_HID_REPORT],
 		ev->cid = cid;
 		return 0;
 	}
+	if (h->processing != 0)
+		return vfido_hid_error(out, cid, VFIDO_HID_ERR_CHANNEL_BUSY);
 	if (h->busy) {
 		if (h->asm_cid == cid) {
 			h->busy = 0;
@@ -288,7 +305,7 @@ vfido_hid_input(struct vfido_hid *h, const u_char rep[VFIDO_HID_REPORT],
 	h->asm_len = len;
 	h->asm_got = n;
 	h->asm_seq = 0;
-	h->asm_deadline = now_ms + VFIDO_HID_MSG_TIMEOUT_MS;
+	h->asm_deadline = now_ms + h->msg_timeout_ms;
 	return 0;
 }
 

@@ -104,6 +104,14 @@ int vfido_hid_error(struct buf *out, uint32_t cid, uint8_t code)
 int vfido_hid_tick(struct vfido_hid *h, int64_t now_ms)
     __attribute__((warn_unused_result));
 int64_t vfido_hid_deadline(const struct vfido_hid *h);
+/*
+ * vfido_hid_set_processing: a request on cid is being processed (waits
+ * for a touch); 0: none.  Meanwhile any new request is ERR_CHANNEL_BUSY;
+ * only INIT and CANCEL get through.
+ */
+void vfido_hid_set_processing(struct vfido_hid *h, uint32_t cid);
+/* vfido_hid_set_msg_timeout: how long a half-sent message may wait (ms). */
+void vfido_hid_set_msg_timeout(struct vfido_hid *h, int ms);
 /* vfido_hid_new_output: an output queue for an opener (buf_free it). */
 struct buf *vfido_hid_new_output(void);
 

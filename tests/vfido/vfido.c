@@ -4,7 +4,8 @@
  *   vfido --state FILE --socket PATH [--control PATH]
  *         [--touch approve|deny|delay=MS|manual|never] [--pin PIN]
  *         [--serial S] [--pin-protocols 2,1] [--timeout MS]
- *         [--ctap20] [--touch-to-select] [--token-timeout MS] [-d]
+ *         [--ctap20] [--touch-to-select] [--token-timeout MS]
+ *         [--msg-timeout MS] [-d]
  *
  * It listens on a UNIX stream socket that carries raw 64-byte CTAPHID
  * reports (libfido2 reaches it as device "unix:PATH", see sk/fido_unix.h);
@@ -103,6 +104,7 @@ static enum vfido_touch_mode touch_mode = VFIDO_TOUCH_APPROVE;
 static int		 touch_delay_ms;
 static int		 touch_credits;
 static int		 timeout_ms = DEFAULT_TIMEOUT_MS;
+static int		 msg_timeout_ms = VFIDO_HID_MSG_TIMEOUT_MS;
 static char		 reqlog[LOG_MAX];
 static volatile sig_atomic_t quit;
 
@@ -113,7 +115,8 @@ usage(void)
 "usage: vfido --state FILE --socket PATH [--control PATH]\n"
 "             [--touch approve|deny|delay=MS|manual|never] [--pin PIN]\n"
 "             [--serial S] [--pin-protocols LIST] [--timeout MS]\n"
-"             [--ctap20] [--touch-to-select] [--token-timeout MS] [-d]\n"
+"             [--ctap20] [--touch-to-select] [--token-timeout MS]\n"
+"             [--msg-timeout MS] [-d]\n"
 "\n"
 "A virtual FIDO2 (CTAP 2.1) authenticator speaking CTAPHID 64-byte reports\n"
 "on a UNIX stream socket; libfido2 reaches it as device \"unix:PATH\".\n"
@@ -143,6 +146,7 @@ usage(void)
 "  --touch-to-select silent probes (up=false) find no credential: a platform\n"
 "                    must ask for a touch to choose among several tokens\n"
 "  --token-timeout MS an unused pinUvAuthToken expires (default 30000)\n"
+"  --msg-timeout MS  a half-sent CTAPHID message expires (default 500)\n"
 "  -d                debug log on stderr\n");
 }
 
@@ -210,6 +214,8 @@ pending_clear(void)
 {
 	free(pend.req);
 	memset(&pend, 0, sizeof(pend));
+	if (hid != NULL)
+		vfido_hid_set_processing(hid, 0);
 }
 
 /*
@@ -350,6 +356,7 @@ handle_cbor(struct conn *c, uint32_t cid, const u_char *req, size_t len)
 	pend.active = 1;
 	pend.conn = c;
 	pend.cid = cid;
+	vfido_hid_set_processing(hid, cid);
 	strlcpy(pend.info, info, sizeof(pend.info));
 	pend.approve_at = touch_mode == VFIDO_TOUCH_DELAY ?
 	    now + touch_delay_ms : -1;
@@ -482,6 +489,7 @@ replug(void)
 	ctap = nc;
 	vfido_hid_free(hid);
 	hid = nh;
+	vfido_hid_set_msg_timeout(hid, msg_timeout_ms);
 	log_request("replug");
 }
 
@@ -745,6 +753,7 @@ main(int argc, char **argv)
 		{ "ctap20", no_argument, NULL, '2' },
 		{ "touch-to-select", no_argument, NULL, 'U' },
 		{ "token-timeout", required_argument, NULL, 'K' },
+		{ "msg-timeout", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -811,6 +820,15 @@ main(int argc, char **argv)
 			}
 			ctap_opts.token_timeout_ms = (int)v;
 			break;
+		case 'M':
+			v = strtol(optarg, &ep, 10);
+			if (*optarg == '\0' || *ep != '\0' || v < 1 ||
+			    v > 60000) {
+				fprintf(stderr, "vfido: bad --msg-timeout\n");
+				return 2;
+			}
+			msg_timeout_ms = (int)v;
+			break;
 		case '2':
 			ctap_opts.ctap20 = 1;
 			break;
@@ -861,6 +879,7 @@ main(int argc, char **argv)
 	if ((r = vfido_ctap_new(st, ctap_protos, ctap_nprotos, &ctap_opts,
 	    &ctap)) != 0 || (r = vfido_hid_new(&hid)) != 0)
 		fatal_fr(r, "authenticator");
+	vfido_hid_set_msg_timeout(hid, msg_timeout_ms);
 	if (ctl_path != NULL && (r = listen_at(ctl_path, &cfd)) != 0)
 		fatal_fr(r, "control socket %s", ctl_path);
 	if ((r = listen_at(sock_path, &lfd)) != 0)
