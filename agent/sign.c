@@ -270,6 +270,7 @@ sign_touch_event(uint32_t reqid, const char *device, const char *name,
     int begin)
 {
 	struct sign_op *op;
+	struct identity *id;
 	char *text;
 
 	if ((op = sign_sk_op(reqid)) == NULL)
@@ -277,12 +278,28 @@ sign_touch_event(uint32_t reqid, const char *device, const char *name,
 	sign_touch_over(op);
 	if (!begin)
 		return;
-	logit("waiting for touch on %s (%s): %s", device, name,
-	    op->description ? op->description : "");
-	if (asprintf(&text, "Touch your security key (%s) to allow %s", name,
-	    op->description ? op->description : "a signature") < 0) {
-		error_f("out of memory");
-		return;
+	if (begin == SIGN_TOUCH_SELECT) {
+		/* several tokens blink: the user shows which one has the key */
+		id = sign_lookup(op);
+		logit("waiting for a touch on the security key that holds "
+		    "key \"%s\": %s", id != NULL ? id->comment : "?",
+		    op->description ? op->description : "");
+		if (asprintf(&text, "Key \"%s\" is on one of several security "
+		    "keys: touch the security key that holds it, to allow %s",
+		    id != NULL ? id->comment : "?", op->description ?
+		    op->description : "a signature") < 0) {
+			error_f("out of memory");
+			return;
+		}
+	} else {
+		logit("waiting for touch on %s (%s): %s", device, name,
+		    op->description ? op->description : "");
+		if (asprintf(&text, "Touch your security key (%s) to allow "
+		    "%s", name, op->description ? op->description :
+		    "a signature") < 0) {
+			error_f("out of memory");
+			return;
+		}
 	}
 	op->notice_text = text;
 	/*

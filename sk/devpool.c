@@ -18,10 +18,21 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "common/err.h"
 #include "common/log.h"
 #include "sk/devpool.h"
 #include "sk/sk.h"
+
+#define SK_POOL_HOMES_MAX	256	/* key handles whose token we know */
+
+/* Which token a key handle last worked on (by SHA-256 of the handle). */
+struct sk_poolhome {
+	u_char kh_hash[32];
+	char *path;
+	unsigned long long used;	/* LRU stamp; 0: slot free */
+};
 
 /* A caller queued for a device. */
 struct sk_poolwait {
@@ -58,6 +69,8 @@ struct sk_devpool {
 	int timeout_ms;
 	sk_devpool_event_cb *event_cb;
 	void *event_arg;
+	struct sk_poolhome homes[SK_POOL_HOMES_MAX];
+	unsigned long long home_clock;
 };
 
 /* A change found by a scan, reported after the locks are dropped. */
@@ -137,6 +150,7 @@ void
 sk_devpool_free(struct sk_devpool *pool)
 {
 	struct sk_pooldev *d;
+	size_t i;
 
 	if (pool == NULL)
 		return;
@@ -145,6 +159,8 @@ sk_devpool_free(struct sk_devpool *pool)
 			fatal_f("device %s still in use", d->path);
 		sk_pooldev_unlink(pool, d);
 	}
+	for (i = 0; i < SK_POOL_HOMES_MAX; i++)
+		free(pool->homes[i].path);
 	pthread_cond_destroy(&pool->cond);
 	pthread_mutex_destroy(&pool->scan_lock);
 	pthread_mutex_destroy(&pool->lock);
@@ -662,4 +678,97 @@ sk_devpool_nopen(struct sk_devpool *pool)
 	}
 	pthread_mutex_unlock(&pool->lock);
 	return n;
+}
+
+/* --- which token holds a key ------------------------------------------ */
+
+static int
+sk_devpool_kh_hash(const u_char *kh, size_t len, u_char out[32])
+{
+	unsigned int outlen = 32;
+
+	if (EVP_Digest(kh, len, out, &outlen, EVP_sha256(), NULL) != 1 ||
+	    outlen != 32)
+		return TOK_ERR_LIBCRYPTO;
+	return 0;
+}
+
+/* The slot of hash (pool locked), or NULL. */
+static struct sk_poolhome *
+sk_devpool_home_find(struct sk_devpool *pool, const u_char hash[32])
+{
+	size_t i;
+
+	for (i = 0; i < SK_POOL_HOMES_MAX; i++)
+		if (pool->homes[i].used != 0 &&
+		    memcmp(pool->homes[i].kh_hash, hash, 32) == 0)
+			return &pool->homes[i];
+	return NULL;
+}
+
+void
+sk_devpool_remember(struct sk_devpool *pool, const u_char *kh, size_t len,
+    const char *path)
+{
+	struct sk_poolhome *h, *oldest;
+	u_char hash[32];
+	char *copy;
+	size_t i;
+
+	if (kh == NULL || len == 0 || path == NULL ||
+	    sk_devpool_kh_hash(kh, len, hash) != 0 ||
+	    (copy = strdup(path)) == NULL)
+		return;
+	pthread_mutex_lock(&pool->lock);
+	if ((h = sk_devpool_home_find(pool, hash)) == NULL) {
+		/* a free slot, else the least recently used */
+		oldest = &pool->homes[0];
+		for (i = 0; i < SK_POOL_HOMES_MAX; i++) {
+			if (pool->homes[i].used < oldest->used)
+				oldest = &pool->homes[i];
+		}
+		h = oldest;
+		memcpy(h->kh_hash, hash, 32);
+	}
+	free(h->path);
+	h->path = copy;
+	h->used = ++pool->home_clock;
+	pthread_mutex_unlock(&pool->lock);
+}
+
+int
+sk_devpool_recall(struct sk_devpool *pool, const u_char *kh, size_t len,
+    char **pathp)
+{
+	struct sk_poolhome *h;
+	u_char hash[32];
+	int r = 0;
+
+	*pathp = NULL;
+	if (kh == NULL || len == 0)
+		return 0;
+	if ((r = sk_devpool_kh_hash(kh, len, hash)) != 0)
+		return r;
+	pthread_mutex_lock(&pool->lock);
+	if ((h = sk_devpool_home_find(pool, hash)) != NULL &&
+	    (*pathp = strdup(h->path)) == NULL)
+		r = TOK_ERR_ALLOC;
+	pthread_mutex_unlock(&pool->lock);
+	return r;
+}
+
+void
+sk_devpool_forget(struct sk_devpool *pool, const u_char *kh, size_t len)
+{
+	struct sk_poolhome *h;
+	u_char hash[32];
+
+	if (kh == NULL || len == 0 || sk_devpool_kh_hash(kh, len, hash) != 0)
+		return;
+	pthread_mutex_lock(&pool->lock);
+	if ((h = sk_devpool_home_find(pool, hash)) != NULL) {
+		free(h->path);
+		memset(h, 0, sizeof(*h));
+	}
+	pthread_mutex_unlock(&pool->lock);
 }

@@ -641,6 +641,35 @@ fido_ops_cancel(void *dev)
 }
 
 static int
+fido_ops_select_begin(void *dev)
+{
+	struct fido_ops_dev *d = dev;
+
+	return sk_fido_err(fido_dev_get_touch_begin(d->dev));
+}
+
+static int
+fido_ops_select_status(void *dev, int ms, int *touchedp)
+{
+	struct fido_ops_dev *d = dev;
+
+	*touchedp = 0;
+	return sk_fido_err(fido_dev_get_touch_status(d->dev, touchedp, ms));
+}
+
+static void
+fido_ops_select_cancel(void *dev)
+{
+	struct fido_ops_dev *d = dev;
+
+	pthread_mutex_lock(&d->lock);
+	(void)fido_dev_cancel(d->dev);
+	pthread_mutex_unlock(&d->lock);
+	/* its answer to the cancelled request must not meet the next one */
+	fido_ops_resync(d);
+}
+
+static int
 fido_ops_pin_retries(void *dev, int *retriesp)
 {
 	struct fido_ops_dev *d = dev;
@@ -662,6 +691,9 @@ const struct sk_devops sk_devops_fido = {
 	.get_assert = fido_ops_get_assert,
 	.resident = fido_ops_resident,
 	.cancel = fido_ops_cancel,
+	.select_begin = fido_ops_select_begin,
+	.select_status = fido_ops_select_status,
+	.select_cancel = fido_ops_select_cancel,
 	.pin_retries = fido_ops_pin_retries,
 	.present = fido_ops_present,
 };

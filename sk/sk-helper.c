@@ -202,12 +202,20 @@ static void
 skh_touch_event(uint32_t id, const char *device, int begin)
 {
 	struct buf *m;
-	char *name = skh_token_name(device);
+	char *name;
+
+	if (device == NULL) {
+		/* choosing a token by touch (sk.h: touch hook) */
+		device = "";
+		if (begin)
+			begin = 2;
+	}
+	name = skh_token_name(device);
 
 	if ((m = buf_new()) == NULL || ipc_msg_start(m, 0, IPC_SK_TOUCH) != 0 ||
 	    buf_put_u32(m, id) != 0 || buf_put_cstring(m, device) != 0 ||
 	    buf_put_cstring(m, name) != 0 ||
-	    buf_put_u8(m, begin ? 1 : 0) != 0)
+	    buf_put_u8(m, (uint8_t)begin) != 0)
 		fatal_f("out of memory");
 	skh_send(m);
 	buf_free(m);
