@@ -206,12 +206,11 @@ skh_touch_event(uint32_t id, const char *device, int begin)
 
 	if (device == NULL) {
 		/* choosing a token by touch (sk.h: touch hook) */
-		device = "";
+		device = "*";
 		if (begin)
 			begin = 2;
 	}
 	name = skh_token_name(device);
-
 	if ((m = buf_new()) == NULL || ipc_msg_start(m, 0, IPC_SK_TOUCH) != 0 ||
 	    buf_put_u32(m, id) != 0 || buf_put_cstring(m, device) != 0 ||
 	    buf_put_cstring(m, name) != 0 ||
