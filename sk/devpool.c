@@ -23,6 +23,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "sk/devpool.h"
+#include "sk/devwatch.h"
 #include "sk/sk.h"
 
 #define SK_POOL_HOMES_MAX	256	/* key handles whose token we know */
@@ -771,4 +772,105 @@ sk_devpool_forget(struct sk_devpool *pool, const u_char *kh, size_t len)
 		memset(h, 0, sizeof(*h));
 	}
 	pthread_mutex_unlock(&pool->lock);
+}
+
+/* --- following tokens as they come and go ------------------------------ */
+
+/* ms until the first open idle handle is due for closing, or -1. */
+static int
+sk_devpool_reap_due(struct sk_devpool *pool, int idle_ms)
+{
+	struct sk_pooldev *d;
+	long long now = sk_devpool_now_ms(), due = -1, t;
+
+	pthread_mutex_lock(&pool->lock);
+	TAILQ_FOREACH(d, &pool->devs, entry) {
+		if (d->dev == NULL)
+			continue;
+		/* in use: look again when it could be idle long enough */
+		t = d->busy || !TAILQ_EMPTY(&d->waiters) ? now + idle_ms :
+		    d->idle_since_ms + idle_ms;
+		if (due < 0 || t < due)
+			due = t;
+	}
+	pthread_mutex_unlock(&pool->lock);
+	if (due < 0)
+		return -1;
+	return due <= now ? 0 : (int)(due - now);
+}
+
+/* The configured devices and whether each was last seen present. */
+static int
+sk_devpool_configured(struct sk_devpool *pool, char ***pathsp,
+    int **presentp, size_t *np)
+{
+	struct sk_pooldev *d;
+	char **paths = NULL;
+	int *present = NULL;
+	size_t n = 0;
+
+	*pathsp = NULL;
+	*presentp = NULL;
+	*np = 0;
+	if ((paths = calloc(SK_DEVICES_MAX, sizeof(*paths))) == NULL ||
+	    (present = calloc(SK_DEVICES_MAX, sizeof(*present))) == NULL) {
+		free(paths);
+		return TOK_ERR_ALLOC;
+	}
+	pthread_mutex_lock(&pool->lock);
+	TAILQ_FOREACH(d, &pool->devs, entry) {
+		if (!d->configured || n >= SK_DEVICES_MAX)
+			continue;
+		if ((paths[n] = strdup(d->path)) == NULL)
+			break;
+		present[n++] = d->present;
+	}
+	pthread_mutex_unlock(&pool->lock);
+	*pathsp = paths;
+	*presentp = present;
+	*np = n;
+	return 0;
+}
+
+int
+sk_devpool_watch(struct sk_devpool *pool, int idle_ms, int poll_ms,
+    int wake_fd)
+{
+	struct sk_devwatch *w = NULL;
+	char **paths = NULL;
+	int *present = NULL;
+	size_t n = 0;
+	int r, wr = 1;
+
+	if ((r = sk_devwatch_new(pool->discover, &w)) != 0)
+		return r;
+	for (;;) {
+		if (wr == 1 && (r = sk_devpool_scan(pool)) != 0)
+			debug_fr(r, "looking for tokens");
+		sk_devpool_reap(pool, idle_ms);
+		if (wr == 1) {
+			if ((r = sk_devpool_configured(pool, &paths, &present,
+			    &n)) != 0)
+				break;
+			r = sk_devwatch_set_unix(w, paths, present, n);
+			sk_devpool_paths_free(paths, n);
+			free(present);
+			paths = NULL;
+			present = NULL;
+			if (r != 0)
+				break;
+		}
+		wr = sk_devwatch_wait(w, wake_fd,
+		    sk_devpool_reap_due(pool, idle_ms), poll_ms);
+		if (wr == 2) {
+			r = 0;
+			break;
+		}
+		if (wr < 0) {
+			r = wr;
+			break;
+		}
+	}
+	sk_devwatch_free(w);
+	return r;
 }

@@ -133,6 +133,16 @@ int sk_devpool_recall(struct sk_devpool *pool, const u_char *kh, size_t len,
     char **pathp) SK_WUR;
 void sk_devpool_forget(struct sk_devpool *pool, const u_char *kh,
     size_t len);
+/*
+ * sk_devpool_watch: follow tokens as they come and go (sk_devpool_scan,
+ * with its events, whenever sk/devwatch.h says something may have
+ * changed) and close handles idle for idle_ms (sk_devpool_reap), until
+ * wake_fd is readable; poll_ms bounds the sleep only where something can
+ * not be watched.  While nothing happens and no handle is open it makes
+ * no system call.  Returns 0 when woken, else TOK_ERR_*.
+ */
+int sk_devpool_watch(struct sk_devpool *pool, int idle_ms, int poll_ms,
+    int wake_fd) SK_WUR;
 /* sk_devpool_nopen: how many handles are open (for tests). */
 size_t sk_devpool_nopen(struct sk_devpool *pool);
 

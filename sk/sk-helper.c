@@ -15,9 +15,10 @@
  * CANCEL on its device if it runs, dropped if it has not started.
  *
  * PINs are kept per token (device path), in locked memory, and given to
- * that token only.  A watcher thread looks for tokens every
- * $TOKAGENT_FIDO_POLL_MS (default 1000) and announces them to the agent
- * (IPC_SK_DEVICE); a pulled token's PINs are forgotten and its handle
+ * that token only.  A watcher thread follows tokens without polling
+ * (udev events, inotify and held connections: sk/devwatch.h; where that
+ * is impossible it looks every $TOKAGENT_FIDO_POLL_MS, default 1000) and
+ * announces them to the agent (IPC_SK_DEVICE); a pulled token's PINs are forgotten and its handle
  * closed.  Devices: libfido2's discovery plus $TOKAGENT_FIDO_DEVICES.
  * $TOKAGENT_FIDO_TIMEOUT_MS bounds how long a token may wait for a touch
  * (default 60 s).  A key given an external middleware (IPC_SK_PROVIDER)
@@ -37,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <openssl/ecdsa.h>
@@ -125,6 +127,7 @@ static struct keystore *skh_keys;
 static TAILQ_HEAD(, skh_pin) skh_pins = TAILQ_HEAD_INITIALIZER(skh_pins);
 static int skh_eof;
 static int skh_watching;		/* the watcher thread runs */
+static int skh_wake[2] = { -1, -1 };	/* wakes the watcher to leave */
 static int skh_timeout_ms;
 static TAILQ_HEAD(, skh_mw) skh_mws = TAILQ_HEAD_INITIALIZER(skh_mws);
 static TAILQ_HEAD(, skh_keymw) skh_keymws =
@@ -1090,27 +1093,13 @@ skh_handle(struct buf *m)
 static void *
 skh_watcher(void *arg)
 {
-	struct timespec ts;
 	int poll_ms = *(int *)arg, r;
 
+	/* sleeps until a token may have come or gone: no polling */
+	if ((r = sk_devpool_watch(skh_pool, SKH_IDLE_MS, poll_ms,
+	    skh_wake[0])) != 0)
+		error_fr(r, "watching tokens");
 	pthread_mutex_lock(&skh_lock);
-	while (!skh_eof) {
-		pthread_mutex_unlock(&skh_lock);
-		if ((r = sk_devpool_scan(skh_pool)) != 0)
-			debug_fr(r, "looking for tokens");
-		sk_devpool_reap(skh_pool, SKH_IDLE_MS);
-		pthread_mutex_lock(&skh_lock);
-		if (skh_eof)
-			break;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += poll_ms / 1000;
-		ts.tv_nsec += (long)(poll_ms % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		(void)pthread_cond_timedwait(&skh_done_cond, &skh_lock, &ts);
-	}
 	skh_watching = 0;
 	pthread_cond_broadcast(&skh_done_cond);
 	pthread_mutex_unlock(&skh_lock);
@@ -1167,7 +1156,8 @@ main(int argc, char **argv)
 	sk_devpool_set_timeout(skh_pool, skh_timeout_ms);
 	sk_devpool_set_events(skh_pool, skh_device_event, NULL);
 	skh_watching = 1;
-	if (pthread_attr_init(&attr) != 0 ||
+	if (pipe2(skh_wake, O_CLOEXEC) != 0 ||
+	    pthread_attr_init(&attr) != 0 ||
 	    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) != 0 ||
 	    pthread_create(&watcher, &attr, skh_watcher, &poll_ms) != 0)
 		fatal_f("cannot start the token watcher");
@@ -1203,6 +1193,8 @@ main(int argc, char **argv)
 		sk_ctx_cancel(job->ctx);
 	pthread_cond_broadcast(&skh_cond);
 	pthread_cond_broadcast(&skh_done_cond);
+	if (write(skh_wake[1], "", 1) != 1)
+		fatal_f("cannot stop the token watcher");
 	while (skh_nworkers > 0 || skh_watching)
 		pthread_cond_wait(&skh_done_cond, &skh_lock);
 	skh_forget_pins(NULL);

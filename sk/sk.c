@@ -955,12 +955,27 @@ sk_ctx_sign(struct sk_ctx *ctx, const struct sk_sign_req *req,
 	 * verify-required that no probe finds is on none of the tokens:
 	 * asking for a touch would only stall every login that tries it.)
 	 */
-	if ((r = sk_select_by_touch(ctx, paths, npaths, &d)) != 0)
-		goto out;
-	r = sk_sign_on(ctx, &d, req, cdh, &pf, sigp);
-	if (r == TOK_ERR_KEY_NOT_FOUND)
+	for (;;) {
+		if ((r = sk_select_by_touch(ctx, paths, npaths, &d)) != 0)
+			goto out;
+		r = sk_sign_on(ctx, &d, req, cdh, &pf, sigp);
+		if (r != TOK_ERR_KEY_NOT_FOUND)
+			goto out;
+		/* the user touched another token: ask again, without it */
 		error("%s does not hold the key: wrong security key touched",
 		    d.path);
+		for (i = 0; i < npaths; i++)
+			if (strcmp(paths[i], d.path) == 0)
+				break;
+		sk_dev_put(ctx, &d, 0);
+		if (i == npaths)
+			goto out;	/* cannot happen: not a candidate */
+		free(paths[i]);
+		paths[i] = paths[--npaths];
+		paths[npaths] = NULL;
+		if (npaths == 0)
+			goto out;
+	}
  out:
 	if (r == 0 && *sigp != NULL)
 		sk_devpool_remember(ctx->pool, req->key_handle,
