@@ -100,6 +100,7 @@ struct skh_job {
 	struct buf *data;
 	struct skh_mw *mw;		/* NULL: libfido2 (internal) */
 	struct sk_ctx *ctx;		/* while running, under skh_lock */
+	char *why;			/* the token a failure is about */
 	TAILQ_ENTRY(skh_job) entry;
 };
 
@@ -292,6 +293,24 @@ skh_pin_failed_hook(void *arg, const char *device, int r, int retries)
 	skh_pin_wanted(job->id, device, r, retries);
 }
 
+/* Why a signature fails, for the agent's notice: the token concerned. */
+static void
+skh_failed_hook(void *arg, const char *device, int r)
+{
+	struct skh_job *job = arg;
+	char *name;
+
+	(void)r;
+	free(job->why);
+	job->why = NULL;
+	if (device == NULL)
+		return;
+	name = skh_token_name(device);
+	if (asprintf(&job->why, "security key %s", name) == -1)
+		job->why = NULL;
+	free(name);
+}
+
 /* A token came or went (from the watcher). */
 static void
 skh_device_event(void *arg, const char *device, const char *name,
@@ -449,6 +468,7 @@ skh_run_job(struct skh_job *job)
 		hooks.touch = skh_touch_hook;
 		hooks.pin = skh_pin_hook;
 		hooks.pin_failed = skh_pin_failed_hook;
+		hooks.failed = skh_failed_hook;
 		hooks.arg = job;
 		sk_ctx_set_hooks(job->ctx, &hooks);
 		r = sk_ctx_sign(job->ctx, &req, &sig);
@@ -467,7 +487,7 @@ skh_run_job(struct skh_job *job)
  out:
 	if (r != 0)
 		skh_reply_failure(job->id, r, r == TOK_ERR_PIN_REQUIRED ?
-		    "the key needs the token's PIN" : NULL);
+		    "the key needs the token's PIN" : job->why);
 	secmem_free(pin);
 	sk_sig_free(sig);
 	buf_free(m);
@@ -574,6 +594,7 @@ skh_job_free(struct skh_job *job)
 	buf_free(job->kh);
 	buf_free(job->data);
 	sk_ctx_free(job->ctx);
+	free(job->why);
 	free(job);
 }
 

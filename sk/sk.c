@@ -886,13 +886,40 @@ sk_sign_at(struct sk_ctx *ctx, const char *path,
  * touches when asked to touch the security key that holds it (a
  * credProtect "UV required" credential is invisible to a silent probe).
  */
+/* The device a failure is about (NULL: none in particular). */
+static void
+sk_blame(char **blamep, const char *path)
+{
+	free(*blamep);
+	*blamep = path == NULL ? NULL : strdup(path);
+}
+
+/* Tell the caller why a signature failed, when the user can act on it. */
+static void
+sk_report_failure(struct sk_ctx *ctx, int r, const char *device)
+{
+	if (ctx->hooks.failed == NULL)
+		return;
+	switch (r) {
+	case TOK_ERR_DEVICE_NOT_PRESENT:
+	case TOK_ERR_DEVICE_TIMEOUT:
+	case TOK_ERR_TOUCH_DENIED:
+	case TOK_ERR_PIN_BLOCKED:
+	case TOK_ERR_KEY_NOT_FOUND:
+		ctx->hooks.failed(ctx->hooks.arg, device, r);
+		break;
+	default:
+		break;
+	}
+}
+
 int
 sk_ctx_sign(struct sk_ctx *ctx, const struct sk_sign_req *req,
     struct sk_sig **sigp)
 {
 	struct sk_opendev d;
 	struct sk_pinfail pf;
-	char **paths = NULL, *home = NULL;
+	char **paths = NULL, *home = NULL, *blame = NULL;
 	u_char cdh[SK_CDH_LEN];
 	size_t i, npaths = 0;
 	int r = TOK_ERR_INTERNAL;
@@ -920,6 +947,7 @@ sk_ctx_sign(struct sk_ctx *ctx, const struct sk_sign_req *req,
 		goto out;
 	}
 	if (npaths == 1) {
+		sk_blame(&blame, paths[0]);
 		if ((r = sk_dev_get(ctx, paths[0], 1, &d)) != 0)
 			goto out;
 		r = sk_sign_on(ctx, &d, req, cdh, &pf, sigp);
@@ -933,15 +961,18 @@ sk_ctx_sign(struct sk_ctx *ctx, const struct sk_sign_req *req,
 		if (strcmp(paths[i], home) != 0)
 			continue;
 		debug_f("key last used on %s", home);
+		sk_blame(&blame, home);
 		r = sk_sign_at(ctx, home, req, cdh, &pf, sigp);
 		if (r != TOK_ERR_KEY_NOT_FOUND)
 			goto out;
 		/* not there any more (reset?): look again */
+		sk_blame(&blame, NULL);
 		sk_devpool_forget(ctx->pool, req->key_handle,
 		    req->key_handle_len);
 		break;
 	}
 	if ((r = sk_choose(ctx, req, paths, npaths, &d)) == 0) {
+		sk_blame(&blame, d.path);
 		r = sk_sign_on(ctx, &d, req, cdh, &pf, sigp);
 		goto out;
 	}
@@ -956,8 +987,10 @@ sk_ctx_sign(struct sk_ctx *ctx, const struct sk_sign_req *req,
 	 * asking for a touch would only stall every login that tries it.)
 	 */
 	for (;;) {
+		sk_blame(&blame, NULL);
 		if ((r = sk_select_by_touch(ctx, paths, npaths, &d)) != 0)
 			goto out;
+		sk_blame(&blame, d.path);
 		r = sk_sign_on(ctx, &d, req, cdh, &pf, sigp);
 		if (r != TOK_ERR_KEY_NOT_FOUND)
 			goto out;
@@ -981,10 +1014,12 @@ sk_ctx_sign(struct sk_ctx *ctx, const struct sk_sign_req *req,
 		sk_devpool_remember(ctx->pool, req->key_handle,
 		    req->key_handle_len, (*sigp)->device);
 	sk_report_pin(ctx, r, &pf);
+	sk_report_failure(ctx, r, blame);
 	sk_dev_put(ctx, &d, r == TOK_ERR_DEVICE_NOT_PRESENT);
 	sk_devpool_paths_free(paths, npaths);
 	sk_pinfail_clear(&pf);
 	free(home);
+	free(blame);
 	explicit_bzero(cdh, sizeof(cdh));
 	return r;
 }

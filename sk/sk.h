@@ -231,11 +231,18 @@ struct sk_devpool;
  * pin_failed(arg, device, r, retries) is called just before an operation
  * fails with r = TOK_ERR_PIN_REQUIRED, _INVALID or _BLOCKED because of
  * device; retries: PIN attempts left there (-1: unknown).
+ *
+ * failed(arg, device, r) is called just before a signature fails for a
+ * reason the user can act on: r = TOK_ERR_DEVICE_NOT_PRESENT,
+ * _DEVICE_TIMEOUT (touch timed out), _TOUCH_DENIED, _PIN_BLOCKED or
+ * _KEY_NOT_FOUND (no token holds it, or the one touched does not);
+ * device: the token concerned, NULL when none in particular.
  */
 struct sk_hooks {
 	void (*touch)(void *arg, const char *device, int begin);
 	int (*pin)(void *arg, const char *device, char **pinp);
 	void (*pin_failed)(void *arg, const char *device, int r, int retries);
+	void (*failed)(void *arg, const char *device, int r);
 	void *arg;
 };
 
