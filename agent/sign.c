@@ -200,6 +200,8 @@ sign_reply(int r, uint8_t type, struct buf *reply, const char *detail,
 	struct identity *id;
 	struct buf *b = NULL;
 	const u_char *sig;
+	const char *token;
+	char *why;
 	size_t siglen;
 
 	LIST_REMOVE(op, entry);
@@ -231,11 +233,17 @@ sign_reply(int r, uint8_t type, struct buf *reply, const char *detail,
 		}
 	}
 	if (r != 0) {
-		sign_say_why(op, r, detail != NULL &&
-		    strncmp(detail, "security key ", 13) == 0 ? detail : NULL);
+		token = detail != NULL &&
+		    strncmp(detail, "security key ", 13) == 0 ? detail : NULL;
+		sign_say_why(op, r, token);
 		/* Name the key when the helper did not say more. */
-		sign_fail(op, r, detail != NULL && *detail != '\0' ? detail :
-		    op->description);
+		if (token != NULL && op->description != NULL &&
+		    asprintf(&why, "%s, %s", token, op->description) != -1) {
+			sign_fail(op, r, why);
+			free(why);
+		} else
+			sign_fail(op, r, detail != NULL && *detail != '\0' ?
+			    detail : op->description);
 		return;
 	}
 	if ((id = sign_lookup(op)) == NULL) {

@@ -83,6 +83,8 @@ static struct fake_state {
 	int foreign_pins;		/* PINs of another device received */
 	int touched;			/* 1 + the device the user touches
 					 * when asked to choose; 0: none */
+	int touched_next;		/* touched after a wrong token said
+					 * it has no such credential */
 	int selects[FAKE_NDEVS];	/* select_begin */
 	int select_cancels[FAKE_NDEVS];
 } fake;
@@ -264,6 +266,8 @@ fake_get_assert(void *dev, const struct sk_devassert_req *req,
 	if (d->idx != fake.kh_dev || req->key_handle_len != fake.kh_len ||
 	    memcmp(req->key_handle, fake.kh, fake.kh_len) != 0 ||
 	    (fake.uv_required && pin == NULL && !req->uv)) {
+		if (pin != NULL && fake.touched_next != 0)
+			fake.touched = fake.touched_next;
 		r = sk_fido_err(FIDO_ERR_NO_CREDENTIALS);
 		goto out;
 	}
@@ -1773,6 +1777,33 @@ test_select_by_touch(void **state)
 	assert_int_equal(fake.probes[0] + fake.probes[1], 0);
 	assert_int_equal(fake.selects[2], 1);
 	assert_int_equal(fake.pins[0] + fake.pins[1], 0);
+	sk_ctx_free(ctx);
+	sk_devpool_free(pool);
+
+	/*
+	 * The user touches the wrong token first: it gets its own PIN (never
+	 * another's), says it has no such key, and the choice is asked again
+	 * among the others.
+	 */
+	pool = new_pool("fake:0,fake:1,fake:2", 0);
+	ctx = pool_ctx(pool);
+	sk_ctx_set_hooks(ctx, &hooks);
+	memset(&pinlog, 0, sizeof(pinlog));
+	memset(fake.pins, 0, sizeof(fake.pins));
+	memset(fake.selects, 0, sizeof(fake.selects));
+	fake.touched = 1;
+	fake.touched_next = 3;
+	assert_int_equal(sk_ctx_sign(ctx, &req, &sig), 0);
+	assert_string_equal(sig->device, "fake:2");
+	sk_sig_free(sig);
+	sig = NULL;
+	assert_int_equal(fake.pins[0], 1);
+	assert_int_equal(fake.pins[1], 0);
+	assert_int_equal(fake.pins[2], 1);
+	assert_int_equal(fake.foreign_pins, 0);
+	assert_int_equal(fake.selects[0], 1);
+	assert_int_equal(fake.selects[1], 2);
+	assert_int_equal(fake.selects[2], 2);
 	sk_ctx_free(ctx);
 	sk_devpool_free(pool);
 }
