@@ -36,6 +36,8 @@ struct sk_poolhome {
 };
 
 /* A caller queued for a device. */
+struct sk_devpool;
+static void sk_devpool_home_drop(struct sk_devpool *, const char *);
 struct sk_poolwait {
 	TAILQ_ENTRY(sk_poolwait) entry;
 };
@@ -590,6 +592,11 @@ sk_devpool_scan(struct sk_devpool *pool)
 			goto next;
 		/* Pulled: its handle goes, now or when its operation ends. */
 		if (!d->configured) {
+			/*
+			 * A discovered path (hidraw) may name another token
+			 * next time: forget which keys lived there.
+			 */
+			sk_devpool_home_drop(pool, d->path);
 			sk_pooldev_unlink(pool, d);
 			goto next;
 		}
@@ -873,4 +880,19 @@ sk_devpool_watch(struct sk_devpool *pool, int idle_ms, int poll_ms,
 	}
 	sk_devwatch_free(w);
 	return r;
+}
+
+/* Forget every key noted on path (pool locked). */
+static void
+sk_devpool_home_drop(struct sk_devpool *pool, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < SK_POOL_HOMES_MAX; i++) {
+		if (pool->homes[i].used == 0 ||
+		    strcmp(pool->homes[i].path, path) != 0)
+			continue;
+		free(pool->homes[i].path);
+		memset(&pool->homes[i], 0, sizeof(pool->homes[i]));
+	}
 }

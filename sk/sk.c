@@ -879,13 +879,6 @@ sk_sign_at(struct sk_ctx *ctx, const char *path,
 	return r;
 }
 
-/*
- * Device choice.  A PIN or a signature goes only to a token that holds
- * the key: the one it last worked on when that one is there, else the
- * only one, else the one a silent probe finds, else the one the user
- * touches when asked to touch the security key that holds it (a
- * credProtect "UV required" credential is invisible to a silent probe).
- */
 /* The device a failure is about (NULL: none in particular). */
 static void
 sk_blame(char **blamep, const char *path)
@@ -913,6 +906,13 @@ sk_report_failure(struct sk_ctx *ctx, int r, const char *device)
 	}
 }
 
+/*
+ * Device choice.  A PIN or a signature goes only to a token that holds
+ * the key: the one it last worked on when that one is there, else the
+ * only one, else the one a silent probe finds, else the one the user
+ * touches when asked to touch the security key that holds it (a
+ * credProtect "UV required" credential is invisible to a silent probe).
+ */
 int
 sk_ctx_sign(struct sk_ctx *ctx, const struct sk_sign_req *req,
     struct sk_sig **sigp)

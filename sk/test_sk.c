@@ -1808,12 +1808,69 @@ test_select_by_touch(void **state)
 	sk_devpool_free(pool);
 }
 
+/*
+ * Which token a key lives on: remembered, recalled, forgotten when a
+ * discovered (hidraw) token is pulled, since its path may name another
+ * token next time; kept for a configured path; least recently noted first
+ * out when full.
+ */
+static void
+test_key_homes(void **state)
+{
+	struct sk_devpool *pool = new_pool("fake:2", 1);
+	static const u_char kh2[] = { 9, 9 };
+	u_char kh[4];
+	char *home = NULL;
+	int i;
+
+	fake.discoverable = 1;
+	fake.gone[2] = 0;
+	assert_int_equal(sk_devpool_scan(pool), 0);
+	assert_int_equal(sk_devpool_recall(pool, test_kh, sizeof(test_kh),
+	    &home), 0);
+	assert_null(home);
+	sk_devpool_remember(pool, test_kh, sizeof(test_kh), "fake:1");
+	sk_devpool_remember(pool, kh2, sizeof(kh2), "fake:2");
+	assert_int_equal(sk_devpool_recall(pool, test_kh, sizeof(test_kh),
+	    &home), 0);
+	assert_string_equal(home, "fake:1");
+	free(home);
+	/* pulled: forgotten for the discovered path, kept for the other */
+	fake.gone[1] = 1;
+	fake.gone[2] = 1;
+	assert_int_equal(sk_devpool_scan(pool), 0);
+	assert_int_equal(sk_devpool_recall(pool, test_kh, sizeof(test_kh),
+	    &home), 0);
+	assert_null(home);
+	assert_int_equal(sk_devpool_recall(pool, kh2, sizeof(kh2), &home), 0);
+	assert_string_equal(home, "fake:2");
+	free(home);
+	/* full: the oldest note goes first */
+	for (i = 0; i < 300; i++) {
+		memcpy(kh, &i, sizeof(kh));
+		sk_devpool_remember(pool, kh, sizeof(kh), "fake:0");
+	}
+	assert_int_equal(sk_devpool_recall(pool, kh2, sizeof(kh2), &home), 0);
+	assert_null(home);
+	i = 299;
+	memcpy(kh, &i, sizeof(kh));
+	assert_int_equal(sk_devpool_recall(pool, kh, sizeof(kh), &home), 0);
+	assert_string_equal(home, "fake:0");
+	free(home);
+	sk_devpool_forget(pool, kh, sizeof(kh));
+	assert_int_equal(sk_devpool_recall(pool, kh, sizeof(kh), &home), 0);
+	assert_null(home);
+	sk_devpool_free(pool);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fido_err),
 		cmocka_unit_test_setup_teardown(test_select_by_touch, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_key_homes, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_sign_ecdsa, setup,
 		    teardown),
