@@ -25,7 +25,8 @@ struct loop_fd {
 };
 
 struct loop_timer {
-	uint64_t when;
+	uint64_t when;			/* deferred: the round it was added in */
+	int deferred;
 	loop_timer_cb *cb;
 	void *arg;
 	TAILQ_ENTRY(loop_timer) entry;
@@ -34,6 +35,9 @@ struct loop_timer {
 static TAILQ_HEAD(, loop_fd) loop_fds = TAILQ_HEAD_INITIALIZER(loop_fds);
 static TAILQ_HEAD(, loop_timer) loop_timers =
     TAILQ_HEAD_INITIALIZER(loop_timers);
+static TAILQ_HEAD(, loop_timer) loop_deferred =
+    TAILQ_HEAD_INITIALIZER(loop_deferred);
+static uint64_t loop_round;
 static struct pollfd *loop_pfds;
 static struct loop_fd **loop_pfd_owner;
 static size_t loop_npfd, loop_pfd_alloc;
@@ -112,12 +116,30 @@ loop_add_timer(uint64_t ms, loop_timer_cb *cb, void *arg)
 	return lt;
 }
 
+struct loop_timer *
+loop_defer(loop_timer_cb *cb, void *arg)
+{
+	struct loop_timer *lt;
+
+	if ((lt = calloc(1, sizeof(*lt))) == NULL)
+		return NULL;
+	lt->when = loop_round;
+	lt->deferred = 1;
+	lt->cb = cb;
+	lt->arg = arg;
+	TAILQ_INSERT_TAIL(&loop_deferred, lt, entry);
+	return lt;
+}
+
 void
 loop_cancel_timer(struct loop_timer *lt)
 {
 	if (lt == NULL)
 		return;
-	TAILQ_REMOVE(&loop_timers, lt, entry);
+	if (lt->deferred)
+		TAILQ_REMOVE(&loop_deferred, lt, entry);
+	else
+		TAILQ_REMOVE(&loop_timers, lt, entry);
 	free(lt);
 }
 
@@ -173,13 +195,26 @@ loop_run_timers(void)
 	}
 }
 
+/* Deferred calls added before this round's poll (not those they add). */
+static void
+loop_run_deferred(uint64_t round)
+{
+	struct loop_timer *lt;
+
+	while ((lt = TAILQ_FIRST(&loop_deferred)) != NULL && lt->when < round) {
+		TAILQ_REMOVE(&loop_deferred, lt, entry);
+		lt->cb(lt->arg);
+		free(lt);
+	}
+}
+
 void
 loop_run_once(void)
 {
 	struct loop_timer *lt;
 	struct loop_fd *lf;
 	int timeout = -1, n, ev;
-	uint64_t now;
+	uint64_t now, round;
 	size_t i;
 
 	if (loop_dirty)
@@ -189,7 +224,10 @@ loop_run_once(void)
 		timeout = lt->when <= now ? 0 :
 		    (lt->when - now > 60000 ? 60000 : (int)(lt->when - now));
 	}
+	if (!TAILQ_EMPTY(&loop_deferred))
+		timeout = 0;
 	n = poll(loop_pfds, loop_npfd, timeout);
+	round = ++loop_round;
 	if (n == -1) {
 		if (errno != EINTR && errno != EAGAIN)
 			fatal_f("poll");
@@ -213,6 +251,7 @@ loop_run_once(void)
 			lf->cb(lf->fd, ev, lf->arg);
 	}
 	loop_run_timers();
+	loop_run_deferred(round);
 }
 
 void
