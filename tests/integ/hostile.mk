@@ -8,6 +8,7 @@ tests_integ_hostile_SOURCES = tests/integ/hostile.c \
 tests_integ_hostile_LDADD = common/libcommon.la $(OPENSSL_LIBS)
 
 HOSTILE_INTEG_TESTS = \
+	tests/integ/core-hostile-lock.sh \
 	tests/integ/core-hostile-pipeline.sh \
 	tests/integ/core-hostile-fair.sh \
 	tests/integ/core-hostile-fdlimit.sh
