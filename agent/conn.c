@@ -28,6 +28,7 @@
 #define CONN_CLIENT_BUCKETS	256
 #define SSH_AGENT_FAILURE	5
 #define SSH_AGENT_SUCCESS	6
+#define SSH_AGENTC_REQUEST_IDENTITIES	11
 
 /* The connections of one client process (peer pid). */
 struct conn_client {
@@ -481,6 +482,19 @@ conn_frame_ready(const struct conn *c)
 }
 
 /*
+ * Does the waiting request count against its client's in-flight budget?
+ * Listing is always answered at once, so it never waits for the budget.
+ */
+static int
+conn_frame_budgeted(const struct conn *c)
+{
+	uint32_t len;
+
+	return buf_peek_u32(c->in, 0, &len) != 0 || len == 0 ||
+	    buf_ptr(c->in)[4] != SSH_AGENTC_REQUEST_IDENTITIES;
+}
+
+/*
  * Handle complete requests in the input, until one has to wait, the output
  * is full, the client's in-flight budget is used up, or this connection's
  * batch is done (then it gets another turn after the others).
@@ -498,7 +512,8 @@ conn_process(struct conn *c)
 			conn_schedule(c);
 			break;
 		}
-		if (c->client->inflight >= CONN_CLIENT_INFLIGHT) {
+		if (c->client->inflight >= CONN_CLIENT_INFLIGHT &&
+		    conn_frame_budgeted(c)) {
 			conn_park(c);
 			break;
 		}

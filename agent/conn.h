@@ -12,7 +12,8 @@
  * others get their turn.  A client process (peer pid) may have at most
  * CONN_CLIENT_INFLIGHT requests waiting at once over all its connections;
  * its other connections wait, in order, for one of them to finish, so no
- * client can fill a helper's queue.  When descriptors run out (or the
+ * client can fill a helper's queue (a list is answered at once, so it is
+ * never held back).  When descriptors run out (or the
  * connections reach the limit that keeps some for helpers and prompts),
  * the listening socket is not polled until a connection closes or a short
  * back-off passes.
