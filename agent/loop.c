@@ -36,6 +36,8 @@ struct loop_timer {
 
 #define LOOP_MAX_EVENTS	256	/* per round; the rest come next round */
 
+/* Every registration, live or removed this round (freed when it ends). */
+static TAILQ_HEAD(, loop_fd) loop_fds = TAILQ_HEAD_INITIALIZER(loop_fds);
 static TAILQ_HEAD(, loop_fd) loop_dead = TAILQ_HEAD_INITIALIZER(loop_dead);
 static TAILQ_HEAD(, loop_timer) loop_timers =
     TAILQ_HEAD_INITIALIZER(loop_timers);
@@ -99,6 +101,7 @@ loop_add_fd(int fd, int events, loop_fd_cb *cb, void *arg)
 		free(lf);
 		return NULL;
 	}
+	TAILQ_INSERT_TAIL(&loop_fds, lf, entry);
 	return lf;
 }
 
@@ -126,6 +129,7 @@ loop_remove_fd(struct loop_fd *lf)
 	/* Freed when the round ends: its results may still point at it. */
 	lf->dead = 1;
 	lf->events = 0;
+	TAILQ_REMOVE(&loop_fds, lf, entry);
 	TAILQ_INSERT_TAIL(&loop_dead, lf, entry);
 }
 
