@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 
 #include "agent/conn.h"
+#include "agent/audit.h"
 #include "agent/lock.h"
 #include "agent/loop.h"
 #include "agent/tokens.h"
@@ -27,6 +28,7 @@
 #define LOCK_QUEUE_MAX		64	/* unlock attempts waiting their turn */
 
 static int lock_locked;
+static int lock_session_locked;	/* the screen is locked (policy "lock") */
 static u_char lock_salt[LOCK_SALT_LEN];
 static u_char lock_hash[LOCK_HASH_LEN];
 static unsigned int lock_failures;
@@ -55,7 +57,16 @@ static int lock_full_logged;
 int
 lock_is_locked(void)
 {
-	return lock_locked;
+	return lock_locked || lock_session_locked;
+}
+
+void
+lock_session(int locked)
+{
+	if (locked == lock_session_locked)
+		return;
+	lock_session_locked = locked;
+	logit("agent %s with the screen", locked ? "locked" : "unlocked");
 }
 
 static int
@@ -111,6 +122,7 @@ lock_lock(struct conn *c, struct buf *m)
 	/* Cached PINs do not survive a lock. */
 	tokens_forget_secrets();
 	logit("agent locked by pid %ld", (long)c->pid);
+	audit_event("lock", c, NULL, "ok", NULL);
 	conn_reply_status(c, 1);
 }
 
@@ -187,6 +199,7 @@ lock_pump(void)
 			lock_failures = 0;
 			lock_attempt_free(a);
 			logit("agent unlocked by pid %ld", (long)c->pid);
+			audit_event("unlock", c, NULL, "ok", NULL);
 			conn_reply_status(c, 1);
 			continue;
 		}
@@ -197,6 +210,7 @@ lock_pump(void)
 			delay = LOCK_DELAY_MAX_MS;
 		error("unlock failed (pid %ld); answering in %llu ms",
 		    (long)c->pid, (unsigned long long)delay);
+		audit_event("unlock", c, NULL, "refused", "wrong passphrase");
 		/* Slow down guessing without stalling anyone else. */
 		if ((lock_timer = loop_add_timer(delay, lock_delay_done,
 		    NULL)) == NULL) {
