@@ -33,6 +33,7 @@
 #include "agent/keys.h"
 #include "agent/loop.h"
 #include "agent/notice.h"
+#include "agent/sockdir.h"
 #include "agent/tokens.h"
 #include "common/harden.h"
 #include "common/log.h"
@@ -43,6 +44,7 @@
 static char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static char socket_dir[PATH_MAX];
 static pid_t parent_pid;
+static int keydrop_pipe[2] = { -1, -1 };
 
 enum {
 	OPT_NO_SOFTWARE_KEYS = 256,
@@ -74,13 +76,14 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: tokagent [-c | -s] [-Dd] [-a bind_address] [-E hash] "
+	    "usage: tokagent [-c | -s] [-DdTU] [-a bind_address] [-E hash] "
 	    "[-O option]\n"
 	    "                [-P allowed_providers] [-t life] [options]\n"
-	    "       tokagent [-a bind_address] [-O option] [-P "
+	    "       tokagent [-TU] [-a bind_address] [-O option] [-P "
 	    "allowed_providers]\n"
 	    "                [-t life] [options] command [arg ...]\n"
 	    "       tokagent [-c | -s] -k\n"
+	    "       tokagent -u[u]\n"
 	    "       tokagent --import-resident[=DEVICE]\n"
 	    "\n"
 	    "  -a PATH   bind the agent socket to PATH\n"
@@ -88,6 +91,12 @@ usage(int status)
 	    "  -D        stay in the foreground\n"
 	    "  -d        debug mode (foreground, debug log on stderr)\n"
 	    "  -k        kill the agent named by SSH_AGENT_PID\n"
+	    "  -T        socket in $TMPDIR/ssh-XXXXXXXXXXXX/agent.<ppid>\n"
+	    "  -U        do not clean stale sockets in ~/.ssh/agent/ at "
+	    "start\n"
+	    "  -u        only clean stale sockets in ~/.ssh/agent/ and exit "
+	    "(-uu: those\n"
+	    "            of every host name)\n"
 	    "  -t LIFE   default lifetime of added keys (e.g. 90, 30m, 1h)\n"
 	    "  -P LIST   allowed PKCS#11 / FIDO provider paths (patterns, "
 	    "comma separated;\n"
@@ -221,30 +230,61 @@ kill_agent(int csh)
 	exit(0);
 }
 
+/*
+ * make_socket: bind the listening socket.  requested: -a PATH.  Without
+ * it: with -T (tmp_form) $TMPDIR/ssh-XXXXXXXXXXXX/agent.<ppid> as
+ * OpenSSH's -T; else $XDG_RUNTIME_DIR/tokagent.XXXXXXXXXX/agent.<ppid>
+ * when that directory is usable, else OpenSSH 10's default
+ * ~/.ssh/agent/s.<host hash>.agent.XXXXXXXXXX.  In both default cases,
+ * stale sockets in ~/.ssh/agent/ are cleaned first unless -U (no_clean).
+ */
 static int
-make_socket(const char *requested)
+make_socket(const char *requested, int tmp_form, int no_clean)
 {
 	struct sockaddr_un sun;
-	const char *base;
+	const char *base, *xdg;
+	char *home = NULL;
 	mode_t old;
 	int fd;
 
+	if (requested == NULL && !tmp_form) {
+		home = sockdir_home();
+		if (!no_clean)
+			sockdir_clean_stale(home, 0);
+		xdg = getenv("XDG_RUNTIME_DIR");
+		if ((xdg == NULL || *xdg == '\0' || access(xdg, W_OK) != 0) &&
+		    home != NULL) {
+			if (sockdir_listen(home, &fd, socket_path,
+			    sizeof(socket_path)) != 0)
+				fatal_f("could not make a socket in ~/%s",
+				    SOCKDIR_SUBDIR);
+			free(home);
+			return fd;
+		}
+		free(home);
+		/* No usable home either: the -T form. */
+		tmp_form = xdg == NULL || *xdg == '\0' || access(xdg, W_OK) != 0;
+	}
 	if (requested != NULL) {
 		if (strlcpy(socket_path, requested, sizeof(socket_path)) >=
 		    sizeof(socket_path))
 			fatal_f("socket path too long: %s", requested);
 	} else {
-		if ((base = getenv("XDG_RUNTIME_DIR")) == NULL ||
-		    access(base, W_OK) != 0)
-			base = getenv("TMPDIR");
-		if (base == NULL || *base == '\0' || access(base, W_OK) != 0)
-			base = "/tmp";
+		if (tmp_form) {
+			/* As OpenSSH's mktemp_proto. */
+			if ((base = getenv("TMPDIR")) == NULL ||
+			    (size_t)snprintf(socket_dir, sizeof(socket_dir),
+			    "%s/ssh-XXXXXXXXXXXX", base) >= sizeof(socket_dir))
+				(void)snprintf(socket_dir, sizeof(socket_dir),
+				    "/tmp/ssh-XXXXXXXXXXXX");
+		} else if ((size_t)snprintf(socket_dir, sizeof(socket_dir),
+		    "%s/tokagent.XXXXXXXXXX", getenv("XDG_RUNTIME_DIR")) >=
+		    sizeof(socket_dir))
+			fatal_f("XDG_RUNTIME_DIR too long");
 		/* mkdtemp makes the directory 0700. */
-		if ((size_t)snprintf(socket_dir, sizeof(socket_dir),
-		    "%s/tokagent.XXXXXXXXXX", base) >= sizeof(socket_dir) ||
-		    mkdtemp(socket_dir) == NULL)
-			fatal_f("could not make a socket directory in %s: %s",
-			    base, strerror(errno));
+		if (mkdtemp(socket_dir) == NULL)
+			fatal_f("could not make the socket directory %s: %s",
+			    socket_dir, strerror(errno));
 		if ((size_t)snprintf(socket_path, sizeof(socket_path),
 		    "%s/agent.%ld", socket_dir, (long)parent_pid) >=
 		    sizeof(socket_path))
@@ -275,6 +315,32 @@ on_signal(int sig)
 {
 	(void)sig;
 	loop_stop();
+}
+
+/* SIGUSR1: wake the loop through a pipe; keydrop() does the work there. */
+static void
+on_keydrop_signal(int sig)
+{
+	int saved_errno = errno;
+	char c = 0;
+
+	(void)sig;
+	/* A full pipe means a key drop is pending anyway. */
+	(void)!write(keydrop_pipe[1], &c, 1);
+	errno = saved_errno;
+}
+
+static void
+keydrop(int rfd, int events, void *arg)
+{
+	char drain[64];
+
+	(void)events;
+	(void)arg;
+	while (read(rfd, drain, sizeof(drain)) > 0)
+		;
+	logit("signal %d received; removing all keys", SIGUSR1);
+	keys_drop_all("SIGUSR1");
 }
 
 static void
@@ -323,7 +389,8 @@ int
 main(int argc, char **argv)
 {
 	int ch, csh = -1, Dflag = 0, dflag = 0, kflag = 0, fd, devnull;
-	int websafe_set = 0;
+	int websafe_set = 0, Tflag = 0, Uflag = 0, uflag = 0;
+	char *home;
 	const char *bind_path = NULL;
 	char pidbuf[32];
 	struct sigaction sa;
@@ -332,7 +399,7 @@ main(int argc, char **argv)
 
 	/* The agent's own keys-in-memory guarantee starts before anything else. */
 	harden_process();
-	while ((ch = getopt_long(argc, argv, "+a:cDdE:hkO:P:st:", long_options,
+	while ((ch = getopt_long(argc, argv, "+a:cDdE:hkO:P:sTt:Uu", long_options,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'a':
@@ -387,6 +454,15 @@ main(int argc, char **argv)
 		case 'P':
 			agent_opts.provider_allowlist = optarg;
 			break;
+		case 'T':
+			Tflag = 1;
+			break;
+		case 'U':
+			Uflag = 1;
+			break;
+		case 'u':
+			uflag++;
+			break;
 		case 't':
 			if ((life = parse_lifetime(optarg)) < 0) {
 				fprintf(stderr, "Invalid lifetime\n");
@@ -429,7 +505,7 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc > 0 && (csh != -1 || Dflag || dflag || kflag))
+	if (argc > 0 && (csh != -1 || Dflag || dflag || kflag || uflag))
 		usage(1);
 	if (Dflag && dflag)
 		usage(1);
@@ -437,12 +513,25 @@ main(int argc, char **argv)
 		csh = shell_is_csh();
 	if (kflag)
 		kill_agent(csh);
+	if (uflag) {
+		/* As OpenSSH 10's ssh-agent -u: clean, say so, exit. */
+		log_init("tokagent", dflag > 1 ? LOG_LEVEL_DEBUG3 :
+		    (dflag ? LOG_LEVEL_DEBUG2 : LOG_LEVEL_INFO), 1);
+		if ((home = sockdir_home()) == NULL) {
+			fprintf(stderr, "Couldn't determine home directory\n");
+			exit(1);
+		}
+		sockdir_clean_stale(home, uflag > 1);
+		free(home);
+		printf("Deleted stale agent sockets in ~/%s\n", SOCKDIR_SUBDIR);
+		exit(0);
+	}
 
 	log_init("tokagent", dflag > 1 ? LOG_LEVEL_DEBUG3 :
 	    (dflag ? LOG_LEVEL_DEBUG2 : LOG_LEVEL_INFO), 1);
 	raise_fd_limit();
 	parent_pid = getpid();
-	fd = make_socket(bind_path);
+	fd = make_socket(bind_path, Tflag, Uflag);
 
 	if (Dflag || dflag) {
 		printf(csh ? "setenv SSH_AUTH_SOCK %s;\n" :
@@ -506,6 +595,11 @@ main(int argc, char **argv)
 	child_init();
 	if ((agent_idtab = idtab_new()) == NULL)
 		fatal_f("out of memory");
+	if (pipe2(keydrop_pipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
+	    loop_add_fd(keydrop_pipe[0], LOOP_READ, keydrop, NULL) == NULL)
+		fatal_f("keydrop pipe: %s", strerror(errno));
+	sa.sa_handler = on_keydrop_signal;
+	sigaction(SIGUSR1, &sa, NULL);
 	start_soft_helper();
 	/* Its device events announce the tokens present now, too. */
 	if (agent_opts.import_resident_on_plug && tokens_sk_helper() == NULL)
