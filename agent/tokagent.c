@@ -531,7 +531,8 @@ main(int argc, char **argv)
 	    (dflag ? LOG_LEVEL_DEBUG2 : LOG_LEVEL_INFO), 1);
 	raise_fd_limit();
 	parent_pid = getpid();
-	fd = make_socket(bind_path, Tflag, Uflag);
+	/* As OpenSSH's ssh-agent: -T wins over -a. */
+	fd = make_socket(Tflag ? NULL : bind_path, Tflag, Uflag);
 
 	if (Dflag || dflag) {
 		printf(csh ? "setenv SSH_AUTH_SOCK %s;\n" :

@@ -5,7 +5,8 @@
 #   - without XDG_RUNTIME_DIR the default socket is OpenSSH 10's
 #     ~/.ssh/agent/s.<host hash>.agent.<10 random>, the host hash being
 #     OpenSSH's (computed here independently), directories 0700;
-#   - -T: $TMPDIR/ssh-XXXXXXXXXXXX/agent.<ppid>, removed with the agent;
+#   - -T: $TMPDIR/ssh-XXXXXXXXXXXX/agent.<ppid>, removed with the agent,
+#     also when -a is given;
 #   - -u cleans stale sockets of this host that are over an hour old and
 #     exits; live sockets, recent ones, other hosts' and non-sockets stay;
 #     -uu also cleans other hosts'; -u with a command is a usage error;
@@ -124,6 +125,12 @@ TDIR=$(dirname "$SOCK")
 ti_assert_eq 700 "$(mode "$TDIR")" "-T directory mode"
 stop_agent
 [ -e "$TDIR" ] && ti_fail "-T directory $TDIR left behind"
+# -T wins over -a (as in OpenSSH's ssh-agent).
+start_agent -T -a "$TI_DIR/ignored.sock"
+[[ $SOCK =~ ^$TMPDIR/ssh-[A-Za-z0-9]{12}/agent\.[0-9]+$ ]] ||
+    ti_fail "-T -a: socket $SOCK"
+[ -e "$TI_DIR/ignored.sock" ] && ti_fail "-T -a bound the -a path"
+stop_agent
 
 # --- -u, -uu
 populate
