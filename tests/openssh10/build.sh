@@ -8,8 +8,9 @@
 # The source is the tarball named by OPENSSH10_TARBALL, by default
 # openssh-portable-0ef0f5a8.tar.gz in shared/vendor-test/ beside this
 # repository.  The build is cached: a second run with the same tarball and
-# options does nothing.  Without the tarball: exit 77 with a message (CI
-# treats that as a failure: it always has the tarball).
+# options does nothing.  Without the tarball: the tools built before, if
+# any, else exit 77 with a message (CI treats that as a failure: it always
+# has the tarball).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,14 +20,24 @@ tarball=${OPENSSH10_TARBALL:-$top/../shared/vendor-test/openssh-portable-0ef0f5a
 tools="ssh ssh-add ssh-keygen ssh-agent sshd sshd-session sshd-auth \
 ssh-sk-helper ssh-pkcs11-helper"
 
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+bin=$out/bin
+cached=1
+for t in $tools; do
+	[ -x "$bin/$t" ] || cached=0
+done
 if [ ! -f "$tarball" ]; then
+	if [ $cached = 1 ] && [ -f "$bin/.stamp" ]; then
+		echo "openssh10: no source tarball at $tarball;" \
+		    "using the tools built before" >&2
+		echo "$bin"
+		exit 0
+	fi
 	echo "openssh10: no source tarball at $tarball" \
 	    "(set OPENSSH10_TARBALL)" >&2
 	exit 77
 fi
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
-bin=$out/bin
 # sshd finds sshd-session, sshd-auth and the helpers in its libexecdir;
 # /run/sshd is Debian's privilege separation directory (the tests create
 # it when they run as root).
@@ -34,10 +45,6 @@ flags="--with-security-key-builtin --with-privsep-path=/run/sshd \
 --libexecdir=$bin --sysconfdir=$out/etc --prefix=$out --without-pam"
 stamp="$(sha256sum <"$tarball" | cut -d' ' -f1) $flags"
 
-cached=1
-for t in $tools; do
-	[ -x "$bin/$t" ] || cached=0
-done
 if [ $cached = 1 ] && [ "$(cat "$bin/.stamp" 2>/dev/null)" = "$stamp" ]; then
 	echo "$bin"
 	exit 0
