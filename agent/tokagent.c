@@ -242,18 +242,17 @@ static int
 make_socket(const char *requested, int tmp_form, int no_clean)
 {
 	struct sockaddr_un sun;
-	const char *base, *xdg;
+	const char *base, *xdg = getenv("XDG_RUNTIME_DIR");
 	char *home = NULL;
 	mode_t old;
-	int fd;
+	int fd, xdg_ok;
 
+	xdg_ok = xdg != NULL && *xdg != '\0' && access(xdg, W_OK) == 0;
 	if (requested == NULL && !tmp_form) {
 		home = sockdir_home();
 		if (!no_clean)
 			sockdir_clean_stale(home, 0);
-		xdg = getenv("XDG_RUNTIME_DIR");
-		if ((xdg == NULL || *xdg == '\0' || access(xdg, W_OK) != 0) &&
-		    home != NULL) {
+		if (!xdg_ok && home != NULL) {
 			if (sockdir_listen(home, &fd, socket_path,
 			    sizeof(socket_path)) != 0)
 				fatal_f("could not make a socket in ~/%s",
@@ -262,8 +261,8 @@ make_socket(const char *requested, int tmp_form, int no_clean)
 			return fd;
 		}
 		free(home);
-		/* No usable home either: the -T form. */
-		tmp_form = xdg == NULL || *xdg == '\0' || access(xdg, W_OK) != 0;
+		/* Neither XDG_RUNTIME_DIR nor a home: the -T form. */
+		tmp_form = !xdg_ok;
 	}
 	if (requested != NULL) {
 		if (strlcpy(socket_path, requested, sizeof(socket_path)) >=
@@ -278,8 +277,7 @@ make_socket(const char *requested, int tmp_form, int no_clean)
 				(void)snprintf(socket_dir, sizeof(socket_dir),
 				    "/tmp/ssh-XXXXXXXXXXXX");
 		} else if ((size_t)snprintf(socket_dir, sizeof(socket_dir),
-		    "%s/tokagent.XXXXXXXXXX", getenv("XDG_RUNTIME_DIR")) >=
-		    sizeof(socket_dir))
+		    "%s/tokagent.XXXXXXXXXX", xdg) >= sizeof(socket_dir))
 			fatal_f("XDG_RUNTIME_DIR too long");
 		/* mkdtemp makes the directory 0700. */
 		if (mkdtemp(socket_dir) == NULL)
