@@ -37,3 +37,9 @@ OSSH10_VARIANT_TESTS = \
 TESTS += $(OSSH10_INTEG_TESTS) $(OSSH10_VARIANT_TESTS)
 dist_check_SCRIPTS += $(OSSH10_INTEG_TESTS)
 EXTRA_DIST += $(OSSH10_VARIANT_TESTS)
+# Builds the OpenSSH 10.5 tools (contrib/bootstrap test and CI call it;
+# `make openssh10` does it into this build directory).
+EXTRA_DIST += tests/openssh10/build.sh
+.PHONY: openssh10
+openssh10:
+	$(top_srcdir)/tests/openssh10/build.sh $(abs_top_builddir)/openssh10
