@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 
 #include "agent/sockdir.h"
+#include "common/err.h"
 #include "common/log.h"
 
 /* OpenSSH's alphabet for random socket names and the host hash. */
@@ -54,17 +55,17 @@ sockdir_hostname_hash(char *out, size_t outlen)
 
 	if (outlen < SOCKDIR_HASHLEN + 1) {
 		error_f("buffer too small");
-		return -1;
+		return TOK_ERR_NO_BUFFER_SPACE;
 	}
 	memset(host, 0, sizeof(host));
 	if (gethostname(host, sizeof(host) - 1) == -1) {
 		error_f("gethostname: %s", strerror(errno));
-		return -1;
+		return TOK_ERR_SYSTEM;
 	}
 	if (EVP_Digest(host, strlen(host), md, &mdlen, EVP_sha512(),
 	    NULL) != 1 || mdlen < SOCKDIR_HASHLEN) {
 		error_f("SHA-512 failed");
-		return -1;
+		return TOK_ERR_LIBCRYPTO;
 	}
 	for (i = 0; i < SOCKDIR_HASHLEN; i++)
 		out[i] = sockdir_chars[md[i] % SOCKDIR_NCHARS];
@@ -80,13 +81,13 @@ sockdir_mkdir(const char *home, const char *sub)
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", home, sub) >=
 	    sizeof(path)) {
 		error_f("path too long: %s/%s", home, sub);
-		return -1;
+		return TOK_ERR_INVALID_ARGUMENT;
 	}
 	if (mkdir(path, 0700) == 0)
 		debug_f("created %s", path);
 	else if (errno != EEXIST) {
 		error_f("mkdir %s: %s", path, strerror(errno));
-		return -1;
+		return TOK_ERR_SYSTEM;
 	}
 	return 0;
 }
@@ -98,19 +99,21 @@ sockdir_listen(const char *home, int *fdp, char *path, size_t pathlen)
 	char hash[SOCKDIR_HASHLEN + 1];
 	size_t xstart, i;
 	mode_t old;
-	int fd = -1, n;
+	int fd = -1, n, r;
 
 	*fdp = -1;
-	if (home == NULL || *home == '\0' || sockdir_mkdir(home, ".ssh") != 0 ||
-	    sockdir_mkdir(home, SOCKDIR_SUBDIR) != 0 ||
-	    sockdir_hostname_hash(hash, sizeof(hash)) != 0)
-		return -1;
+	if (home == NULL || *home == '\0')
+		return TOK_ERR_INVALID_ARGUMENT;
+	if ((r = sockdir_mkdir(home, ".ssh")) != 0 ||
+	    (r = sockdir_mkdir(home, SOCKDIR_SUBDIR)) != 0 ||
+	    (r = sockdir_hostname_hash(hash, sizeof(hash))) != 0)
+		return r;
 	n = snprintf(path, pathlen, "%s/%s/s.%s.agent.", home, SOCKDIR_SUBDIR,
 	    hash);
 	if (n < 0 || (size_t)n + SOCKDIR_RANDLEN >= pathlen ||
 	    (size_t)n + SOCKDIR_RANDLEN >= sizeof(sun.sun_path)) {
 		error_f("socket path in %s/%s too long", home, SOCKDIR_SUBDIR);
-		return -1;
+		return TOK_ERR_NO_BUFFER_SPACE;
 	}
 	xstart = (size_t)n;
 	old = umask(0177);
@@ -148,7 +151,7 @@ sockdir_listen(const char *home, int *fdp, char *path, size_t pathlen)
 	}
 	umask(old);
 	if (fd == -1)
-		return -1;
+		return TOK_ERR_SYSTEM;
 	*fdp = fd;
 	return 0;
 }

@@ -27,7 +27,8 @@ char *sockdir_home(void);
 /*
  * sockdir_hostname_hash: the host hash (SOCKDIR_HASHLEN characters and a
  * NUL) into out, which holds at least SOCKDIR_HASHLEN + 1 bytes.
- * 0 on success, -1 (logged) when the host name or the digest fails.
+ * 0 on success; TOK_ERR_SYSTEM, TOK_ERR_LIBCRYPTO or
+ * TOK_ERR_NO_BUFFER_SPACE (logged) on failure.
  */
 int sockdir_hostname_hash(char *out, size_t outlen)
     __attribute__((warn_unused_result));
@@ -37,7 +38,9 @@ int sockdir_hostname_hash(char *out, size_t outlen)
  * bind and listen on a new home/.ssh/agent/s.<hash>.agent.XXXXXXXXXX
  * socket (mode 0600), retrying another name while one is in use.  On
  * success *fdp is the listening socket (close-on-exec, non-blocking) and
- * path (pathlen bytes) its name; 0.  -1 (logged) on failure.
+ * path (pathlen bytes) its name; 0.  On failure (logged) a TOK_ERR_*:
+ * TOK_ERR_INVALID_ARGUMENT (no home), TOK_ERR_SYSTEM (see the log),
+ * TOK_ERR_NO_BUFFER_SPACE (path too long), TOK_ERR_LIBCRYPTO.
  */
 int sockdir_listen(const char *home, int *fdp, char *path, size_t pathlen)
     __attribute__((warn_unused_result));
