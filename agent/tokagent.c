@@ -33,6 +33,9 @@
 #include "agent/keys.h"
 #include "agent/loop.h"
 #include "agent/notice.h"
+#include "agent/audit.h"
+#include "agent/policy-stage.h"
+#include "agent/session.h"
 #include "agent/sockdir.h"
 #include "agent/tokens.h"
 #include "common/harden.h"
@@ -44,7 +47,6 @@
 static char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static char socket_dir[PATH_MAX];
 static pid_t parent_pid;
-static int keydrop_pipe[2] = { -1, -1 };
 
 enum {
 	OPT_NO_SOFTWARE_KEYS = 256,
@@ -55,6 +57,10 @@ enum {
 	OPT_NO_DESKTOP_NOTIFY,
 	OPT_IMPORT_RESIDENT,
 	OPT_IMPORT_RESIDENT_ON_PLUG,
+	OPT_POLICY,
+	OPT_AUDIT_LOG,
+	OPT_NO_SESSION_WATCH,
+	OPT_EVENT_COMMAND,
 };
 
 static const struct option long_options[] = {
@@ -68,6 +74,10 @@ static const struct option long_options[] = {
 	{ "import-resident", optional_argument, NULL, OPT_IMPORT_RESIDENT },
 	{ "import-resident-on-plug", no_argument, NULL,
 	    OPT_IMPORT_RESIDENT_ON_PLUG },
+	{ "policy", required_argument, NULL, OPT_POLICY },
+	{ "audit-log", required_argument, NULL, OPT_AUDIT_LOG },
+	{ "no-session-watch", no_argument, NULL, OPT_NO_SESSION_WATCH },
+	{ "event-command", required_argument, NULL, OPT_EVENT_COMMAND },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -85,6 +95,8 @@ usage(int status)
 	    "       tokagent [-c | -s] -k\n"
 	    "       tokagent -u[u]\n"
 	    "       tokagent --import-resident[=DEVICE]\n"
+	    "       tokagent audit [--json] [N]\n"
+	    "       tokagent events\n"
 	    "\n"
 	    "  -a PATH   bind the agent socket to PATH\n"
 	    "  -c / -s   print C-shell / Bourne shell commands\n"
@@ -133,7 +145,18 @@ usage(int status)
 	    "                           of the security keys plugged in (or "
 	    "of DEVICE only,\n"
 	    "                           e.g. /dev/hidraw3 or unix:PATH)\n"
-	    "  -h, --help               this text\n", AGENT_DEFAULT_ALLOWLIST,
+	    "  --policy=FILE            per-key policy (default "
+	    "~/.config/tokagent/policy,\n"
+	    "                           else %s/tokagent/policy; "
+	    "see tokagent-policy(5))\n"
+	    "  --audit-log=FILE         append an audit record (JSON) per "
+	    "event to FILE\n"
+	    "  --no-session-watch       do not watch screen lock and suspend "
+	    "(logind)\n"
+	    "  --event-command=CMD      run CMD (with sh -c) once; every audit "
+	    "record goes to\n"
+	    "                           its standard input as a JSON line\n"
+	    "  -h, --help               this text\n", SYSCONFDIR, AGENT_DEFAULT_ALLOWLIST,
 	    AGENT_DEFAULT_WEBSAFE);
 	exit(status);
 }
@@ -315,30 +338,19 @@ on_signal(int sig)
 	loop_stop();
 }
 
-/* SIGUSR1: wake the loop through a pipe; keydrop() does the work there. */
+/* SIGUSR1: delete every key, as OpenSSH 10's ssh-agent; keep running. */
 static void
-on_keydrop_signal(int sig)
+on_keydrop(int sig)
 {
-	int saved_errno = errno;
-	char c = 0;
-
-	(void)sig;
-	/* A full pipe means a key drop is pending anyway. */
-	(void)!write(keydrop_pipe[1], &c, 1);
-	errno = saved_errno;
+	logit("signal %d received; removing all keys", sig);
+	keys_drop_all("SIGUSR1");
 }
 
 static void
-keydrop(int rfd, int events, void *arg)
+on_sighup(int sig)
 {
-	char drain[64];
-
-	(void)events;
-	(void)arg;
-	while (read(rfd, drain, sizeof(drain)) > 0)
-		;
-	logit("signal %d received; removing all keys", SIGUSR1);
-	keys_drop_all("SIGUSR1");
+	(void)sig;
+	policy_stage_reload();
 }
 
 static void
@@ -389,7 +401,9 @@ main(int argc, char **argv)
 	int ch, csh = -1, Dflag = 0, dflag = 0, kflag = 0, fd, devnull;
 	int websafe_set = 0, Tflag = 0, Uflag = 0, uflag = 0;
 	char *home;
-	const char *bind_path = NULL;
+	const char *bind_path = NULL, *policy_file = NULL, *audit_log = NULL;
+	int session_watch = 1;
+	const char *event_command = NULL;
 	char pidbuf[32];
 	struct sigaction sa;
 	long life;
@@ -495,6 +509,18 @@ main(int argc, char **argv)
 		case OPT_IMPORT_RESIDENT_ON_PLUG:
 			agent_opts.import_resident_on_plug = 1;
 			break;
+		case OPT_POLICY:
+			policy_file = optarg;
+			break;
+		case OPT_AUDIT_LOG:
+			audit_log = optarg;
+			break;
+		case OPT_NO_SESSION_WATCH:
+			session_watch = 0;
+			break;
+		case OPT_EVENT_COMMAND:
+			event_command = optarg;
+			break;
 		case 'h':
 			usage(0);
 		default:
@@ -503,6 +529,11 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	/* Client commands for a running agent, not a command to run. */
+	if (argc > 0 && strcmp(argv[0], "audit") == 0)
+		return client_audit(argc, argv);
+	if (argc > 0 && strcmp(argv[0], "events") == 0)
+		return client_events(argc, argv);
 	if (argc > 0 && (csh != -1 || Dflag || dflag || kflag || uflag))
 		usage(1);
 	if (Dflag && dflag)
@@ -528,6 +559,9 @@ main(int argc, char **argv)
 	log_init("tokagent", dflag > 1 ? LOG_LEVEL_DEBUG3 :
 	    (dflag ? LOG_LEVEL_DEBUG2 : LOG_LEVEL_INFO), 1);
 	raise_fd_limit();
+	/* A bad policy stops the start, before the socket exists. */
+	if (policy_stage_start(policy_file, audit_log) != 0)
+		exit(1);
 	parent_pid = getpid();
 	/* As OpenSSH's ssh-agent: -T wins over -a. */
 	fd = make_socket(Tflag ? NULL : bind_path, Tflag, Uflag);
@@ -588,17 +622,19 @@ main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 
 	loop_init();
 	child_init();
+	/* SIGHUP reads the policy file again (ssh-agent would exit). */
+	loop_on_signal(SIGHUP, on_sighup);
+	policy_stage_open_audit(!(Dflag || dflag));
+	if (event_command != NULL && audit_hook_start(event_command) != 0)
+		fatal_f("could not start the event command");
+	if (session_watch)
+		session_watch_start();
 	if ((agent_idtab = idtab_new()) == NULL)
 		fatal_f("out of memory");
-	if (pipe2(keydrop_pipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
-	    loop_add_fd(keydrop_pipe[0], LOOP_READ, keydrop, NULL) == NULL)
-		fatal_f("keydrop pipe: %s", strerror(errno));
-	sa.sa_handler = on_keydrop_signal;
-	sigaction(SIGUSR1, &sa, NULL);
+	loop_on_signal(SIGUSR1, on_keydrop);
 	start_soft_helper();
 	/* Its device events announce the tokens present now, too. */
 	if (agent_opts.import_resident_on_plug && tokens_sk_helper() == NULL)
@@ -613,9 +649,12 @@ main(int argc, char **argv)
 
 	verbose("exiting");
 	conn_close_all();
+	session_watch_stop();
 	tokens_shutdown();
 	helper_stop(agent_soft);
 	idtab_free(agent_idtab);
+	audit_shutdown();
+	policy_stage_stop();
 	close(fd);
 	cleanup_socket();
 	return 0;
