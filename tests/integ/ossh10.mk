@@ -2,10 +2,10 @@
 # the tool set of TI_TOOLS (Debian's 9.2 by default).  Each DIR/NAME.o10
 # runs tests/integ/NAME.sh again (tests/integ/variant-run):
 #   o10/        with OpenSSH 10.5's ssh, ssh-add, ssh-keygen and sshd
-#               (OPENSSH10_BIN) against tokagent: the core (keys, login,
-#               SSHSIG, lock), destination (certificates, multi-hop),
-#               PKCS#11 (associated certificates) and FIDO login tests and
-#               the new ones;
+#               (OPENSSH10_BIN) against tokagent: the core tests that use
+#               the tools (keys, login, SSHSIG, lock, confirm, lifetime),
+#               the destination tests, PKCS#11 (with associated
+#               certificates), FIDO enrolment and login, and the new ones;
 #   o10-agent/  the new tests against OpenSSH 10.5's own ssh-agent, which
 #               proves they test OpenSSH's behaviour.
 OSSH10_INTEG_TESTS = \
@@ -19,10 +19,14 @@ OSSH10_VARIANT_TESTS = \
 	tests/integ/o10/core-login.o10 \
 	tests/integ/o10/core-sshsig.o10 \
 	tests/integ/o10/core-lock.o10 \
+	tests/integ/o10/core-confirm.o10 \
+	tests/integ/o10/core-lifetime.o10 \
 	tests/integ/o10/dest-cert.o10 \
 	tests/integ/o10/dest-hops.o10 \
+	tests/integ/o10/dest-prompt.o10 \
 	tests/integ/o10/p11-agent.o10 \
 	tests/integ/o10/p11-agent-opts.o10 \
+	tests/integ/o10/sk-enroll.o10 \
 	tests/integ/o10/sk-login.o10 \
 	tests/integ/o10/fido-login.o10 \
 	tests/integ/o10/ossh10-sigusr1.o10 \
