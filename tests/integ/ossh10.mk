@@ -6,8 +6,9 @@
 #               the tools (keys, login, SSHSIG, lock, confirm, lifetime),
 #               the destination tests, PKCS#11 (with associated
 #               certificates), FIDO enrolment and login, and the new ones;
-#   o10-agent/  the new tests against OpenSSH 10.5's own ssh-agent, which
-#               proves they test OpenSSH's behaviour.
+#   o10-agent/  the new tests and the ML-DSA test (core-mldsa.sh, which
+#               drives the 10.5 tools itself) against OpenSSH 10.5's own
+#               ssh-agent, which proves they test OpenSSH's behaviour.
 OSSH10_INTEG_TESTS = \
 	tests/integ/ossh10-sigusr1.sh \
 	tests/integ/ossh10-p11-certs.sh \
@@ -33,6 +34,7 @@ OSSH10_VARIANT_TESTS = \
 	tests/integ/o10/ossh10-p11-certs.o10 \
 	tests/integ/o10/ossh10-allowlist.o10 \
 	tests/integ/o10/ossh10-lock-bind.o10 \
+	tests/integ/o10-agent/core-mldsa.o10 \
 	tests/integ/o10-agent/ossh10-sigusr1.o10 \
 	tests/integ/o10-agent/ossh10-p11-certs.o10 \
 	tests/integ/o10-agent/ossh10-allowlist.o10 \
