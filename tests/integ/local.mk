@@ -6,6 +6,7 @@ SH_LOG_COMPILER = $(SHELL)
 O10_LOG_COMPILER = $(top_srcdir)/tests/integ/variant-run
 EXTRA_DIST += tests/integ/lib.sh tests/integ/variant-run
 include tests/integ/core.mk
+include tests/integ/hostile.mk
 include tests/integ/sk.mk
 include tests/integ/dest.mk
 include tests/integ/p11.mk
