@@ -38,7 +38,8 @@ struct sign_op {
 	struct buf *blob;	/* the key, looked up again after each wait */
 	struct buf *data;
 	uint32_t flags;
-	char *description;	/* who, what for, which key */
+	char *description;	/* who, what for, which key: one line */
+	struct prompt_req *pr;	/* the same, for prompts and notices */
 	struct askpass *ap;
 	struct helper *h;
 	uint32_t reqid;
@@ -71,6 +72,7 @@ sign_op_free(struct sign_op *op)
 	buf_free(op->blob);
 	buf_free(op->data);
 	free(op->description);
+	prompt_req_free(op->pr);
 	free(op->pin_device);
 	free(op->pin_name);
 	free(op);
@@ -152,12 +154,10 @@ sign_reply(int r, uint8_t type, struct buf *reply, const char *detail,
 		/* The sk helper said which token wants it (IPC_SK_PIN_WANTED). */
 		if (op->pin_device != NULL)
 			op->login = tokens_sk_login(id, op->pin_device,
-			    op->pin_name, op->pin_retries, op->description ?
-			    op->description : id->comment,
+			    op->pin_name, op->pin_retries, op->pr,
 			    r == TOK_ERR_PIN_INVALID, sign_login_done, op);
 		else
-			op->login = tokens_login(id, op->description ?
-			    op->description : id->comment,
+			op->login = tokens_login(id, op->pr,
 			    r == TOK_ERR_PIN_INVALID, sign_login_done, op);
 		if (op->login != NULL) {
 			op->pin_tries++;
@@ -279,8 +279,7 @@ sign_touch_event(uint32_t reqid, const char *device, const char *name,
 		return;
 	logit("waiting for touch on %s (%s): %s", device, name,
 	    op->description ? op->description : "");
-	if (asprintf(&text, "Touch your security key (%s) to allow %s", name,
-	    op->description ? op->description : "a signature") < 0) {
+	if ((text = prompt_touch(op->pr, name, device)) == NULL) {
 		error_f("out of memory");
 		return;
 	}
@@ -408,12 +407,12 @@ sign_request(struct conn *c, struct buf *m)
 	confirm = id->confirm || (agent_opts.confirm_forwarded &&
 	    dest_bindings_count(c->bindings) > 1);
 	/* Words for prompts and touch notices; software keys rarely need them. */
-	if (confirm || id->helper != agent_soft)
-		op->description = prompt_describe(c, id, buf_ptr(op->data),
-		    buf_len(op->data));
+	if ((confirm || id->helper != agent_soft) &&
+	    (op->pr = prompt_req_new(c, id, buf_ptr(op->data),
+	    buf_len(op->data))) != NULL)
+		op->description = strdup(prompt_req_summary(op->pr));
 	if (confirm) {
-		if ((prompt = prompt_confirm_text(op->description ?
-		    op->description : id->comment)) == NULL ||
+		if (op->pr == NULL || (prompt = prompt_confirm(op->pr)) == NULL ||
 		    (op->ap = askpass_start(ASKPASS_CONFIRM, prompt,
 		    agent_opts.confirm_timeout_ms, sign_confirmed, op)) == NULL) {
 			free(prompt);

@@ -8,6 +8,7 @@ common_libcommon_la_SOURCES = \
 	common/harden.c common/harden.h \
 	common/ipc.c common/ipc.h \
 	common/log.c common/log.h \
+	common/sanitize.c common/sanitize.h \
 	common/secmem.c common/secmem.h
 common_libcommon_la_LIBADD = $(OPENSSL_LIBS) $(LIBBSD_LIBS)
 include common/key.mk
