@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/status.h"
 #include "agent/agent.h"
 #include "agent/conn.h"
 #include "agent/dest.h"
@@ -29,6 +30,7 @@ static const char *const dispatch_extensions[] = {
 	EXT_QUERY,
 	DEST_SESSION_BIND_NAME,
 	RESIDENT_EXT,
+	STATUS_EXT,
 	NULL,
 };
 
@@ -144,6 +146,8 @@ dispatch_extension(struct conn *c, struct buf *m)
 		dispatch_session_bind(c, m);
 	else if (strcmp(name, RESIDENT_EXT) == 0)
 		resident_import(c, m);
+	else if (strcmp(name, STATUS_EXT) == 0)
+		status_request(c, m);
 	else {
 		debug_f("unsupported extension \"%s\"", name);
 		conn_reply_status(c, 0);

@@ -22,6 +22,7 @@ agent_libagent_la_SOURCES = \
 	agent/prompt.c agent/prompt.h \
 	agent/resident.c agent/resident.h \
 	agent/sign.c agent/sign.h \
+	agent/status.c agent/status.h \
 	agent/tokens.c agent/tokens.h \
 	agent/userauth.c agent/userauth.h
 agent_libagent_la_CPPFLAGS = $(AM_CPPFLAGS) -DLIBEXECDIR='"$(pkglibexecdir)"'

@@ -17,6 +17,7 @@
 #include "agent/notice.h"
 #include "agent/prompt.h"
 #include "agent/sign.h"
+#include "agent/status.h"
 #include "agent/tokens.h"
 #include "agent/userauth.h"
 #include "common/buf.h"
@@ -51,11 +52,16 @@ struct sign_op {
 	char *pin_device;	/* the sk helper's token that wants a PIN */
 	char *pin_name;
 	uint32_t pin_retries;
+	char *touch_token;	/* the token waiting for a touch, or NULL */
+	uint64_t since_ms;	/* when the request arrived */
 	LIST_ENTRY(sign_op) entry;	/* in sign_ops while at a helper */
+	LIST_ENTRY(sign_op) all;	/* in sign_all until freed */
 };
 
 /* Requests at a helper, so touch events can find theirs. */
 static LIST_HEAD(, sign_op) sign_ops = LIST_HEAD_INITIALIZER(sign_ops);
+/* Every request in progress, for tokagent status. */
+static LIST_HEAD(, sign_op) sign_all = LIST_HEAD_INITIALIZER(sign_all);
 
 static void sign_touch_over(struct sign_op *);
 
@@ -69,6 +75,8 @@ sign_op_free(struct sign_op *op)
 	tokens_login_cancel(op->login);
 	if (op->h != NULL)
 		LIST_REMOVE(op, entry);
+	if (op->since_ms != 0)
+		LIST_REMOVE(op, all);
 	buf_free(op->blob);
 	buf_free(op->data);
 	free(op->description);
@@ -143,6 +151,10 @@ sign_reply(int r, uint8_t type, struct buf *reply, const char *detail,
 	sign_touch_over(op);
 	if (r == 0 && type != IPC_SIGNATURE)
 		r = TOK_ERR_PROTOCOL;
+	/* The sk helper forgets a PIN its token refused. */
+	if (op->pin_device != NULL && (r == TOK_ERR_PIN_REQUIRED ||
+	    r == TOK_ERR_PIN_INVALID || r == TOK_ERR_PIN_BLOCKED))
+		status_pin_forget(op->pin_device);
 	/*
 	 * A token that needs a PIN (a verify-required FIDO key, a replugged
 	 * card that lost its login): ask, then try again; a wrong PIN is
@@ -251,6 +263,8 @@ sign_touch_over(struct sign_op *op)
 	op->notice_timer = NULL;
 	free(op->notice_text);
 	op->notice_text = NULL;
+	free(op->touch_token);
+	op->touch_token = NULL;
 	notice_close(op->notice);
 	op->notice = NULL;
 }
@@ -283,6 +297,7 @@ sign_touch_event(uint32_t reqid, const char *device, const char *name,
 		error_f("out of memory");
 		return;
 	}
+	op->touch_token = strdup(name);
 	op->notice_text = text;
 	/*
 	 * Nobody touches a token within SIGN_NOTICE_DELAY_MS, so a token
@@ -374,6 +389,8 @@ sign_request(struct conn *c, struct buf *m)
 	    (op->blob = buf_new()) == NULL || (op->data = buf_new()) == NULL)
 		fatal_f("out of memory");
 	op->c = c;
+	op->since_ms = loop_now_ms();
+	LIST_INSERT_HEAD(&sign_all, op, all);
 	if ((r = buf_get_stringb(m, op->blob)) != 0 ||
 	    (r = buf_get_stringb(m, op->data)) != 0 ||
 	    (r = buf_get_u32(m, &op->flags)) != 0 ||
@@ -426,4 +443,34 @@ sign_request(struct conn *c, struct buf *m)
 	}
 	conn_wait(c, op, sign_op_cancel);
 	sign_send(op);
+}
+
+void
+sign_foreach_pending(void (*cb)(const struct sign_pending *, void *),
+    void *arg)
+{
+	struct sign_pending sp;
+	struct sign_op *op;
+
+	LIST_FOREACH(op, &sign_all, all) {
+		memset(&sp, 0, sizeof(sp));
+		sp.c = op->c;
+		sp.blob = buf_ptr(op->blob);
+		sp.bloblen = buf_len(op->blob);
+		sp.what = op->description;
+		sp.since_ms = op->since_ms;
+		if (op->ap != NULL)
+			sp.state = "confirm";
+		else if (op->login != NULL) {
+			sp.state = "pin";
+			sp.token = op->pin_name;
+		} else if (op->touch_token != NULL) {
+			sp.state = "touch";
+			sp.token = op->touch_token;
+		} else if (op->h != NULL)
+			sp.state = "token";
+		else
+			sp.state = "queued";
+		cb(&sp, arg);
+	}
 }

@@ -33,6 +33,7 @@
 #include "agent/keys.h"
 #include "agent/loop.h"
 #include "agent/notice.h"
+#include "agent/status.h"
 #include "agent/tokens.h"
 #include "common/harden.h"
 #include "common/log.h"
@@ -82,6 +83,7 @@ usage(int status)
 	    "                [-t life] [options] command [arg ...]\n"
 	    "       tokagent [-c | -s] -k\n"
 	    "       tokagent --import-resident[=DEVICE]\n"
+	    "       tokagent status [--json]\n"
 	    "\n"
 	    "  -a PATH   bind the agent socket to PATH\n"
 	    "  -c / -s   print C-shell / Bourne shell commands\n"
@@ -429,6 +431,12 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	/* A client command, not a program to run under the agent. */
+	if (argc >= 1 && strcmp(argv[0], "status") == 0) {
+		if (argc > 2 || (argc == 2 && strcmp(argv[1], "--json") != 0))
+			usage(1);
+		return status_client(argc == 2);
+	}
 	if (argc > 0 && (csh != -1 || Dflag || dflag || kflag))
 		usage(1);
 	if (Dflag && dflag)

@@ -18,6 +18,7 @@
 #include "agent/keys.h"
 #include "agent/resident.h"
 #include "agent/prompt.h"
+#include "agent/status.h"
 #include "agent/tokens.h"
 #include "common/buf.h"
 #include "common/err.h"
@@ -673,6 +674,7 @@ tokens_sk_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 			r = TOK_ERR_INVALID_FORMAT;
 			break;
 		}
+		status_device_event(device, name, flag);
 		resident_device_event(device, name, flag);
 		break;
 	default:
@@ -790,6 +792,8 @@ tokens_login_reply(int r, uint8_t type, struct buf *m, const char *detail,
 	if (r != 0)
 		error("token login failed: %s%s%s", tok_strerror(r),
 		    detail ? ": " : "", detail ? detail : "");
+	else if (op->h == tokens_sk && op->device != NULL)
+		status_pin_cached(op->device, agent_opts.pin_cache_s);
 	login_op_free(op);
 	done(r, darg);
 }
@@ -910,8 +914,23 @@ tokens_login_cancel(void *login)
 }
 
 void
+tokens_foreach_helper(void (*cb)(const char *kind, const char *name,
+    struct helper *h, void *arg), void *arg)
+{
+	struct provider *p;
+
+	if (tokens_sk != NULL)
+		cb("fido", "security keys (sk helper)", tokens_sk, arg);
+	if (tokens_pcsc != NULL)
+		cb("pcsc", "smartcard events (PC/SC watcher)", tokens_pcsc, arg);
+	LIST_FOREACH(p, &providers, entry)
+		cb("pkcs11", p->path, p->h, arg);
+}
+
+void
 tokens_forget_secrets(void)
 {
+	status_pin_forget(NULL);
 	if (tokens_sk != NULL &&
 	    helper_request(tokens_sk, IPC_SK_FORGET, NULL, 0, NULL, NULL,
 	    NULL) != 0)

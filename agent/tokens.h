@@ -45,6 +45,13 @@ void tokens_key_removed(const struct identity *id);
  * nothing on token events until they are added again (ssh-add -s).
  */
 void tokens_keys_removed_all(void);
+/*
+ * tokens_foreach_helper: call cb for each token helper running: kind
+ * "fido" (the sk helper), "pcsc" (the watcher) or "pkcs11" (name: the
+ * module path).  For tokagent status.
+ */
+void tokens_foreach_helper(void (*cb)(const char *kind, const char *name,
+    struct helper *h, void *arg), void *arg);
 /* tokens_forget_secrets: drop cached PINs (on lock and ssh-add -D). */
 void tokens_forget_secrets(void);
 /*

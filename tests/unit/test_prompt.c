@@ -19,6 +19,7 @@
 #include "agent/conn.h"
 #include "agent/idtab.h"
 #include "agent/prompt.h"
+#include "agent/status.h"
 #include "common/buf.h"
 #include "common/key.h"
 #include "common/sanitize.h"
@@ -255,6 +256,115 @@ test_fit(void **state)
 	free(s);
 }
 
+/* A status reply (after type and name) with hostile strings. */
+static struct buf *
+status_reply(void)
+{
+	struct buf *b = buf_new();
+	const char *evil = "evil\n\x1b[2Jname\"";
+
+	assert_non_null(b);
+	assert_int_equal(buf_put_u32(b, STATUS_VERSION), 0);
+	/* tokens */
+	assert_int_equal(buf_put_u32(b, 1), 0);
+	put_str(b, "fido");
+	put_str(b, evil);
+	put_str(b, "/dev/hidraw3");
+	put_str(b, "");
+	assert_int_equal(buf_put_u8(b, 1), 0);
+	/* keys */
+	assert_int_equal(buf_put_u32(b, 1), 0);
+	put_str(b, "ssh-ed25519");
+	put_str(b, "SHA256:x");
+	put_str(b, evil);
+	put_str(b, "software");
+	assert_int_equal(buf_put_u8(b, 1), 0);
+	put_str(b, "confirm");
+	/* pending */
+	assert_int_equal(buf_put_u32(b, 1), 0);
+	assert_int_equal(buf_put_u64(b, 7), 0);
+	assert_int_equal(buf_put_u32(b, 42), 0);
+	put_str(b, evil);
+	put_str(b, "SHA256:x");
+	put_str(b, "c");
+	put_str(b, "touch");
+	put_str(b, evil);
+	assert_int_equal(buf_put_u32(b, 3), 0);
+	put_str(b, "what");
+	/* pins */
+	assert_int_equal(buf_put_u32(b, 1), 0);
+	put_str(b, evil);
+	put_str(b, "/dev/hidraw3");
+	assert_int_equal(buf_put_u32(b, 60), 0);
+	/* helpers */
+	assert_int_equal(buf_put_u32(b, 1), 0);
+	put_str(b, "soft");
+	put_str(b, "software keys");
+	assert_int_equal(buf_put_u8(b, 1), 0);
+	assert_int_equal(buf_put_u32(b, 99), 0);
+	assert_int_equal(buf_put_u32(b, 0), 0);
+	assert_int_equal(buf_put_u32(b, 2), 0);
+	return b;
+}
+
+static void
+test_status_parse(void **state)
+{
+	struct buf *b, *in, *out;
+	size_t i, n;
+	int json;
+
+	(void)state;
+	b = status_reply();
+	for (json = 0; json < 2; json++) {
+		assert_non_null(in = buf_from(buf_ptr(b), buf_len(b)));
+		assert_non_null(out = buf_new());
+		assert_int_equal(status_parse(in, json, out), 0);
+		assert_int_equal(buf_put_u8(out, 0), 0);
+		for (i = 0; i + 1 < buf_len(out); i++)
+			assert_true(buf_ptr(out)[i] >= 0x20 ||
+			    buf_ptr(out)[i] == '\n');
+		if (json) {
+			assert_non_null(strstr((const char *)buf_ptr(out),
+			    "\"name\": \"evil\\\\n\\\\e[2Jname\\\"\""));
+			assert_non_null(strstr((const char *)buf_ptr(out),
+			    "\"restarts\": 2}]}\n"));
+		} else {
+			assert_non_null(strstr((const char *)buf_ptr(out),
+			    "  fido \"evil\\n\\e[2Jname\\\"\" at /dev/hidraw3, "
+			    "present\n"));
+			assert_non_null(strstr((const char *)buf_ptr(out),
+			    "waiting for touch on token \"evil"));
+		}
+		buf_free(in);
+		buf_free(out);
+	}
+	/* Every truncation fails, and so does a trailing byte. */
+	n = buf_len(b);
+	for (i = 0; i < n; i++) {
+		assert_non_null(in = buf_from(buf_ptr(b), i));
+		assert_non_null(out = buf_new());
+		assert_int_not_equal(status_parse(in, 0, out), 0);
+		buf_free(in);
+		buf_free(out);
+	}
+	assert_int_equal(buf_put_u8(b, 0), 0);
+	assert_non_null(in = buf_from(buf_ptr(b), buf_len(b)));
+	assert_non_null(out = buf_new());
+	assert_int_not_equal(status_parse(in, 1, out), 0);
+	buf_free(in);
+	buf_free(out);
+	buf_free(b);
+	/* A count larger than the bytes that follow fails at once. */
+	assert_non_null(b = buf_new());
+	assert_int_equal(buf_put_u32(b, STATUS_VERSION), 0);
+	assert_int_equal(buf_put_u32(b, 0xffffffff), 0);
+	assert_non_null(out = buf_new());
+	assert_int_not_equal(status_parse(b, 0, out), 0);
+	buf_free(out);
+	buf_free(b);
+}
+
 int
 main(void)
 {
@@ -263,6 +373,7 @@ main(void)
 		cmocka_unit_test(test_long_fields_fit),
 		cmocka_unit_test(test_pin),
 		cmocka_unit_test(test_fit),
+		cmocka_unit_test(test_status_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
