@@ -6,6 +6,8 @@ noinst_LTLIBRARIES += agent/libagent.la
 agent_libagent_la_SOURCES = \
 	agent/agent.h agent/state.c \
 	agent/askpass.c agent/askpass.h \
+	agent/assuan.c agent/assuan.h \
+	agent/pinentry.c agent/pinentry.h \
 	agent/child.c agent/child.h \
 	agent/client.c agent/client.h \
 	agent/conn.c agent/conn.h \

@@ -31,6 +31,7 @@ enum prompt_kind {
 
 struct prompt_req {
 	enum prompt_kind kind;
+	pid_t pid;		/* the requester, 0 when unknown */
 	char *who;		/* raw program name of the requester */
 	char *user;		/* raw login user */
 	char *host;		/* sanitised name of the last hop */
@@ -354,6 +355,7 @@ prompt_req_build(const struct conn *c, const struct identity *id,
 	if ((pr = calloc(1, sizeof(*pr))) == NULL)
 		return NULL;
 	pr->kind = PROMPT_USE;
+	pr->pid = c != NULL ? c->pid : 0;
 	if ((pr->comment = strdup(id->comment)) == NULL)
 		goto out;
 	if (c != NULL && c->pid > 0)
@@ -417,6 +419,12 @@ prompt_req_free(struct prompt_req *pr)
 	free(pr->details);
 	free(pr->summary);
 	free(pr);
+}
+
+pid_t
+prompt_req_pid(const struct prompt_req *pr)
+{
+	return pr->pid;
 }
 
 const char *

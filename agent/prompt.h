@@ -35,6 +35,8 @@ struct prompt_req *prompt_req_new(const struct conn *c,
 struct prompt_req *prompt_req_for_key(const struct identity *id);
 /* prompt_req_free: NULL ok. */
 void prompt_req_free(struct prompt_req *pr);
+/* prompt_req_pid: the requesting process, 0 when unknown. */
+pid_t prompt_req_pid(const struct prompt_req *pr);
 /*
  * prompt_req_summary: one sanitised line for logs and helpers:
  * "ssh" (pid 42, /usr/bin/ssh) to log in as "git"@github with key "work"

@@ -352,7 +352,8 @@ resident_ask(struct resident_op *op, int wrong)
 		r = TOK_ERR_ALLOC;
 		goto out;
 	}
-	if ((op->ap = askpass_start(ASKPASS_SECRET, prompt,
+	if ((op->ap = askpass_start_for(ASKPASS_SECRET, prompt,
+	    op->c != NULL ? op->c->pid : 0,
 	    TOKENS_PIN_TIMEOUT_MS, resident_pin, op)) == NULL) {
 		r = TOK_ERR_SYSTEM;
 		goto out;

@@ -430,8 +430,8 @@ sign_request(struct conn *c, struct buf *m)
 		op->description = strdup(prompt_req_summary(op->pr));
 	if (confirm) {
 		if (op->pr == NULL || (prompt = prompt_confirm(op->pr)) == NULL ||
-		    (op->ap = askpass_start(ASKPASS_CONFIRM, prompt,
-		    agent_opts.confirm_timeout_ms, sign_confirmed, op)) == NULL) {
+		    (op->ap = askpass_start_for(ASKPASS_CONFIRM, prompt,
+		    c->pid, agent_opts.confirm_timeout_ms, sign_confirmed, op)) == NULL) {
 			free(prompt);
 			sign_fail(op, TOK_ERR_CONFIRM_DENIED,
 			    "could not ask for confirmation");

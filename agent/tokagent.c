@@ -51,6 +51,7 @@ enum {
 	OPT_ALLOW_REMOTE_PROVIDERS,
 	OPT_PIN_CACHE,
 	OPT_NOTIFY_COMMAND,
+	OPT_PROMPT,
 	OPT_NO_DESKTOP_NOTIFY,
 	OPT_IMPORT_RESIDENT,
 	OPT_IMPORT_RESIDENT_ON_PLUG,
@@ -63,6 +64,7 @@ static const struct option long_options[] = {
 	    OPT_ALLOW_REMOTE_PROVIDERS },
 	{ "pin-cache", required_argument, NULL, OPT_PIN_CACHE },
 	{ "notify-command", required_argument, NULL, OPT_NOTIFY_COMMAND },
+	{ "prompt", required_argument, NULL, OPT_PROMPT },
 	{ "no-desktop-notify", no_argument, NULL, OPT_NO_DESKTOP_NOTIFY },
 	{ "import-resident", optional_argument, NULL, OPT_IMPORT_RESIDENT },
 	{ "import-resident-on-plug", no_argument, NULL,
@@ -117,6 +119,12 @@ usage(int status)
 	    "SSH_ASKPASS_PROMPT=none)\n"
 	    "  --no-desktop-notify      no desktop (D-Bus) touch "
 	    "notifications\n"
+	    "  --prompt=MODE            PIN and confirm prompts: auto "
+	    "(default: $SSH_ASKPASS\n"
+	    "                           with a display, else pinentry on "
+	    "the client's terminal),\n"
+	    "                           askpass, pinentry or "
+	    "pinentry:/PATH/TO/PINENTRY\n"
 	    "  --import-resident-on-plug  when a security key is plugged in "
 	    "(or present at\n"
 	    "                           start), ask its PIN and import its "
@@ -414,6 +422,23 @@ main(int argc, char **argv)
 			break;
 		case OPT_NOTIFY_COMMAND:
 			agent_opts.notify_command = optarg;
+			break;
+		case OPT_PROMPT:
+			if (strcmp(optarg, "auto") == 0)
+				agent_opts.prompt_mode = AGENT_PROMPT_AUTO;
+			else if (strcmp(optarg, "askpass") == 0)
+				agent_opts.prompt_mode = AGENT_PROMPT_ASKPASS;
+			else if (strcmp(optarg, "pinentry") == 0)
+				agent_opts.prompt_mode = AGENT_PROMPT_PINENTRY;
+			else if (strncmp(optarg, "pinentry:", 9) == 0 &&
+			    optarg[9] == '/') {
+				agent_opts.prompt_mode = AGENT_PROMPT_PINENTRY;
+				agent_opts.pinentry_program = optarg + 9;
+			} else {
+				fprintf(stderr, "--prompt: auto, askpass, "
+				    "pinentry or pinentry:/PATH\n");
+				exit(1);
+			}
 			break;
 		case OPT_NO_DESKTOP_NOTIFY:
 			notice_set_desktop(0);

@@ -866,7 +866,8 @@ tokens_login_start(struct identity *id, const char *device, const char *name,
 	}
 	if (prompt == NULL)
 		goto fail;
-	if ((op->ap = askpass_start(ASKPASS_SECRET, prompt,
+	if ((op->ap = askpass_start_for(ASKPASS_SECRET, prompt,
+	    prompt_req_pid(why),
 	    TOKENS_PIN_TIMEOUT_MS, tokens_pin_entered, op)) == NULL)
 		goto fail;
 	free(prompt);

@@ -11,3 +11,10 @@ tests_fuzz_fuzz_status_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_status_LDFLAGS = $(FUZZ_LINKFLAGS)
 tests_fuzz_fuzz_status_LDADD = agent/libagent.la common/libcommon.la \
 	$(OPENSSL_LIBS) $(LIBBSD_LIBS)
+# The Assuan reply reader for pinentry programs.
+noinst_PROGRAMS += tests/fuzz/fuzz_assuan
+tests_fuzz_fuzz_assuan_SOURCES = tests/fuzz/fuzz_assuan.c agent/assuan.c
+tests_fuzz_fuzz_assuan_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_assuan_LDFLAGS = $(FUZZ_LINKFLAGS)
+tests_fuzz_fuzz_assuan_LDADD = common/libcommon.la $(OPENSSL_LIBS) \
+	$(LIBBSD_LIBS)

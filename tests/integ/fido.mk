@@ -15,7 +15,9 @@ FIDO_INTEG_TESTS = \
 	tests/integ/fido-websafe.sh \
 	tests/integ/fido-autoimport.sh \
 	tests/integ/fido-desktop.sh \
-	tests/integ/status.sh
+	tests/integ/status.sh \
+	tests/integ/pinentry.sh
 TESTS += $(FIDO_INTEG_TESTS)
 dist_check_SCRIPTS += $(FIDO_INTEG_TESTS)
 EXTRA_DIST += tests/integ/fido-lib.sh
+EXTRA_DIST += tests/integ/fakepinentry

@@ -16,13 +16,16 @@
 
 #include <cmocka.h>
 
+#include "agent/assuan.h"
 #include "agent/conn.h"
 #include "agent/idtab.h"
 #include "agent/prompt.h"
 #include "agent/status.h"
 #include "common/buf.h"
+#include "common/err.h"
 #include "common/key.h"
 #include "common/sanitize.h"
+#include "common/secmem.h"
 
 static struct identity *
 make_identity(const char *comment, const char *provider)
@@ -365,6 +368,120 @@ test_status_parse(void **state)
 	buf_free(b);
 }
 
+/* Feed s to a reader whose final reply is final; returns assuan_feed's. */
+static int
+feed(struct assuan *a, const char *s)
+{
+	return assuan_feed(a, s, strlen(s));
+}
+
+static void
+test_assuan(void **state)
+{
+	struct assuan *a;
+	struct buf *b;
+	char *pin, *big;
+	size_t i;
+
+	(void)state;
+	/* greeting, OPTION (refused: fine), SETDESC, GETPIN */
+	assert_non_null(a = assuan_new(3));
+	assert_int_equal(feed(a, "OK Pleased to meet you\n# comment\n"), 0);
+	assert_int_equal(feed(a, "ERR 536871187 Unknown option\nOK\nS X\n"),
+	    0);
+	assert_int_equal(feed(a, "D 12%2534%0a"), 0);	/* split line */
+	assert_int_equal(feed(a, "x\nD y\nOK\nrest is not read\n"), 1);
+	assert_int_equal(assuan_result(a), 0);
+	assert_int_equal(assuan_data_len(a), 8);
+	assert_non_null(pin = assuan_take_data(a));
+	assert_string_equal(pin, "12%34\nxy");
+	secmem_free(pin);
+	assuan_free(a);
+
+	/* cancelled: the ERR code */
+	assert_non_null(a = assuan_new(1));
+	assert_int_equal(feed(a, "OK\nERR 83886179 Operation cancelled\n"), 1);
+	assert_int_equal(assuan_result(a) & 0xffff, ASSUAN_GPG_ERR_CANCELED);
+	assert_null(assuan_take_data(a));
+	assuan_free(a);
+	/* an ERR without a code is still an error */
+	assert_non_null(a = assuan_new(0));
+	assert_int_equal(feed(a, "ERR\n"), 1);
+	assert_int_not_equal(assuan_result(a), 0);
+	assuan_free(a);
+	assert_non_null(a = assuan_new(0));
+	assert_int_equal(feed(a, "ERR 0\n"), 1);
+	assert_int_not_equal(assuan_result(a), 0);
+	assuan_free(a);
+
+	/* hostile replies */
+	assert_non_null(a = assuan_new(2));
+	assert_int_equal(feed(a, "D early\n"), TOK_ERR_PROTOCOL);
+	assuan_free(a);
+	assert_non_null(a = assuan_new(1));
+	assert_int_equal(feed(a, "OK\nINQUIRE QUALITY x\n"), TOK_ERR_PROTOCOL);
+	assuan_free(a);
+	assert_non_null(a = assuan_new(1));
+	assert_int_equal(feed(a, "OK\nD 1%4\n"), TOK_ERR_INVALID_FORMAT);
+	assuan_free(a);
+	assert_non_null(a = assuan_new(1));
+	assert_int_equal(feed(a, "OK\nD 1%zz\n"), TOK_ERR_INVALID_FORMAT);
+	assuan_free(a);
+	assert_non_null(a = assuan_new(1));
+	assert_int_equal(feed(a, "OKAY\n"), TOK_ERR_PROTOCOL);
+	assuan_free(a);
+	/* a NUL in the PIN: no PIN */
+	assert_non_null(a = assuan_new(1));
+	assert_int_equal(feed(a, "OK\nD 1%002\nOK\n"), 1);
+	assert_null(assuan_take_data(a));
+	assuan_free(a);
+	/* a line over the limit */
+	assert_non_null(big = malloc(ASSUAN_LINE_MAX + 2));
+	memset(big, 'A', ASSUAN_LINE_MAX + 1);
+	big[ASSUAN_LINE_MAX + 1] = '\0';
+	assert_non_null(a = assuan_new(1));
+	assert_int_equal(feed(a, big), TOK_ERR_STRING_TOO_LARGE);
+	assuan_free(a);
+	/* data over the limit, in lines within it */
+	assert_non_null(a = assuan_new(1));
+	assert_int_equal(feed(a, "OK\n"), 0);
+	big[0] = 'D';
+	big[1] = ' ';
+	big[500] = '\n';
+	big[501] = '\0';
+	assert_int_equal(feed(a, big), 0);
+	assert_int_equal(feed(a, big), 0);
+	assert_int_equal(feed(a, big), TOK_ERR_STRING_TOO_LARGE);
+	assuan_free(a);
+	free(big);
+	/* a flood of status lines */
+	assert_non_null(a = assuan_new(1));
+	for (i = 0; i < ASSUAN_LINES_MAX - 1; i++)
+		assert_int_equal(feed(a, "S X\n"), 0);
+	assert_int_equal(feed(a, "S X\nS X\n"), TOK_ERR_PROTOCOL);
+	assuan_free(a);
+
+	/* commands: a hostile argument can not start a command */
+	assert_non_null(b = buf_new());
+	assert_int_equal(assuan_put_command(b, "SETDESC",
+	    "a\nBYE\r100%\x1b"), 0);
+	assert_int_equal(assuan_put_command(b, "GETPIN", NULL), 0);
+	assert_int_equal(buf_put_u8(b, 0), 0);
+	assert_string_equal((const char *)buf_ptr(b),
+	    "SETDESC a%0ABYE%0D100%25%1B\nGETPIN\n");
+	buf_free(b);
+	assert_non_null(big = malloc(5000));
+	memset(big, '\n', 4999);
+	big[4999] = '\0';
+	assert_non_null(b = buf_new());
+	assert_int_equal(assuan_put_command(b, "SETDESC", big), 0);
+	assert_true(buf_len(b) <= ASSUAN_LINE_MAX + 1);
+	assert_int_equal(buf_ptr(b)[buf_len(b) - 1], '\n');
+	assert_null(memchr(buf_ptr(b), '\n', buf_len(b) - 1));
+	buf_free(b);
+	free(big);
+}
+
 int
 main(void)
 {
@@ -374,6 +491,7 @@ main(void)
 		cmocka_unit_test(test_pin),
 		cmocka_unit_test(test_fit),
 		cmocka_unit_test(test_status_parse),
+		cmocka_unit_test(test_assuan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
