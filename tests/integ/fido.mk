@@ -16,7 +16,8 @@ FIDO_INTEG_TESTS = \
 	tests/integ/fido-autoimport.sh \
 	tests/integ/fido-desktop.sh \
 	tests/integ/status.sh \
-	tests/integ/pinentry.sh
+	tests/integ/pinentry.sh \
+	tests/integ/demo.sh
 TESTS += $(FIDO_INTEG_TESTS)
 dist_check_SCRIPTS += $(FIDO_INTEG_TESTS)
 EXTRA_DIST += tests/integ/fido-lib.sh
