@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent/agent.h"
 #include "agent/askpass.h"
@@ -109,22 +110,37 @@ notice_askpass_ok(void)
 {
 	static const char *const no_notice[] = { "x11-ssh-askpass", NULL };
 	static int logged;
-	char real[PATH_MAX];
+	char path[PATH_MAX], link[PATH_MAX], *slash;
 	const char *base;
-	int i;
+	ssize_t n;
+	int i, hops;
 
 	if (agent_opts.notify_command != NULL)
 		return 1;
-	if (realpath(askpass_program(), real) == NULL)
-		return 1;	/* askpass_start says why it can not run */
-	base = strrchr(real, '/') != NULL ? strrchr(real, '/') + 1 : real;
-	for (i = 0; no_notice[i] != NULL; i++) {
-		if (strcmp(base, no_notice[i]) == 0) {
+	if (strlcpy(path, askpass_program(), sizeof(path)) >= sizeof(path))
+		return 1;
+	/* Every name on the way counts (Debian: ssh-askpass -> alternatives). */
+	for (hops = 0; hops < 16; hops++) {
+		base = (slash = strrchr(path, '/')) != NULL ? slash + 1 : path;
+		for (i = 0; no_notice[i] != NULL; i++) {
+			if (strcmp(base, no_notice[i]) != 0)
+				continue;
 			if (!logged++)
-				verbose("%s can not show a notice without a "
+				logit("%s can not show a notice without a "
 				    "passphrase field: touch notices go to "
-				    "the desktop and the log only", real);
+				    "the desktop and the log only",
+				    askpass_program());
 			return 0;
+		}
+		if ((n = readlink(path, link, sizeof(link) - 1)) <= 0)
+			break;
+		link[n] = '\0';
+		if (link[0] == '/' || slash == NULL)
+			strlcpy(path, link, sizeof(path));
+		else {
+			slash[1] = '\0';
+			if (strlcat(path, link, sizeof(path)) >= sizeof(path))
+				break;
 		}
 	}
 	return 1;

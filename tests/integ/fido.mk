@@ -16,6 +16,7 @@ FIDO_INTEG_TESTS = \
 	tests/integ/fido-autoimport.sh \
 	tests/integ/fido-desktop.sh \
 	tests/integ/status.sh \
+	tests/integ/fido-notice-x11.sh \
 	tests/integ/pinentry.sh \
 	tests/integ/demo.sh
 TESTS += $(FIDO_INTEG_TESTS)
