@@ -244,10 +244,11 @@ askpass_pinentry_done(int r, char *secret, void *arg)
 }
 
 /*
- * askpass_pinentry_wanted: a PIN or confirm prompt for the client pid goes
- * through pinentry (*ttyp: the terminal to use, or NULL) rather than
- * SSH_ASKPASS.  With a display the askpass (as OpenSSH does) unless it is
- * missing; without one, pinentry on the requester's terminal.
+ * askpass_pinentry_wanted: 1 when a PIN or confirm prompt for the client
+ * pid goes through pinentry (*ttyp: the terminal to use, or NULL), 0 when
+ * through SSH_ASKPASS, -1 when nothing can ask.  With a display the askpass
+ * (as OpenSSH does) unless it is missing; without one, pinentry on the
+ * requester's terminal; with neither, an askpass only if one was named.
  */
 static int
 askpass_pinentry_wanted(pid_t pid, char **ttyp)
@@ -269,6 +270,11 @@ askpass_pinentry_wanted(pid_t pid, char **ttyp)
 	if ((prog = pinentry_default_program(display, *ttyp != NULL)) == NULL) {
 		free(*ttyp);
 		*ttyp = NULL;
+		if (!display && getenv("SSH_ASKPASS") == NULL) {
+			error("no display and no terminal for the prompt: set "
+			    "DISPLAY or SSH_ASKPASS, or ask from a terminal");
+			return -1;
+		}
 		return 0;
 	}
 	free(prog);
@@ -288,8 +294,12 @@ askpass_start_for(enum askpass_kind kind, const char *prompt, pid_t pid,
 {
 	struct askpass *ap;
 	char *tty = NULL;
+	int pe = 0;
 
-	if (kind != ASKPASS_NOTIFY && askpass_pinentry_wanted(pid, &tty)) {
+	if (kind != ASKPASS_NOTIFY &&
+	    (pe = askpass_pinentry_wanted(pid, &tty)) == -1)
+		return NULL;
+	if (pe == 1) {
 		if ((ap = calloc(1, sizeof(*ap))) == NULL) {
 			free(tty);
 			return NULL;

@@ -120,5 +120,7 @@ for n in sorted(os.listdir(d)):
     print("prompt %s (%d bytes):\n%s\n" % (n, len(raw), text))
 sys.exit(bad)
 PY
+# Nothing a peer chose starts a line of the agent's log either.
+grep -q '^Routine' "$TI_AGENT_LOG" && ti_fail "peer text starts a log line"
 ti_agent_alive || ti_fail "agent died"
 exit 0

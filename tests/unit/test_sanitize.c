@@ -7,10 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "common/log.h"
 #include "common/sanitize.h"
 
 /*
@@ -192,6 +195,35 @@ test_all_bytes(void **state)
 	}
 }
 
+/* Log lines are one line each, whatever the message holds. */
+static void
+test_log_line(void **state)
+{
+	char path[] = "/tmp/test_sanitize.XXXXXX", buf[512];
+	FILE *f;
+	size_t n;
+	int fd, saved;
+
+	(void)state;
+	assert_true((fd = mkstemp(path)) != -1);
+	saved = dup(2);
+	assert_true(dup2(fd, 2) == 2);
+	log_init("t", LOG_LEVEL_INFO, 1);
+	logit("user %s refused", "root\nRoutine re-authentication\x1b[2J");
+	fflush(stderr);
+	assert_true(dup2(saved, 2) == 2);
+	close(saved);
+	assert_non_null(f = fdopen(fd, "r"));
+	rewind(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	unlink(path);
+	assert_non_null(strstr(buf,
+	    "]: user root\\nRoutine re-authentication\\e[2J refused\n"));
+	assert_ptr_equal(strchr(buf, '\n'), buf + n - 1);
+}
+
 int
 main(void)
 {
@@ -204,6 +236,7 @@ main(void)
 		cmocka_unit_test(test_hidden_unicode),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_all_bytes),
+		cmocka_unit_test(test_log_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
