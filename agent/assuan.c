@@ -183,7 +183,7 @@ assuan_take_data(struct assuan *a)
 		return NULL;
 	a->data[a->datalen] = '\0';
 	s = a->data;
-	a->data = NULL;		/* taken: the reader is good for freeing only */
+	a->data = NULL;		/* taken: the reader is for freeing only */
 	a->datalen = 0;
 	return s;
 }

@@ -160,7 +160,7 @@ notice_start(const char *summary, const char *text)
 		n->askpass = askpass_start(ASKPASS_NOTIFY, text, 0,
 		    notice_askpass_done, n);
 	if ((prog = notice_desktop_program()) != NULL) {
-		/* The summary is the title: not again as the body's first line. */
+		/* The summary is the title: not again as the body's first line */
 		len = summary != NULL ? strlen(summary) : 0;
 		if (len > 0 && strncmp(text, summary, len) == 0 &&
 		    text[len] == '\n')

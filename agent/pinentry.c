@@ -135,7 +135,8 @@ pinentry_read(int fd, int events, void *arg)
 	if (r == 0)
 		return;
 	if (r < 0) {
-		error("pinentry broke the Assuan protocol: %s", tok_strerror(r));
+		error("pinentry broke the Assuan protocol: %s",
+		    tok_strerror(r));
 		pinentry_finish(pe, TOK_ERR_PROTOCOL, NULL);
 		return;
 	}
@@ -223,12 +224,12 @@ pinentry_start(enum askpass_kind kind, const char *prog, const char *text,
 	pid_t pid;
 
 	if (kind == ASKPASS_NOTIFY)
-		return NULL;	/* pinentry has no notice that closes itself */
+		return NULL;	/* pinentry has no self-closing notice */
 	if (prog == NULL) {
 		if ((def = pinentry_default_program(getenv("DISPLAY") != NULL ||
 		    getenv("WAYLAND_DISPLAY") != NULL, tty != NULL)) == NULL) {
-			error("no pinentry program for this prompt (no display, "
-			    "no terminal)");
+			error("no pinentry program for this prompt (no "
+			    "display, no terminal)");
 			return NULL;
 		}
 		prog = def;

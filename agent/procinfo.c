@@ -125,7 +125,7 @@ procinfo_stat(pid_t pid, long *ppidp, int *ttyp)
 
 	if ((buf = procinfo_read(pid, "stat", 1024, &len)) == NULL)
 		return -1;
-	/* The name may hold spaces and parentheses: parse after the last ')'. */
+	/* The name may hold spaces and parentheses: parse after the last ) */
 	ok = (p = strrchr(buf, ')')) != NULL &&
 	    sscanf(p + 1, " %*c %ld %*d %*d %d", &ppid, &tty) == 2 &&
 	    ppid >= 0;
@@ -224,7 +224,8 @@ procinfo_describe(pid_t pid)
 	    (sexe = sanitize_str(exe, SANITIZE_MAX_LINE)) == NULL)
 		goto out;
 	if (pname != NULL && p > 1 && !procinfo_is_shell(pname)) {
-		if ((qpname = sanitize_quoted(pname, SANITIZE_MAX_NAME)) == NULL)
+		if ((qpname = sanitize_quoted(pname,
+		    SANITIZE_MAX_NAME)) == NULL)
 			goto out;
 		ok = asprintf(&s, "%s (pid %ld, %s), started by %s (pid %ld)",
 		    qname, (long)pid, sexe, qpname, (long)p);

@@ -161,7 +161,7 @@ prompt_first(const struct prompt_req *pr, const char *fmt,
 	char *who, *act, *key, *keyseg, *s;
 	size_t i, j, n = 0, ncaps = sizeof(caps) / sizeof(caps[0]);
 
-	/* With the key name while it fits with the longer caps, then without. */
+	/* With the key name while the longer caps fit, then without. */
 	memset(lines, 0, sizeof(lines));
 	for (j = 0; j < 2; j++) {
 		for (i = 0; i < ncaps; i++) {

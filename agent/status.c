@@ -201,7 +201,8 @@ status_tokens(struct status_ctx *ctx)
 		if (d->device == NULL || !d->present)
 			continue;
 		if ((r = buf_put_cstring(ctx->sec, "fido")) != 0 ||
-		    (r = buf_put_cstring(ctx->sec, d->name ? d->name : "")) != 0 ||
+		    (r = buf_put_cstring(ctx->sec,
+		    d->name ? d->name : "")) != 0 ||
 		    (r = buf_put_cstring(ctx->sec, d->device)) != 0 ||
 		    (r = buf_put_cstring(ctx->sec, "")) != 0 ||
 		    (r = buf_put_u8(ctx->sec, 1)) != 0)
@@ -579,7 +580,8 @@ status_record(struct buf *reply, int json, size_t sec, struct buf *out)
 			return r;
 		F(3, "token", " on token ");
 		if ((r = status_get_u32(reply, json, out,
-		    json ? ", \"seconds\": " : " for ", json ? ", " : "s")) != 0)
+		    json ? ", \"seconds\": " : " for ",
+		    json ? ", " : "s")) != 0)
 			return r;
 		F(0, "description", "\n      ");
 		return 0;

@@ -60,7 +60,7 @@ sanitize_cp_hidden(uint32_t cp)
 	    (cp >= 0x17b4 && cp <= 0x17b5) ||
 	    (cp >= 0x180b && cp <= 0x180f) ||
 	    (cp >= 0x2000 && cp <= 0x200f) ||	/* spaces, ZW*, LRM/RLM */
-	    (cp >= 0x2028 && cp <= 0x202f) ||	/* separators, embeddings */
+	    (cp >= 0x2028 && cp <= 0x202f) ||	/* separators, bidi */
 	    (cp >= 0x205f && cp <= 0x206f) ||	/* isolates, invisibles */
 	    cp == 0x3000 || cp == 0x3164 ||
 	    (cp >= 0xfe00 && cp <= 0xfe0f) ||	/* variation selectors */

@@ -155,7 +155,7 @@ test_confirm(void **state)
 	buf_free(d);
 
 	d = sshsig("x");
-	assert_int_equal(buf_put_u8(d, 0), 0);	/* trailing byte: no SSHSIG */
+	assert_int_equal(buf_put_u8(d, 0), 0);	/* trailing: no SSHSIG */
 	buf_free(d);
 	free(c);
 	identity_free(id);
