@@ -8,6 +8,7 @@ agent_libagent_la_SOURCES = \
 	agent/askpass.c agent/askpass.h \
 	agent/assuan.c agent/assuan.h \
 	agent/pinentry.c agent/pinentry.h \
+	agent/audit.c agent/audit.h \
 	agent/child.c agent/child.h \
 	agent/client.c agent/client.h \
 	agent/conn.c agent/conn.h \
@@ -20,24 +21,36 @@ agent_libagent_la_SOURCES = \
 	agent/lock.c agent/lock.h \
 	agent/loop.c agent/loop.h \
 	agent/notice.c agent/notice.h \
+	agent/policy.c agent/policy.h \
+	agent/policy-stage.c agent/policy-stage.h \
 	agent/procinfo.c agent/procinfo.h \
 	agent/prompt.c agent/prompt.h \
+	agent/purpose.c agent/purpose.h \
+	agent/session.c agent/session.h \
 	agent/resident.c agent/resident.h \
 	agent/sign.c agent/sign.h \
 	agent/status.c agent/status.h \
 	agent/tokens.c agent/tokens.h \
 	agent/userauth.c agent/userauth.h
-agent_libagent_la_CPPFLAGS = $(AM_CPPFLAGS) -DLIBEXECDIR='"$(pkglibexecdir)"'
+agent_libagent_la_CPPFLAGS = $(AM_CPPFLAGS) -DLIBEXECDIR='"$(pkglibexecdir)"' \
+	-DSYSCONFDIR='"$(sysconfdir)"'
+agent_libagent_la_CFLAGS = $(AM_CFLAGS) -pthread
+agent_libagent_la_LIBADD = -lpthread
 
 bin_PROGRAMS += agent/tokagent
 agent_tokagent_SOURCES = agent/tokagent.c
+agent_tokagent_CPPFLAGS = $(AM_CPPFLAGS) -DSYSCONFDIR='"$(sysconfdir)"'
 agent_tokagent_LDADD = agent/libagent.la common/libcommon.la \
 	$(OPENSSL_LIBS) $(LIBBSD_LIBS)
 
 # Desktop touch notices: a small program on sd-bus the agent runs per notice,
 # so the agent itself links no D-Bus library.  Built when libsystemd is found.
 if HAVE_SYSTEMD
-pkglibexec_PROGRAMS += agent/tokagent-notify-desktop
+pkglibexec_PROGRAMS += agent/tokagent-notify-desktop agent/tokagent-session-watch
+agent_tokagent_session_watch_SOURCES = agent/session-watch.c
+agent_tokagent_session_watch_CPPFLAGS = $(AM_CPPFLAGS) $(SYSTEMD_CFLAGS)
+agent_tokagent_session_watch_LDADD = common/libcommon.la $(SYSTEMD_LIBS) \
+	$(OPENSSL_LIBS) $(LIBBSD_LIBS)
 agent_tokagent_notify_desktop_SOURCES = agent/notify-desktop.c
 agent_tokagent_notify_desktop_CPPFLAGS = $(AM_CPPFLAGS) $(SYSTEMD_CFLAGS)
 agent_tokagent_notify_desktop_LDADD = common/libcommon.la $(SYSTEMD_LIBS) \

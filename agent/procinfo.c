@@ -242,3 +242,46 @@ procinfo_describe(pid_t pid)
 	free(sexe);
 	return s;
 }
+
+struct procinfo_chain *
+procinfo_chain_get(pid_t pid)
+{
+	struct procinfo_chain *ch;
+	char path[64], exe[PATH_MAX];
+	ssize_t n;
+	size_t i;
+
+	if ((ch = calloc(1, sizeof(*ch))) == NULL)
+		return NULL;
+	for (; pid > 1 && ch->n < PROCINFO_CHAIN_MAX; pid = procinfo_parent(pid)) {
+		ch->p[ch->n].pid = pid;
+		snprintf(path, sizeof(path), "/proc/%ld/exe", (long)pid);
+		if ((n = readlink(path, exe, sizeof(exe) - 1)) > 0) {
+			exe[n] = '\0';
+			ch->p[ch->n].exe = strdup(exe);
+		}
+		/* Audit records keep a bounded command line. */
+		if ((ch->p[ch->n].cmdline = procinfo_cmdline(pid)) != NULL &&
+		    strlen(ch->p[ch->n].cmdline) > PROCINFO_CHAIN_CMDLINE_MAX)
+			ch->p[ch->n].cmdline[PROCINFO_CHAIN_CMDLINE_MAX] = '\0';
+		ch->n++;
+	}
+	for (i = 0; i < ch->n; i++)
+		ch->exes[i] = ch->p[i].exe != NULL ? ch->p[i].exe : "";
+	ch->exes[ch->n] = NULL;
+	return ch;
+}
+
+void
+procinfo_chain_free(struct procinfo_chain *ch)
+{
+	size_t i;
+
+	if (ch == NULL)
+		return;
+	for (i = 0; i < ch->n; i++) {
+		free(ch->p[i].exe);
+		free(ch->p[i].cmdline);
+	}
+	free(ch);
+}

@@ -18,6 +18,7 @@
 #include "agent/loop.h"
 #include "agent/notice.h"
 #include "agent/prompt.h"
+#include "agent/audit.h"
 #include "agent/resident.h"
 #include "agent/tokens.h"
 #include "common/buf.h"
@@ -358,6 +359,7 @@ resident_ask(struct resident_op *op, int wrong)
 		r = TOK_ERR_SYSTEM;
 		goto out;
 	}
+	audit_token("pin-prompt", "fido", op->name, op->device);
 	op->tries++;
 	r = 0;
  out:

@@ -17,6 +17,7 @@
 #include "agent/idtab.h"
 #include "agent/keys.h"
 #include "agent/resident.h"
+#include "agent/audit.h"
 #include "agent/prompt.h"
 #include "agent/status.h"
 #include "agent/tokens.h"
@@ -329,6 +330,7 @@ tokens_provider_event(struct helper *h, uint8_t type, struct buf *m,
 		return;
 	}
 	verbose("provider %s: %s", p->path, what);
+	audit_token("token-change", "pkcs11", what, p->path);
 	free(what);
 }
 
@@ -675,6 +677,8 @@ tokens_sk_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 			break;
 		}
 		status_device_event(device, name, flag);
+		audit_token(flag ? "token-plug" : "token-pull", "fido", name,
+		    device);
 		resident_device_event(device, name, flag);
 		break;
 	default:
@@ -870,6 +874,8 @@ tokens_login_start(struct identity *id, const char *device, const char *name,
 	    prompt_req_pid(why),
 	    TOKENS_PIN_TIMEOUT_MS, tokens_pin_entered, op)) == NULL)
 		goto fail;
+	audit_event("pin-prompt", NULL, id, NULL, name != NULL ? name :
+	    id->provider);
 	free(prompt);
 	free(label);
 	prompt_req_free(own);

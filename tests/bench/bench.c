@@ -693,6 +693,68 @@ sc_sign_ed25519_c4(struct bench_agent *a, const struct bench_keys *k,
 	sign_common(a, k->ed[0], k->edblob, 0, 4, res);
 }
 
+/*
+ * tokagent with a policy file ($XDG_CONFIG_HOME/tokagent/policy, read on
+ * SIGHUP) of text for the length of one run; ssh-agent signs as usual.
+ */
+static void
+sign_with_policy(struct bench_agent *a, const struct bench_keys *k,
+    const char *text, struct bench_result *res)
+{
+	char dir[sizeof(k->dir) + 16], path[sizeof(dir) + 16];
+	FILE *f;
+
+	if (strcmp(a->name, "tokagent") != 0) {
+		sign_common(a, k->ed[0], k->edblob, 0, 1, res);
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s/tokagent", k->dir);
+	snprintf(path, sizeof(path), "%s/policy", dir);
+	(void)mkdir(dir, 0700);
+	if ((f = fopen(path, "w")) == NULL || fputs(text, f) == EOF ||
+	    fclose(f) != 0) {
+		snprintf(res->note, sizeof(res->note), "cannot write the "
+		    "policy file");
+		return;
+	}
+	kill(a->pid, SIGHUP);
+	usleep(300 * 1000);	/* the reload is logged; a third of a second is ample */
+	sign_common(a, k->ed[0], k->edblob, 0, 1, res);
+	unlink(path);
+	kill(a->pid, SIGHUP);
+	usleep(300 * 1000);
+}
+
+/* 1,000 rules, none naming the key but the last: every one is looked at. */
+static void
+sc_sign_policy1000(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	size_t cap = 1000 * 64, len = 0;
+	char *text;
+	int i;
+
+	if ((text = malloc(cap)) == NULL)
+		return;
+	for (i = 0; i < 999; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+		    "key comment=nobody-%d-*\n\tdeny\n", i);
+	snprintf(text + len, cap - len, "key all\n\tmax-rate 10000/1s\n");
+	sign_with_policy(a, k, text, res);
+	free(text);
+}
+
+/* The audit trail to a file: one JSON record per signature. */
+static void
+sc_sign_audit(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	char text[sizeof(k->dir) + 32];
+
+	snprintf(text, sizeof(text), "audit-log %s/audit.json\n", k->dir);
+	sign_with_policy(a, k, text, res);
+}
+
 static void
 sc_sign_ecdsa(struct bench_agent *a, const struct bench_keys *k,
     struct bench_result *res)
@@ -1618,6 +1680,10 @@ static const struct scenario scenarios[] = {
 	    0 },
 	{ "sign-ed25519-c4", "sign, Ed25519, 4 clients", sc_sign_ed25519_c4,
 	    0 },
+	{ "sign-ed25519-policy", "sign, Ed25519, 1,000 policy rules",
+	    sc_sign_policy1000, 0 },
+	{ "sign-ed25519-audit", "sign, Ed25519, audit log to a file",
+	    sc_sign_audit, 0 },
 	{ "sign-ecdsa256", "sign, ECDSA P-256", sc_sign_ecdsa, 0 },
 	{ "sign-ecdsa256-c4", "sign, ECDSA P-256, 4 clients",
 	    sc_sign_ecdsa_c4, 0 },
@@ -1826,6 +1892,8 @@ main(int argc, char **argv)
 	}
 	snprintf(keys.dir, sizeof(keys.dir), "%s", tmpl);
 	snprintf(askpass, sizeof(askpass), "%s/askpass", tmpl);
+	/* tokagent's policy file, when a scenario writes one. */
+	setenv("XDG_CONFIG_HOME", tmpl, 1);
 	if ((f = fopen(askpass, "w")) == NULL) {
 		perror("bench: askpass");
 		goto out;

@@ -6,3 +6,4 @@ include tests/fuzz/p11.mk
 include tests/fuzz/vcard.mk
 include tests/fuzz/vfido.mk
 include tests/fuzz/sanitize.mk
+include tests/fuzz/policy.mk
