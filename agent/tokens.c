@@ -649,7 +649,7 @@ tokens_sk_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 		    (r = buf_get_u8(m, &flag)) != 0 ||
 		    (r = buf_expect_empty(m)) != 0)
 			break;
-		if (flag > 1) {
+		if (flag > SIGN_TOUCH_SELECT) {
 			r = TOK_ERR_INVALID_FORMAT;
 			break;
 		}
