@@ -16,6 +16,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/key.h"
+#include "common/sanitize.h"
 #include "common/log.h"
 #include "common/match.h"
 #include "agent/dest.h"
@@ -913,16 +914,46 @@ dest_hop_name(const struct dest_binding *hop, const char *cname, char **namep)
 	int r;
 
 	*namep = NULL;
+	/* Names come from known_hosts and constraints: shown, never obeyed. */
 	if (cname != NULL)
-		return (*namep = strdup(cname)) == NULL ? TOK_ERR_ALLOC : 0;
-	if ((r = dest_hostkey_name(hop->key, NULL, NULL, namep)) == 0)
-		return 0;
+		return (*namep = sanitize_str(cname, SANITIZE_MAX_NAME)) ==
+		    NULL ? TOK_ERR_ALLOC : 0;
+	if ((r = dest_hostkey_name(hop->key, NULL, NULL, &fp)) == 0) {
+		*namep = sanitize_str(fp, SANITIZE_MAX_NAME);
+		free(fp);
+		return *namep == NULL ? TOK_ERR_ALLOC : 0;
+	}
 	if (r == TOK_ERR_ALLOC)
 		return r;
 	if ((r = key_fingerprint(hop->key, &fp)) != 0)
 		return r;
 	*namep = fp;
 	return 0;
+}
+
+int
+dest_describe_host(const struct dest_constraints *dc,
+    const struct dest_binding_set *bs, const char *user, char **namep)
+{
+	const struct key *fromkey = NULL;
+	const char *cname = NULL;
+	size_t i;
+	int walking;
+
+	if (namep != NULL)
+		*namep = NULL;
+	if (namep == NULL || dest_bindings_count(bs) == 0)
+		return TOK_ERR_INVALID_ARGUMENT;
+	/* The same walk as dest_describe_path: the same name for the hop. */
+	walking = dc != NULL && dc->n != 0;
+	for (i = 0; i < bs->n; i++) {
+		cname = NULL;
+		if (walking && !dest_match_constraints(dc, fromkey,
+		    bs->b[i].key, i == bs->n - 1 ? user : NULL, &cname))
+			walking = 0;
+		fromkey = bs->b[i].key;
+	}
+	return dest_hop_name(&bs->b[bs->n - 1], cname, namep);
 }
 
 int
@@ -933,7 +964,7 @@ dest_describe_path(const struct dest_constraints *dc,
 	const struct key *fromkey = NULL;
 	const char *cname;
 	struct buf *b = NULL;
-	char *name = NULL;
+	char *name = NULL, *quser = NULL;
 	size_t i;
 	int r = TOK_ERR_INTERNAL, walking;
 
@@ -941,6 +972,12 @@ dest_describe_path(const struct dest_constraints *dc,
 		*descp = NULL;
 	if (descp == NULL)
 		return TOK_ERR_INVALID_ARGUMENT;
+	/* The user name is the requester's: quoted, so it can not pose as a host. */
+	if (user != NULL && (quser = sanitize_quoted(user,
+	    SANITIZE_MAX_NAME)) == NULL) {
+		r = TOK_ERR_ALLOC;
+		goto out;
+	}
 	if ((b = buf_new()) == NULL) {
 		r = TOK_ERR_ALLOC;
 		goto out;
@@ -960,7 +997,7 @@ dest_describe_path(const struct dest_constraints *dc,
 		if ((r = dest_hop_name(hop, cname, &name)) != 0)
 			goto out;
 		if ((r = buf_putf(b, "%s%s%s%s%s", i == 0 ? "" : " > ",
-		    i == bs->n - 1 && !hop->forwarded && user ? user : "",
+		    i == bs->n - 1 && !hop->forwarded && user ? quser : "",
 		    i == bs->n - 1 && !hop->forwarded && user ? "@" : "",
 		    name, i == bs->n - 1 && hop->forwarded ?
 		    " (forwarded)" : "")) != 0)
@@ -975,6 +1012,7 @@ dest_describe_path(const struct dest_constraints *dc,
 	r = 0;
  out:
 	free(name);
+	free(quser);
 	buf_free(b);
 	return r;
 }

@@ -185,12 +185,22 @@ int dest_check_sign(const struct dest_constraints *dc,
  * hostname of the constraint of dc that allows it (when dc is given and
  * permits the path), else by dest_hostkey_name with the default files,
  * else by the host key's fingerprint.  user (may be NULL) is prefixed to
- * the last hop when that hop is an authentication; a path ending in a
- * forwarding gets " (forwarded)" appended.  *descp is a new string the
- * caller frees.
+ * the last hop (quoted: "root"@h2) when that hop is an authentication; a
+ * path ending in a forwarding gets " (forwarded)" appended.  Names and user
+ * are sanitised (common/sanitize.h).  *descp is a new string the caller
+ * frees.
  */
 int dest_describe_path(const struct dest_constraints *dc,
     const struct dest_binding_set *bs, const char *user, char **descp)
+    DEST_WUR;
+/*
+ * dest_describe_host: the sanitised name of the last hop of bs, as
+ * dest_describe_path names it (dc and user as there), in *namep, a new
+ * string.  Returns 0, TOK_ERR_INVALID_ARGUMENT when bs has no hop, or
+ * TOK_ERR_ALLOC.
+ */
+int dest_describe_host(const struct dest_constraints *dc,
+    const struct dest_binding_set *bs, const char *user, char **namep)
     DEST_WUR;
 
 /*

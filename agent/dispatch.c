@@ -17,6 +17,7 @@
 #include "agent/keys.h"
 #include "agent/lock.h"
 #include "agent/sign.h"
+#include "agent/status.h"
 #include "agent/audit.h"
 #include "agent/resident.h"
 #include "agent/tokens.h"
@@ -30,6 +31,7 @@ static const char *const dispatch_extensions[] = {
 	EXT_QUERY,
 	DEST_SESSION_BIND_NAME,
 	RESIDENT_EXT,
+	STATUS_EXT,
 	AUDIT_EXT_NAME,
 	AUDIT_EVENTS_EXT_NAME,
 	NULL,
@@ -202,6 +204,8 @@ dispatch_extension(struct conn *c, struct buf *m)
 		dispatch_query(c, m);
 	else if (strcmp(name, RESIDENT_EXT) == 0)
 		resident_import(c, m);
+	else if (strcmp(name, STATUS_EXT) == 0)
+		status_request(c, m);
 	else if (strcmp(name, AUDIT_EXT_NAME) == 0)
 		dispatch_audit(c, m, 0);
 	else if (strcmp(name, AUDIT_EVENTS_EXT_NAME) == 0)

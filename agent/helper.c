@@ -52,6 +52,7 @@ struct helper {
 	uint64_t restart_delay;
 	struct loop_timer *restart_timer;
 	uint64_t started_ms;
+	u_int deaths;			/* for tokagent status */
 };
 
 static int helper_start(struct helper *h);
@@ -115,6 +116,20 @@ const char *
 helper_name(const struct helper *h)
 {
 	return h->name;
+}
+
+void
+helper_health(const struct helper *h, pid_t *pidp, u_int *inflightp,
+    u_int *deathsp)
+{
+	const struct helper_req *req;
+	u_int n = 0;
+
+	TAILQ_FOREACH(req, &h->reqs, entry)
+		n++;
+	*pidp = h->pid > 0 ? h->pid : 0;
+	*inflightp = n;
+	*deathsp = h->deaths;
 }
 
 static void
@@ -279,6 +294,7 @@ helper_died(struct helper *h, const char *why)
 
 	error("helper %s (pid %ld) %s; restarting", h->name, (long)h->pid,
 	    why);
+	h->deaths++;
 	helper_close(h);
 	helper_fail_all(h, TOK_ERR_HELPER_DIED);
 	/* Back off when it keeps dying right after start. */

@@ -6,6 +6,7 @@
 #ifndef AGENT_HELPER_H
 #define AGENT_HELPER_H
 
+#include <sys/types.h>
 #include <stdint.h>
 
 struct buf;
@@ -54,6 +55,12 @@ void helper_cancel(struct helper *h, uint32_t id);
 int helper_running(const struct helper *h);
 /* helper_name: the name given at spawn. */
 const char *helper_name(const struct helper *h);
+/*
+ * helper_health: for tokagent status: the helper's pid (0 when not
+ * running), its requests in flight, and how often it died.
+ */
+void helper_health(const struct helper *h, pid_t *pidp, u_int *inflightp,
+    u_int *deathsp);
 /* helper_stop: terminate the helper, fail its requests, free it.  NULL ok. */
 void helper_stop(struct helper *h);
 /*

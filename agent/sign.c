@@ -21,9 +21,11 @@
 #include "agent/prompt.h"
 #include "agent/purpose.h"
 #include "agent/sign.h"
+#include "agent/status.h"
 #include "agent/tokens.h"
 #include "agent/userauth.h"
 #include "common/buf.h"
+#include "common/sanitize.h"
 #include "common/err.h"
 #include "common/ipc.h"
 #include "common/json.h"
@@ -45,7 +47,8 @@ struct sign_op {
 	struct buf *blob;	/* the key, looked up again after each wait */
 	struct buf *data;
 	uint32_t flags;
-	char *description;	/* who, what for, which key */
+	char *description;	/* who, what for, which key: one line */
+	struct prompt_req *pr;	/* the same, for prompts and notices */
 	struct askpass *ap;
 	struct helper *h;
 	uint32_t reqid;
@@ -57,13 +60,18 @@ struct sign_op {
 	char *pin_device;	/* the sk helper's token that wants a PIN */
 	char *pin_name;
 	uint32_t pin_retries;
+	char *touch_token;	/* the token waiting for a touch, or NULL */
+	uint64_t since_ms;	/* when the request arrived */
 	struct purpose *purpose;	/* what the data is for */
 	char rule[POLICY_MAX_WHERE];	/* the policy rule that decided */
 	LIST_ENTRY(sign_op) entry;	/* in sign_ops while at a helper */
+	LIST_ENTRY(sign_op) all;	/* in sign_all until freed */
 };
 
 /* Requests at a helper, so touch events can find theirs. */
 static LIST_HEAD(, sign_op) sign_ops = LIST_HEAD_INITIALIZER(sign_ops);
+/* Every request in progress, for tokagent status. */
+static LIST_HEAD(, sign_op) sign_all = LIST_HEAD_INITIALIZER(sign_all);
 
 static void sign_touch_over(struct sign_op *);
 
@@ -77,9 +85,12 @@ sign_op_free(struct sign_op *op)
 	tokens_login_cancel(op->login);
 	if (op->h != NULL)
 		LIST_REMOVE(op, entry);
+	if (op->since_ms != 0)
+		LIST_REMOVE(op, all);
 	buf_free(op->blob);
 	buf_free(op->data);
 	free(op->description);
+	prompt_req_free(op->pr);
 	free(op->pin_device);
 	free(op->pin_name);
 	purpose_free(op->purpose);
@@ -199,7 +210,7 @@ sign_say_why(struct sign_op *op, int r, const char *token)
 {
 	struct identity *id;
 	const char *reason;
-	char *text;
+	char *text, *qc = NULL, *st = NULL;
 
 	if ((id = sign_lookup(op)) == NULL || !key_is_sk(id->key))
 		return;
@@ -223,10 +234,19 @@ sign_say_why(struct sign_op *op, int r, const char *token)
 	default:
 		return;
 	}
-	if (asprintf(&text, "Key \"%s\" %s could not sign: %s%s%s%s",
-	    id->comment, id->fingerprint, reason, token != NULL ? " (" : "",
-	    token != NULL ? token : "", token != NULL ? ")" : "") < 0)
+	/* The comment and the token's name are peers' words: sanitised. */
+	if ((qc = sanitize_quoted(id->comment, SANITIZE_MAX_NAME)) == NULL ||
+	    (token != NULL &&
+	    (st = sanitize_str(token, SANITIZE_MAX_NAME)) == NULL) ||
+	    asprintf(&text, "Key %s %s could not sign: %s%s%s%s",
+	    qc, id->fingerprint, reason, st != NULL ? " (" : "",
+	    st != NULL ? st : "", st != NULL ? ")" : "") < 0) {
+		free(qc);
+		free(st);
 		return;
+	}
+	free(qc);
+	free(st);
 	logit("%s", text);
 	sign_why_over(NULL);
 	if ((sign_why_notice = notice_start("Security key", text)) != NULL &&
@@ -296,6 +316,10 @@ sign_reply(int r, uint8_t type, struct buf *reply, const char *detail,
 	sign_touch_over(op);
 	if (r == 0 && type != IPC_SIGNATURE)
 		r = TOK_ERR_PROTOCOL;
+	/* The sk helper forgets a PIN its token refused. */
+	if (op->pin_device != NULL && (r == TOK_ERR_PIN_REQUIRED ||
+	    r == TOK_ERR_PIN_INVALID || r == TOK_ERR_PIN_BLOCKED))
+		status_pin_forget(op->pin_device);
 	/*
 	 * A token that needs a PIN (a verify-required FIDO key, a replugged
 	 * card that lost its login): ask, then try again; a wrong PIN is
@@ -307,12 +331,10 @@ sign_reply(int r, uint8_t type, struct buf *reply, const char *detail,
 		/* The sk helper said which token wants it (IPC_SK_PIN_WANTED). */
 		if (op->pin_device != NULL)
 			op->login = tokens_sk_login(id, op->pin_device,
-			    op->pin_name, op->pin_retries, op->description ?
-			    op->description : id->comment,
+			    op->pin_name, op->pin_retries, op->pr,
 			    r == TOK_ERR_PIN_INVALID, sign_login_done, op);
 		else
-			op->login = tokens_login(id, op->description ?
-			    op->description : id->comment,
+			op->login = tokens_login(id, op->pr,
 			    r == TOK_ERR_PIN_INVALID, sign_login_done, op);
 		if (op->login != NULL) {
 			op->pin_tries++;
@@ -415,6 +437,8 @@ sign_touch_over(struct sign_op *op)
 	op->notice_timer = NULL;
 	free(op->notice_text);
 	op->notice_text = NULL;
+	free(op->touch_token);
+	op->touch_token = NULL;
 	notice_close(op->notice);
 	op->notice = NULL;
 }
@@ -427,6 +451,30 @@ sign_touch_due(void *arg)
 	op->notice_timer = NULL;
 	/* Shown until the touch, a cancel or a time-out closes it. */
 	op->notice = notice_start("Touch your security key", op->notice_text);
+}
+
+/*
+ * The notice when several tokens blink and the one holding the key must be
+ * touched: the key's name in the first line, then the usual details.
+ */
+static char *
+sign_select_text(const struct sign_op *op, const struct identity *id)
+{
+	char *touch, *key, *s = NULL;
+	const char *rest;
+
+	if ((touch = prompt_touch(op->pr, NULL, NULL)) == NULL)
+		return NULL;
+	rest = strchr(touch, '\n') != NULL ? strchr(touch, '\n') + 1 : "";
+	if ((key = sanitize_quoted(id != NULL ? id->comment : "?",
+	    SANITIZE_MAX_SHORT - 8)) != NULL &&
+	    asprintf(&s, "%s: touch the security key that holds it\n"
+	    "(several are plugged in; the one that holds it is needed)\n%s",
+	    key, rest) < 0)
+		s = NULL;
+	free(key);
+	free(touch);
+	return s;
 }
 
 void
@@ -451,23 +499,19 @@ sign_touch_event(uint32_t reqid, const char *device, const char *name,
 		logit("waiting for a touch on the security key that holds "
 		    "key \"%s\": %s", id != NULL ? id->comment : "?",
 		    op->description ? op->description : "");
-		if (asprintf(&text, "Key \"%s\" is on one of several security "
-		    "keys: touch the security key that holds it, to allow %s",
-		    id != NULL ? id->comment : "?", op->description ?
-		    op->description : "a signature") < 0) {
+		if ((text = sign_select_text(op, id)) == NULL) {
 			error_f("out of memory");
 			return;
 		}
 	} else {
 		logit("waiting for touch on %s (%s): %s", device, name,
 		    op->description ? op->description : "");
-		if (asprintf(&text, "Touch your security key (%s) to allow "
-		    "%s", name, op->description ? op->description :
-		    "a signature") < 0) {
+		if ((text = prompt_touch(op->pr, name, device)) == NULL) {
 			error_f("out of memory");
 			return;
 		}
 	}
+	op->touch_token = strdup(name);
 	op->notice_text = text;
 	/*
 	 * Nobody touches a token within SIGN_NOTICE_DELAY_MS, so a token
@@ -560,6 +604,8 @@ sign_request(struct conn *c, struct buf *m)
 	    (op->blob = buf_new()) == NULL || (op->data = buf_new()) == NULL)
 		fatal_f("out of memory");
 	op->c = c;
+	op->since_ms = loop_now_ms();
+	LIST_INSERT_HEAD(&sign_all, op, all);
 	if ((r = buf_get_stringb(m, op->blob)) != 0 ||
 	    (r = buf_get_stringb(m, op->data)) != 0 ||
 	    (r = buf_get_u32(m, &op->flags)) != 0 ||
@@ -610,14 +656,14 @@ sign_request(struct conn *c, struct buf *m)
 	confirm = id->confirm || v.confirm || (agent_opts.confirm_forwarded &&
 	    dest_bindings_count(c->bindings) > 1);
 	/* Words for prompts and touch notices; software keys rarely need them. */
-	if (confirm || id->helper != agent_soft)
-		op->description = prompt_describe(c, id, buf_ptr(op->data),
-		    buf_len(op->data));
+	if ((confirm || id->helper != agent_soft) &&
+	    (op->pr = prompt_req_new(c, id, buf_ptr(op->data),
+	    buf_len(op->data))) != NULL)
+		op->description = strdup(prompt_req_summary(op->pr));
 	if (confirm) {
-		if ((prompt = prompt_confirm_text(op->description ?
-		    op->description : id->comment)) == NULL ||
-		    (op->ap = askpass_start(ASKPASS_CONFIRM, prompt,
-		    agent_opts.confirm_timeout_ms, sign_confirmed, op)) == NULL) {
+		if (op->pr == NULL || (prompt = prompt_confirm(op->pr)) == NULL ||
+		    (op->ap = askpass_start_for(ASKPASS_CONFIRM, prompt,
+		    c->pid, agent_opts.confirm_timeout_ms, sign_confirmed, op)) == NULL) {
 			free(prompt);
 			sign_fail(op, TOK_ERR_CONFIRM_DENIED,
 			    "could not ask for confirmation");
@@ -629,4 +675,34 @@ sign_request(struct conn *c, struct buf *m)
 	}
 	conn_wait(c, op, sign_op_cancel);
 	sign_send(op);
+}
+
+void
+sign_foreach_pending(void (*cb)(const struct sign_pending *, void *),
+    void *arg)
+{
+	struct sign_pending sp;
+	struct sign_op *op;
+
+	LIST_FOREACH(op, &sign_all, all) {
+		memset(&sp, 0, sizeof(sp));
+		sp.c = op->c;
+		sp.blob = buf_ptr(op->blob);
+		sp.bloblen = buf_len(op->blob);
+		sp.what = op->description;
+		sp.since_ms = op->since_ms;
+		if (op->ap != NULL)
+			sp.state = "confirm";
+		else if (op->login != NULL) {
+			sp.state = "pin";
+			sp.token = op->pin_name;
+		} else if (op->touch_token != NULL) {
+			sp.state = "touch";
+			sp.token = op->touch_token;
+		} else if (op->h != NULL)
+			sp.state = "token";
+		else
+			sp.state = "queued";
+		cb(&sp, arg);
+	}
 }

@@ -37,6 +37,7 @@
 #include "agent/policy-stage.h"
 #include "agent/session.h"
 #include "agent/sockdir.h"
+#include "agent/status.h"
 #include "agent/tokens.h"
 #include "common/harden.h"
 #include "common/log.h"
@@ -54,6 +55,7 @@ enum {
 	OPT_ALLOW_REMOTE_PROVIDERS,
 	OPT_PIN_CACHE,
 	OPT_NOTIFY_COMMAND,
+	OPT_PROMPT,
 	OPT_NO_DESKTOP_NOTIFY,
 	OPT_IMPORT_RESIDENT,
 	OPT_IMPORT_RESIDENT_ON_PLUG,
@@ -70,6 +72,7 @@ static const struct option long_options[] = {
 	    OPT_ALLOW_REMOTE_PROVIDERS },
 	{ "pin-cache", required_argument, NULL, OPT_PIN_CACHE },
 	{ "notify-command", required_argument, NULL, OPT_NOTIFY_COMMAND },
+	{ "prompt", required_argument, NULL, OPT_PROMPT },
 	{ "no-desktop-notify", no_argument, NULL, OPT_NO_DESKTOP_NOTIFY },
 	{ "import-resident", optional_argument, NULL, OPT_IMPORT_RESIDENT },
 	{ "import-resident-on-plug", no_argument, NULL,
@@ -95,6 +98,7 @@ usage(int status)
 	    "       tokagent [-c | -s] -k\n"
 	    "       tokagent -u[u]\n"
 	    "       tokagent --import-resident[=DEVICE]\n"
+	    "       tokagent status [--json]\n"
 	    "       tokagent audit [--json] [N]\n"
 	    "       tokagent events\n"
 	    "\n"
@@ -136,6 +140,12 @@ usage(int status)
 	    "SSH_ASKPASS_PROMPT=none)\n"
 	    "  --no-desktop-notify      no desktop (D-Bus) touch "
 	    "notifications\n"
+	    "  --prompt=MODE            PIN and confirm prompts: auto "
+	    "(default: $SSH_ASKPASS\n"
+	    "                           with a display, else pinentry on "
+	    "the client's terminal),\n"
+	    "                           askpass, pinentry or "
+	    "pinentry:/PATH/TO/PINENTRY\n"
 	    "  --import-resident-on-plug  when a security key is plugged in "
 	    "(or present at\n"
 	    "                           start), ask its PIN and import its "
@@ -501,6 +511,23 @@ main(int argc, char **argv)
 		case OPT_NOTIFY_COMMAND:
 			agent_opts.notify_command = optarg;
 			break;
+		case OPT_PROMPT:
+			if (strcmp(optarg, "auto") == 0)
+				agent_opts.prompt_mode = AGENT_PROMPT_AUTO;
+			else if (strcmp(optarg, "askpass") == 0)
+				agent_opts.prompt_mode = AGENT_PROMPT_ASKPASS;
+			else if (strcmp(optarg, "pinentry") == 0)
+				agent_opts.prompt_mode = AGENT_PROMPT_PINENTRY;
+			else if (strncmp(optarg, "pinentry:", 9) == 0 &&
+			    optarg[9] == '/') {
+				agent_opts.prompt_mode = AGENT_PROMPT_PINENTRY;
+				agent_opts.pinentry_program = optarg + 9;
+			} else {
+				fprintf(stderr, "--prompt: auto, askpass, "
+				    "pinentry or pinentry:/PATH\n");
+				exit(1);
+			}
+			break;
 		case OPT_NO_DESKTOP_NOTIFY:
 			notice_set_desktop(0);
 			break;
@@ -529,6 +556,12 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	/* A client command, not a program to run under the agent. */
+	if (argc >= 1 && strcmp(argv[0], "status") == 0) {
+		if (argc > 2 || (argc == 2 && strcmp(argv[1], "--json") != 0))
+			usage(1);
+		return status_client(argc == 2);
+	}
 	/* Client commands for a running agent, not a command to run. */
 	if (argc > 0 && strcmp(argv[0], "audit") == 0)
 		return client_audit(argc, argv);

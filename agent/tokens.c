@@ -18,6 +18,8 @@
 #include "agent/loop.h"
 #include "agent/resident.h"
 #include "agent/audit.h"
+#include "agent/prompt.h"
+#include "agent/status.h"
 #include "agent/tokens.h"
 #include "common/buf.h"
 #include "common/err.h"
@@ -725,6 +727,7 @@ tokens_sk_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 			r = TOK_ERR_INVALID_FORMAT;
 			break;
 		}
+		status_device_event(device, name, flag);
 		audit_token(flag ? "token-plug" : "token-pull", "fido", name,
 		    device);
 		resident_device_event(device, name, flag);
@@ -844,6 +847,8 @@ tokens_login_reply(int r, uint8_t type, struct buf *m, const char *detail,
 	if (r != 0)
 		error("token login failed: %s%s%s", tok_strerror(r),
 		    detail ? ": " : "", detail ? detail : "");
+	else if (op->h == tokens_sk && op->device != NULL)
+		status_pin_cached(op->device, agent_opts.pin_cache_s);
 	login_op_free(op);
 	done(r, darg);
 }
@@ -887,11 +892,12 @@ tokens_pin_entered(int r, char *pin, void *arg)
 /* Start the PIN prompt of a login; device: the sk helper's token. */
 static void *
 tokens_login_start(struct identity *id, const char *device, const char *name,
-    uint32_t retries, const char *why, int retry,
+    uint32_t retries, const struct prompt_req *why, int retry,
     void (*done)(int r, void *arg), void *arg)
 {
+	struct prompt_req *own = NULL;
 	struct login_op *op;
-	char *prompt = NULL, *token = NULL, *wrong = NULL;
+	char *prompt = NULL, *label = NULL;
 
 	if (id->helper == NULL || id->helper == agent_soft ||
 	    (id->helper == tokens_sk && device == NULL) ||
@@ -902,50 +908,40 @@ tokens_login_start(struct identity *id, const char *device, const char *name,
 	op->arg = arg;
 	if (device != NULL && (op->device = strdup(device)) == NULL)
 		goto fail;
-	if (retry && retries != SK_IPC_RETRIES_UNKNOWN) {
-		if (asprintf(&wrong, "Wrong PIN, %u %s left. ", retries,
-		    retries == 1 ? "try" : "tries") < 0) {
-			wrong = NULL;	/* asprintf leaves it undefined */
-			goto fail;
-		}
-	} else if ((wrong = strdup(retry ? "Wrong PIN. " : "")) == NULL)
+	if (why == NULL && (why = own = prompt_req_for_key(id)) == NULL)
 		goto fail;
-	if (name != NULL) {
-		if (asprintf(&token, " (\"%s\"%s)", name,
-		    !retry && retries != SK_IPC_RETRIES_UNKNOWN &&
-		    retries < 4 ? ", few tries left" : "") < 0) {
-			token = NULL;
-			goto fail;
-		}
-	} else if ((token = strdup("")) == NULL)
-		goto fail;
-	if (asprintf(&prompt, "%sEnter PIN for the %s of key \"%s\" %s%s to "
-	    "allow %s", wrong, id->helper == tokens_sk ?
-	    "security key" : "token", id->comment, id->provider ? id->provider :
-	    id->fingerprint, token, why) < 0) {
-		prompt = NULL;
-		goto fail;
+	/* A token is named by its label or product, never a module path. */
+	if (id->helper == tokens_sk)
+		prompt = prompt_pin(why, NULL, "security key", name, device, retry,
+		    retries);
+	else {
+		label = prompt_token_label(id);
+		prompt = prompt_pin(why, NULL, "token", label, NULL, retry,
+		    PROMPT_RETRIES_UNKNOWN);
 	}
-	if ((op->ap = askpass_start(ASKPASS_SECRET, prompt,
+	if (prompt == NULL)
+		goto fail;
+	if ((op->ap = askpass_start_for(ASKPASS_SECRET, prompt,
+	    prompt_req_pid(why),
 	    TOKENS_PIN_TIMEOUT_MS, tokens_pin_entered, op)) == NULL)
 		goto fail;
 	audit_event("pin-prompt", NULL, id, NULL, name != NULL ? name :
 	    id->provider);
 	free(prompt);
-	free(token);
-	free(wrong);
+	free(label);
+	prompt_req_free(own);
 	return op;
  fail:
 	free(prompt);
-	free(token);
-	free(wrong);
+	free(label);
+	prompt_req_free(own);
 	free(op->device);
 	free(op);
 	return NULL;
 }
 
 void *
-tokens_login(struct identity *id, const char *why, int retry,
+tokens_login(struct identity *id, const struct prompt_req *why, int retry,
     void (*done)(int r, void *arg), void *arg)
 {
 	return tokens_login_start(id, NULL, NULL, SK_IPC_RETRIES_UNKNOWN, why,
@@ -954,7 +950,7 @@ tokens_login(struct identity *id, const char *why, int retry,
 
 void *
 tokens_sk_login(struct identity *id, const char *device, const char *name,
-    uint32_t retries, const char *why, int retry,
+    uint32_t retries, const struct prompt_req *why, int retry,
     void (*done)(int r, void *arg), void *arg)
 {
 	if (id->helper != tokens_sk)
@@ -976,8 +972,23 @@ tokens_login_cancel(void *login)
 }
 
 void
+tokens_foreach_helper(void (*cb)(const char *kind, const char *name,
+    struct helper *h, void *arg), void *arg)
+{
+	struct provider *p;
+
+	if (tokens_sk != NULL)
+		cb("fido", "security keys (sk helper)", tokens_sk, arg);
+	if (tokens_pcsc != NULL)
+		cb("pcsc", "smartcard events (PC/SC watcher)", tokens_pcsc, arg);
+	LIST_FOREACH(p, &providers, entry)
+		cb("pkcs11", p->path, p->h, arg);
+}
+
+void
 tokens_forget_secrets(void)
 {
+	status_pin_forget(NULL);
 	if (tokens_sk != NULL &&
 	    helper_request(tokens_sk, IPC_SK_FORGET, NULL, 0, NULL, NULL,
 	    NULL) != 0)

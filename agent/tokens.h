@@ -14,6 +14,7 @@ struct conn;
 struct constraints;
 struct helper;
 struct identity;
+struct prompt_req;
 
 #define TOKENS_MAX_KEYS		4096		/* keys one helper may report */
 #define TOKENS_PIN_TIMEOUT_MS	(120 * 1000)	/* the user types a PIN */
@@ -44,17 +45,26 @@ void tokens_key_removed(const struct identity *id);
  * nothing on token events until they are added again (ssh-add -s).
  */
 void tokens_keys_removed_all(void);
+/*
+ * tokens_foreach_helper: call cb for each token helper running: kind
+ * "fido" (the sk helper), "pcsc" (the watcher) or "pkcs11" (name: the
+ * module path).  For tokagent status.
+ */
+void tokens_foreach_helper(void (*cb)(const char *kind, const char *name,
+    struct helper *h, void *arg), void *arg);
 /* tokens_forget_secrets: drop cached PINs (on lock and ssh-add -D). */
 void tokens_forget_secrets(void);
 /*
  * tokens_login: ask the user for the PIN of the token holding id (through
- * askpass, naming the token, the key and what for; retry says the last PIN
+ * askpass, naming the token, the key and what for (why, may be NULL: the
+ * words of agent/prompt.h); retry says the last PIN
  * was wrong) and give it to the helper: a PKCS#11 login, or the PIN for
  * the sk helper's next operation.  done(r, arg) is called once, from the
  * event loop.  Returns a handle for tokens_login_cancel, or NULL when no
  * login could be started (then done is not called).
  */
-void *tokens_login(struct identity *id, const char *why, int retry,
+void *tokens_login(struct identity *id, const struct prompt_req *why,
+    int retry,
     void (*done)(int r, void *arg), void *arg);
 /*
  * tokens_sk_login: as tokens_login for a key of the sk helper whose token
@@ -63,7 +73,8 @@ void *tokens_login(struct identity *id, const char *why, int retry,
  * the tries left, and the PIN is given to the helper for that token only.
  */
 void *tokens_sk_login(struct identity *id, const char *device,
-    const char *name, uint32_t retries, const char *why, int retry,
+    const char *name, uint32_t retries, const struct prompt_req *why,
+    int retry,
     void (*done)(int r, void *arg), void *arg);
 /* tokens_login_cancel: abandon a login started by tokens_login.  NULL ok. */
 void tokens_login_cancel(void *login);

@@ -6,4 +6,5 @@ include tests/fuzz/match.mk
 include tests/fuzz/p11.mk
 include tests/fuzz/vcard.mk
 include tests/fuzz/vfido.mk
+include tests/fuzz/sanitize.mk
 include tests/fuzz/policy.mk

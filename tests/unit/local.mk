@@ -6,4 +6,5 @@ include tests/unit/key.mk
 include tests/unit/match.mk
 include tests/unit/dest.mk
 include tests/unit/agent.mk
+include tests/unit/sanitize.mk
 include tests/unit/policy.mk

@@ -1191,7 +1191,7 @@ test_describe_path(void **state)
 	dc = make_dc("-1:1 1:2");
 	bs = make_bs("1f 2a");
 	assert_int_equal(dest_describe_path(dc, bs, "bob", &desc), 0);
-	assert_string_equal(desc, "h1 > bob@h2");
+	assert_string_equal(desc, "h1 > \"bob\"@h2");
 	free(desc);
 	dest_bindings_free(bs);
 	bs = make_bs("1f");
