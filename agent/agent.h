@@ -51,7 +51,14 @@ struct agent_options {
 	int restrict_websafe;		/* the websafe rule (-O no-restrict-websafe) */
 	const char *websafe_allow;	/* FIDO applications exempt from it */
 	int import_resident_on_plug;	/* import a plugged token's resident keys */
+	int prompt_mode;		/* AGENT_PROMPT_* (--prompt) */
+	const char *pinentry_program;	/* --prompt=pinentry:PROGRAM, or NULL */
 };
+
+/* How PIN and confirm prompts are put up (--prompt). */
+#define AGENT_PROMPT_AUTO	0	/* askpass with a display, else pinentry on the client's terminal */
+#define AGENT_PROMPT_ASKPASS	1	/* SSH_ASKPASS only */
+#define AGENT_PROMPT_PINENTRY	2	/* a pinentry program only */
 
 extern struct agent_options agent_opts;
 /* Every identity the agent offers. */

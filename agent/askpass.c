@@ -16,11 +16,16 @@
 #include "agent/askpass.h"
 #include "agent/child.h"
 #include "agent/loop.h"
+#include "agent/pinentry.h"
+#include "agent/procinfo.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/secmem.h"
 
 #define ASKPASS_DEFAULT		"/usr/bin/ssh-askpass"
+
+static struct askpass *askpass_start_askpass(enum askpass_kind,
+    const char *, uint64_t, askpass_cb *, void *);
 #define ASKPASS_ANSWER_MAX	1024
 
 struct askpass {
@@ -35,6 +40,7 @@ struct askpass {
 	int eof, exited, status, overflow;
 	askpass_cb *cb;
 	void *arg;
+	struct pinentry *pe;	/* the prompt is a pinentry dialog instead */
 };
 
 static LIST_HEAD(, askpass) askpass_all = LIST_HEAD_INITIALIZER(askpass_all);
@@ -50,6 +56,7 @@ askpass_program(void)
 static void
 askpass_free(struct askpass *ap)
 {
+	pinentry_cancel(ap->pe);
 	LIST_REMOVE(ap, entry);
 	loop_remove_fd(ap->lf);
 	loop_cancel_timer(ap->timer);
@@ -228,9 +235,104 @@ askpass_spawn(enum askpass_kind kind, const char *prog,
 	return NULL;
 }
 
+/* The pinentry dialog answered: pass it on as askpass's answer. */
+static void
+askpass_pinentry_done(int r, char *secret, void *arg)
+{
+	struct askpass *ap = arg;
+	askpass_cb *cb = ap->cb;
+	void *cbarg = ap->arg;
+
+	ap->pe = NULL;		/* freed by pinentry */
+	askpass_free(ap);
+	if (cb != NULL)
+		cb(r, secret, cbarg);
+	else
+		secmem_free(secret);
+}
+
+/*
+ * askpass_pinentry_wanted: 1 when a PIN or confirm prompt for the client
+ * pid goes through pinentry (*ttyp: the terminal to use, or NULL), 0 when
+ * through SSH_ASKPASS, -1 when nothing can ask.  With a display the askpass
+ * (as OpenSSH does) unless it is missing; without one, pinentry on the
+ * requester's terminal; with neither, an askpass only if one was named.
+ */
+static int
+askpass_pinentry_wanted(pid_t pid, char **ttyp)
+{
+	int display = (getenv("DISPLAY") != NULL && *getenv("DISPLAY")) ||
+	    (getenv("WAYLAND_DISPLAY") != NULL && *getenv("WAYLAND_DISPLAY"));
+	char *prog;
+
+	*ttyp = NULL;
+	if (agent_opts.prompt_mode == AGENT_PROMPT_ASKPASS)
+		return 0;
+	if (!display || agent_opts.prompt_mode == AGENT_PROMPT_PINENTRY)
+		*ttyp = pid > 0 ? procinfo_tty(pid, getuid()) : NULL;
+	if (agent_opts.prompt_mode == AGENT_PROMPT_PINENTRY)
+		return 1;
+	if (display && access(askpass_program(), X_OK) == 0)
+		return 0;
+	/* AUTO, and no usable askpass: pinentry if there is one for this. */
+	if ((prog = pinentry_default_program(display, *ttyp != NULL)) == NULL) {
+		free(*ttyp);
+		*ttyp = NULL;
+		if (!display && getenv("SSH_ASKPASS") == NULL) {
+			error("no display and no terminal for the prompt: set "
+			    "DISPLAY or SSH_ASKPASS, or ask from a terminal");
+			return -1;
+		}
+		return 0;
+	}
+	free(prog);
+	return 1;
+}
+
 struct askpass *
 askpass_start(enum askpass_kind kind, const char *prompt, uint64_t timeout_ms,
     askpass_cb *cb, void *arg)
+{
+	return askpass_start_for(kind, prompt, 0, timeout_ms, cb, arg);
+}
+
+struct askpass *
+askpass_start_for(enum askpass_kind kind, const char *prompt, pid_t pid,
+    uint64_t timeout_ms, askpass_cb *cb, void *arg)
+{
+	struct askpass *ap;
+	char *tty = NULL;
+	int pe = 0;
+
+	if (kind != ASKPASS_NOTIFY &&
+	    (pe = askpass_pinentry_wanted(pid, &tty)) == -1)
+		return NULL;
+	if (pe == 1) {
+		if ((ap = calloc(1, sizeof(*ap))) == NULL) {
+			free(tty);
+			return NULL;
+		}
+		LIST_INSERT_HEAD(&askpass_all, ap, entry);
+		ap->kind = kind;
+		ap->fd = -1;
+		ap->cb = cb;
+		ap->arg = arg;
+		ap->pe = pinentry_start(kind, agent_opts.pinentry_program,
+		    prompt, tty, timeout_ms, askpass_pinentry_done, ap);
+		free(tty);
+		if (ap->pe == NULL) {
+			LIST_REMOVE(ap, entry);
+			free(ap);
+			return NULL;
+		}
+		return ap;
+	}
+	return askpass_start_askpass(kind, prompt, timeout_ms, cb, arg);
+}
+
+static struct askpass *
+askpass_start_askpass(enum askpass_kind kind, const char *prompt,
+    uint64_t timeout_ms, askpass_cb *cb, void *arg)
 {
 	const char *prog = kind == ASKPASS_NOTIFY &&
 	    agent_opts.notify_command != NULL ? agent_opts.notify_command :

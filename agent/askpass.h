@@ -6,6 +6,7 @@
 #ifndef AGENT_ASKPASS_H
 #define AGENT_ASKPASS_H
 
+#include <sys/types.h>
 #include <stdint.h>
 
 struct askpass;
@@ -33,6 +34,15 @@ typedef void askpass_cb(int r, char *secret, void *arg);
  */
 struct askpass *askpass_start(enum askpass_kind kind, const char *prompt,
     uint64_t timeout_ms, askpass_cb *cb, void *arg);
+/*
+ * askpass_start_for: as askpass_start, for a request of the client process
+ * pid (0: unknown).  PIN and confirm prompts go through a pinentry program
+ * instead when --prompt says so, or by default when no display is set (on
+ * that client's terminal) or no askpass program is installed; see
+ * pinentry.h.  Notices always go to askpass.
+ */
+struct askpass *askpass_start_for(enum askpass_kind kind, const char *prompt,
+    pid_t pid, uint64_t timeout_ms, askpass_cb *cb, void *arg);
 /*
  * askpass_start_notifier: run the program prog (a path) with argv (argv[0]
  * first, NULL-terminated; copied by exec, the caller keeps ownership) as an

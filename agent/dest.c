@@ -16,7 +16,9 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/key.h"
+#include "common/sanitize.h"
 #include "common/log.h"
+#include "common/match.h"
 #include "agent/dest.h"
 #include "agent/userauth.h"
 
@@ -24,7 +26,6 @@
 #define DEST_KH_LINE_MAX	(64 * 1024)
 #define DEST_KH_HASH_MAGIC	"|1|"
 #define DEST_KH_SHA1_LEN	20
-#define DEST_PATTERN_MAX	1024	/* one entry of a pattern list */
 
 struct dest_hop {
 	char *user;		/* NULL: any user */
@@ -56,85 +57,6 @@ struct dest_binding_set {
 	int bind_attempted;
 	struct dest_binding b[DEST_MAX_BINDINGS];
 };
-
-/* ---- Pattern matching ------------------------------------------------- */
-
-int
-dest_match_pattern(const char *s, const char *pattern)
-{
-	const char *star = NULL, *retry = NULL;
-
-	/*
-	 * Iterative glob: on a mismatch after a '*', let the star swallow one
-	 * more character and retry.  Linear in practice, never exponential.
-	 */
-	for (;;) {
-		if (*pattern == '*') {
-			while (*pattern == '*')
-				pattern++;
-			if (*pattern == '\0')
-				return 1;
-			star = pattern;
-			retry = s;
-			continue;
-		}
-		if (*s == '\0')
-			return *pattern == '\0';
-		if (*pattern != '\0' && (*pattern == '?' || *pattern == *s)) {
-			pattern++;
-			s++;
-			continue;
-		}
-		if (star == NULL || *retry == '\0')
-			return 0;
-		pattern = star;
-		s = ++retry;
-	}
-}
-
-int
-dest_match_pattern_list(const char *s, const char *list, int dolower)
-{
-	char sub[DEST_PATTERN_MAX], *lower = NULL;
-	const char *cp, *end, *subject = s;
-	size_t len, i;
-	int negated, got_positive = 0, ret = 0;
-
-	if (dolower) {
-		if ((lower = strdup(s)) == NULL)
-			return 0;
-		for (i = 0; lower[i] != '\0'; i++)
-			lower[i] = tolower((u_char)lower[i]);
-		subject = lower;
-	}
-	for (cp = list; *cp != '\0'; cp = *end == ',' ? end + 1 : end) {
-		if ((end = strchr(cp, ',')) == NULL)
-			end = cp + strlen(cp);
-		negated = *cp == '!';
-		if (negated)
-			cp++;
-		len = end - cp;
-		if (len >= sizeof(sub))
-			continue;	/* too long to be a real pattern */
-		memcpy(sub, cp, len);
-		sub[len] = '\0';
-		if (dolower) {
-			for (i = 0; i < len; i++)
-				sub[i] = tolower((u_char)sub[i]);
-		}
-		if (dest_match_pattern(subject, sub)) {
-			if (negated) {
-				ret = -1;
-				goto out;
-			}
-			got_positive = 1;
-		}
-	}
-	ret = got_positive;
- out:
-	free(lower);
-	return ret;
-}
 
 /* ---- Constraint parsing ----------------------------------------------- */
 
@@ -538,7 +460,7 @@ dest_cert_valid_for(const struct key *cert, const char *hostname)
 		return 1;
 	for (i = 0; i < n; i++) {
 		if ((p = key_cert_principal(cert, i)) != NULL &&
-		    dest_match_pattern(hostname, p))
+		    match_pattern(hostname, p))
 			return 1;
 	}
 	debug_f("host certificate \"%s\" not valid for %s",
@@ -597,7 +519,7 @@ dest_match_constraints(const struct dest_constraints *dc,
 		if (tokey != NULL && !dest_match_hop(tokey, &c->to))
 			continue;
 		if (c->to.user != NULL && user != NULL &&
-		    !dest_match_pattern(user, c->to.user))
+		    !match_pattern(user, c->to.user))
 			continue;
 		if (hostnamep != NULL)
 			*hostnamep = c->to.hostname;
@@ -804,7 +726,7 @@ dest_kh_hosts_match(const char *hosts, const char *name)
 	if (strncmp(hosts, DEST_KH_HASH_MAGIC,
 	    sizeof(DEST_KH_HASH_MAGIC) - 1) == 0)
 		return dest_kh_hashed_match(hosts, strlen(hosts), name);
-	return dest_match_pattern_list(name, hosts, 1) == 1;
+	return match_hostname(name, hosts) == 1;
 }
 
 /*
@@ -1010,16 +932,46 @@ dest_hop_name(const struct dest_binding *hop, const char *cname, char **namep)
 	int r;
 
 	*namep = NULL;
+	/* Names come from known_hosts and constraints: shown, never obeyed. */
 	if (cname != NULL)
-		return (*namep = strdup(cname)) == NULL ? TOK_ERR_ALLOC : 0;
-	if ((r = dest_hostkey_name(hop->key, NULL, NULL, namep)) == 0)
-		return 0;
+		return (*namep = sanitize_str(cname, SANITIZE_MAX_NAME)) ==
+		    NULL ? TOK_ERR_ALLOC : 0;
+	if ((r = dest_hostkey_name(hop->key, NULL, NULL, &fp)) == 0) {
+		*namep = sanitize_str(fp, SANITIZE_MAX_NAME);
+		free(fp);
+		return *namep == NULL ? TOK_ERR_ALLOC : 0;
+	}
 	if (r == TOK_ERR_ALLOC)
 		return r;
 	if ((r = key_fingerprint(hop->key, &fp)) != 0)
 		return r;
 	*namep = fp;
 	return 0;
+}
+
+int
+dest_describe_host(const struct dest_constraints *dc,
+    const struct dest_binding_set *bs, const char *user, char **namep)
+{
+	const struct key *fromkey = NULL;
+	const char *cname = NULL;
+	size_t i;
+	int walking;
+
+	if (namep != NULL)
+		*namep = NULL;
+	if (namep == NULL || dest_bindings_count(bs) == 0)
+		return TOK_ERR_INVALID_ARGUMENT;
+	/* The same walk as dest_describe_path: the same name for the hop. */
+	walking = dc != NULL && dc->n != 0;
+	for (i = 0; i < bs->n; i++) {
+		cname = NULL;
+		if (walking && !dest_match_constraints(dc, fromkey,
+		    bs->b[i].key, i == bs->n - 1 ? user : NULL, &cname))
+			walking = 0;
+		fromkey = bs->b[i].key;
+	}
+	return dest_hop_name(&bs->b[bs->n - 1], cname, namep);
 }
 
 int
@@ -1030,7 +982,7 @@ dest_describe_path(const struct dest_constraints *dc,
 	const struct key *fromkey = NULL;
 	const char *cname;
 	struct buf *b = NULL;
-	char *name = NULL;
+	char *name = NULL, *quser = NULL;
 	size_t i;
 	int r = TOK_ERR_INTERNAL, walking;
 
@@ -1038,6 +990,12 @@ dest_describe_path(const struct dest_constraints *dc,
 		*descp = NULL;
 	if (descp == NULL)
 		return TOK_ERR_INVALID_ARGUMENT;
+	/* The user name is the requester's: quoted, so it can not pose as a host. */
+	if (user != NULL && (quser = sanitize_quoted(user,
+	    SANITIZE_MAX_NAME)) == NULL) {
+		r = TOK_ERR_ALLOC;
+		goto out;
+	}
 	if ((b = buf_new()) == NULL) {
 		r = TOK_ERR_ALLOC;
 		goto out;
@@ -1057,7 +1015,7 @@ dest_describe_path(const struct dest_constraints *dc,
 		if ((r = dest_hop_name(hop, cname, &name)) != 0)
 			goto out;
 		if ((r = buf_putf(b, "%s%s%s%s%s", i == 0 ? "" : " > ",
-		    i == bs->n - 1 && !hop->forwarded && user ? user : "",
+		    i == bs->n - 1 && !hop->forwarded && user ? quser : "",
 		    i == bs->n - 1 && !hop->forwarded && user ? "@" : "",
 		    name, i == bs->n - 1 && hop->forwarded ?
 		    " (forwarded)" : "")) != 0)
@@ -1072,6 +1030,7 @@ dest_describe_path(const struct dest_constraints *dc,
 	r = 0;
  out:
 	free(name);
+	free(quser);
 	buf_free(b);
 	return r;
 }

@@ -195,12 +195,22 @@ int dest_check_userauth(const struct dest_constraints *dc,
  * hostname of the constraint of dc that allows it (when dc is given and
  * permits the path), else by dest_hostkey_name with the default files,
  * else by the host key's fingerprint.  user (may be NULL) is prefixed to
- * the last hop when that hop is an authentication; a path ending in a
- * forwarding gets " (forwarded)" appended.  *descp is a new string the
- * caller frees.
+ * the last hop (quoted: "root"@h2) when that hop is an authentication; a
+ * path ending in a forwarding gets " (forwarded)" appended.  Names and user
+ * are sanitised (common/sanitize.h).  *descp is a new string the caller
+ * frees.
  */
 int dest_describe_path(const struct dest_constraints *dc,
     const struct dest_binding_set *bs, const char *user, char **descp)
+    TOK_WUR;
+/*
+ * dest_describe_host: the sanitised name of the last hop of bs, as
+ * dest_describe_path names it (dc and user as there), in *namep, a new
+ * string.  Returns 0, TOK_ERR_INVALID_ARGUMENT when bs has no hop, or
+ * TOK_ERR_ALLOC.
+ */
+int dest_describe_host(const struct dest_constraints *dc,
+    const struct dest_binding_set *bs, const char *user, char **namep)
     TOK_WUR;
 
 /*
@@ -219,19 +229,5 @@ int dest_describe_path(const struct dest_constraints *dc,
  */
 int dest_hostkey_name(const struct key *hostkey, const char *const *files,
     const char *hint, char **namep) TOK_WUR;
-
-/*
- * dest_match_pattern: 1 when s matches the glob pattern (* any run, ? any
- * one character; case-sensitive), else 0.  OpenSSH's match_pattern.
- */
-int dest_match_pattern(const char *s, const char *pattern);
-
-/*
- * dest_match_pattern_list: OpenSSH's match_pattern_list: list is a comma-
- * separated list of patterns, a leading ! negates one.  Returns 1 when s
- * matches a positive pattern and no negated one, -1 when a negated pattern
- * matches, else 0.  dolower: compare s in lower case (host names).
- */
-int dest_match_pattern_list(const char *s, const char *list, int dolower);
 
 #endif /* AGENT_DEST_H */

@@ -19,6 +19,7 @@
 #include "agent/idtab.h"
 #include "agent/keys.h"
 #include "agent/lock.h"
+#include "agent/status.h"
 #include "agent/resident.h"
 #include "agent/sign.h"
 #include "common/buf.h"
@@ -31,6 +32,7 @@ static const char *const dispatch_extensions[] = {
 	EXT_QUERY,
 	DEST_SESSION_BIND_NAME,
 	RESIDENT_EXT,
+	STATUS_EXT,
 	AUDIT_EXT_NAME,
 	AUDIT_EVENTS_EXT_NAME,
 	NULL,
@@ -190,12 +192,21 @@ dispatch_extension(struct conn *c, struct buf *m)
 		conn_reply_status(c, 0);
 		return;
 	}
-	if (strcmp(name, EXT_QUERY) == 0)
-		dispatch_query(c, m);
-	else if (strcmp(name, DEST_SESSION_BIND_NAME) == 0)
+	/*
+	 * As OpenSSH 10's agent: a locked agent still records session
+	 * bindings (ssh binds each new channel), and refuses the rest.
+	 */
+	if (strcmp(name, DEST_SESSION_BIND_NAME) == 0)
 		dispatch_session_bind(c, m);
+	else if (lock_is_locked()) {
+		debug_f("extension \"%s\" refused while locked", name);
+		conn_reply_status(c, 0);
+	} else if (strcmp(name, EXT_QUERY) == 0)
+		dispatch_query(c, m);
 	else if (strcmp(name, RESIDENT_EXT) == 0)
 		resident_import(c, m);
+	else if (strcmp(name, STATUS_EXT) == 0)
+		status_request(c, m);
 	else if (strcmp(name, AUDIT_EXT_NAME) == 0)
 		dispatch_audit(c, m, 0);
 	else if (strcmp(name, AUDIT_EVENTS_EXT_NAME) == 0)
@@ -217,6 +228,21 @@ dispatch_helper_for(int is_sk)
 	return is_sk ? helper_sk_get() : agent_soft;
 }
 
+/* After every key is gone: token keys stay away, PINs are wiped. */
+static void
+dispatch_forget_tokens(void)
+{
+	helper_p11_keys_removed_all();
+	helper_sk_forget_pins();
+}
+
+void
+dispatch_remove_all(const char *why)
+{
+	keys_drop_all(why);
+	dispatch_forget_tokens();
+}
+
 void
 dispatch_message(struct conn *c, struct buf *m)
 {
@@ -230,8 +256,12 @@ dispatch_message(struct conn *c, struct buf *m)
 	debug2_f("client %llu: message %u", (unsigned long long)c->serial,
 	    type);
 	if (lock_is_locked() && type != SSH_AGENTC_UNLOCK &&
-	    type != SSH_AGENTC_REQUEST_IDENTITIES) {
-		/* Locked: only listing (empty) and unlock are answered. */
+	    type != SSH_AGENTC_REQUEST_IDENTITIES &&
+	    type != SSH_AGENTC_EXTENSION) {
+		/*
+		 * Locked: only listing (empty), unlock and session-bind
+		 * (in dispatch_extension) are answered.
+		 */
 		conn_reply_status(c, 0);
 		return;
 	}
@@ -252,10 +282,8 @@ dispatch_message(struct conn *c, struct buf *m)
 		break;
 	case SSH_AGENTC_REMOVE_ALL_IDENTITIES:
 	case SSH_AGENTC_REMOVE_ALL_RSA_IDENTITIES:
-		if (keys_remove_all(c, m)) {
-			helper_p11_keys_removed_all();
-			helper_sk_forget_pins();
-		}
+		if (keys_remove_all(c, m))
+			dispatch_forget_tokens();
 		break;
 	case SSH_AGENTC_ADD_SMARTCARD_KEY:
 	case SSH_AGENTC_ADD_SMARTCARD_KEY_CONSTRAINED:

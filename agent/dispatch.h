@@ -12,4 +12,11 @@ struct conn;
  */
 void dispatch_message(struct conn *c, struct buf *m);
 
+/*
+ * dispatch_remove_all: what SSH_AGENTC_REMOVE_ALL_IDENTITIES does, without
+ * a client (SIGUSR1, as OpenSSH 10's agent): every key dropped (why goes to
+ * the log), token keys kept away until added again, cached PINs wiped.
+ */
+void dispatch_remove_all(const char *why);
+
 #endif /* AGENT_DISPATCH_H */

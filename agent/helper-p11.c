@@ -652,3 +652,16 @@ helper_p11_shutdown(void)
 	helper_stop(helper_p11_pcsc);
 	helper_p11_pcsc = NULL;
 }
+
+void
+helper_p11_foreach(void (*cb)(const char *kind, const char *name,
+    struct helper *h, void *arg), void *arg)
+{
+	struct helper_p11_prov *p;
+
+	if (helper_p11_pcsc != NULL)
+		cb("pcsc", "smartcard events (PC/SC watcher)", helper_p11_pcsc,
+		    arg);
+	LIST_FOREACH(p, &providers, entry)
+		cb("pkcs11", p->path, p->h, arg);
+}

@@ -21,6 +21,14 @@ void helper_p11_remove_provider(struct conn *c, struct buf *m);
  * offer nothing on token events until they are added again (ssh-add -s).
  */
 void helper_p11_keys_removed_all(void);
+/*
+ * helper_p11_foreach: call cb for the PC/SC watcher (kind "pcsc") and each
+ * provider's helper (kind "pkcs11", name: the module path), for tokagent
+ * status.
+ */
+struct helper;
+void helper_p11_foreach(void (*cb)(const char *kind, const char *name,
+    struct helper *h, void *arg), void *arg);
 /* helper_p11_shutdown: stop every p11 helper and the watcher (at exit). */
 void helper_p11_shutdown(void);
 

@@ -10,6 +10,7 @@
 #include "agent/conn.h"
 #include "agent/constraints.h"
 #include "agent/helper-sk.h"
+#include "agent/status.h"
 #include "agent/helper.h"
 #include "agent/idtab.h"
 #include "agent/keys.h"
@@ -113,6 +114,7 @@ helper_sk_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 			r = TOK_ERR_INVALID_FORMAT;
 			break;
 		}
+		status_device_event(device, name, flag);
 		audit_token(flag ? "token-plug" : "token-pull", "fido", name,
 		    device);
 		if (helper_sk_device != NULL)
@@ -335,9 +337,16 @@ helper_sk_set_device_handler(helper_sk_device_cb *cb)
 	helper_sk_device = cb;
 }
 
+struct helper *
+helper_sk_running(void)
+{
+	return helper_sk;
+}
+
 void
 helper_sk_forget_pins(void)
 {
+	status_pin_forget(NULL);
 	if (helper_sk != NULL &&
 	    helper_request(helper_sk, IPC_SK_FORGET, NULL, NULL, NULL,
 	    NULL) != 0)

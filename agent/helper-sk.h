@@ -19,6 +19,8 @@ typedef void helper_sk_device_cb(const char *device, const char *name,
  * run (logged).
  */
 struct helper *helper_sk_get(void);
+/* helper_sk_running: the sk helper if it was started, else NULL. */
+struct helper *helper_sk_running(void);
 /* helper_sk_set_device_handler: who hears of tokens plugged and pulled. */
 void helper_sk_set_device_handler(helper_sk_device_cb *cb);
 /* helper_sk_forget_pins: drop the PINs the helper keeps (lock, ssh-add -D). */

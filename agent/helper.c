@@ -69,6 +69,7 @@ struct helper {
 	uint32_t ping_id;		/* the heartbeat not answered yet */
 	int ping_late;			/* ping_id missed one period */
 	uint64_t ping_ms;
+	u_int deaths;			/* for tokagent status */
 };
 
 static int helper_start(struct helper *h);
@@ -154,6 +155,20 @@ helper_note(struct helper *h, uint32_t reqid, const struct helper_note *note)
 		return 0;
 	req->ncb(note, req->arg);
 	return 1;
+}
+
+void
+helper_health(const struct helper *h, pid_t *pidp, u_int *inflightp,
+    u_int *deathsp)
+{
+	const struct helper_req *req;
+	u_int n = 0;
+
+	TAILQ_FOREACH(req, &h->reqs, entry)
+		n++;
+	*pidp = h->pid > 0 ? h->pid : 0;
+	*inflightp = n;
+	*deathsp = h->deaths;
 }
 
 static void
@@ -397,6 +412,7 @@ helper_died(struct helper *h, const char *why)
 	}
 	error("helper %s (pid %ld) %s; %s", h->name, (long)h->pid, why,
 	    h->broken ? "not restarted" : "restarting");
+	h->deaths++;
 	helper_close(h);
 	helper_fail_all(h, TOK_ERR_HELPER_DIED);
 	if (h->broken)

@@ -15,6 +15,8 @@
 #ifndef AGENT_HELPER_H
 #define AGENT_HELPER_H
 
+#include <sys/types.h>
+
 #include "common/err.h"
 
 #include <stdint.h>
@@ -107,6 +109,12 @@ int helper_running(const struct helper *h);
 const char *helper_name(const struct helper *h);
 /* helper_backend: the ops table given at spawn (NULL for h NULL). */
 const struct backend *helper_backend(const struct helper *h);
+/*
+ * helper_health: for tokagent status: the helper's pid (0 when not
+ * running), its requests in flight, and how often it died.
+ */
+void helper_health(const struct helper *h, pid_t *pidp, u_int *inflightp,
+    u_int *deathsp);
 /* helper_stop: terminate the helper, fail its requests, free it.  NULL ok. */
 void helper_stop(struct helper *h);
 /*

@@ -375,14 +375,20 @@ keys_remove(struct conn *c, struct buf *m)
 int
 keys_remove_all(struct conn *c, struct buf *m)
 {
-	struct identity *id;
-
 	if (buf_expect_empty(m) != 0) {
 		conn_reply_status(c, 0);
 		return 0;
 	}
-	while ((id = idtab_first(agent_idtab)) != NULL)
-		keys_drop(id, "all keys removed");
+	keys_drop_all("all keys removed");
 	conn_reply_status(c, 1);
 	return 1;
+}
+
+void
+keys_drop_all(const char *why)
+{
+	struct identity *id;
+
+	while ((id = idtab_first(agent_idtab)) != NULL)
+		keys_drop(id, why);
 }

@@ -37,6 +37,12 @@ void keys_remove(struct conn *c, struct buf *m);
  * Returns 1 when every key was removed, 0 for a malformed request.
  */
 int keys_remove_all(struct conn *c, struct buf *m);
+
+/*
+ * keys_drop_all: every identity dropped (why goes to the log).  The
+ * caller tells the token helpers (dispatch_remove_all).
+ */
+void keys_drop_all(const char *why);
 /*
  * keys_expire_if_due: remove id when its lifetime is over.  Returns 1 when
  * it was removed (id is freed), else 0.

@@ -6,6 +6,8 @@ noinst_LTLIBRARIES += agent/libagent.la
 agent_libagent_la_SOURCES = \
 	agent/agent.h agent/state.c \
 	agent/askpass.c agent/askpass.h \
+	agent/assuan.c agent/assuan.h \
+	agent/pinentry.c agent/pinentry.h \
 	agent/audit.c agent/audit.h \
 	agent/backend.h \
 	agent/child.c agent/child.h \
@@ -33,6 +35,8 @@ agent_libagent_la_SOURCES = \
 	agent/session.c agent/session.h \
 	agent/resident.c agent/resident.h \
 	agent/sign.c agent/sign.h \
+	agent/sockdir.c agent/sockdir.h \
+	agent/status.c agent/status.h \
 	agent/userauth.c agent/userauth.h
 agent_libagent_la_CPPFLAGS = $(AM_CPPFLAGS) -DLIBEXECDIR='"$(pkglibexecdir)"' \
 	-DSYSCONFDIR='"$(sysconfdir)"'

@@ -1,10 +1,14 @@
 /* Touch notices (see notice.h). */
 #include "config.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "agent/agent.h"
 #include "agent/askpass.h"
 #include "agent/helper.h"
 #include "agent/notice.h"
@@ -94,21 +98,76 @@ notice_desktop_program(void)
 	return notice_desktop_path;
 }
 
+/*
+ * notice_askpass_ok: the askpass program can show a notice.  X11's
+ * ssh-askpass (Debian's ssh-askpass package, reached through the
+ * /usr/bin/ssh-askpass alternative) knows no SSH_ASKPASS_PROMPT: it would
+ * show a passphrase field under "touch your key", inviting the PIN.  Such
+ * a program gets confirmations and PIN prompts, never notices.
+ */
+static int
+notice_askpass_ok(void)
+{
+	static const char *const no_notice[] = { "x11-ssh-askpass", NULL };
+	static int logged;
+	char path[PATH_MAX], link[PATH_MAX], *slash;
+	const char *base;
+	ssize_t n;
+	int i, hops;
+
+	if (agent_opts.notify_command != NULL)
+		return 1;
+	if (strlcpy(path, askpass_program(), sizeof(path)) >= sizeof(path))
+		return 1;
+	/* Every name on the way counts (Debian: ssh-askpass -> alternatives). */
+	for (hops = 0; hops < 16; hops++) {
+		base = (slash = strrchr(path, '/')) != NULL ? slash + 1 : path;
+		for (i = 0; no_notice[i] != NULL; i++) {
+			if (strcmp(base, no_notice[i]) != 0)
+				continue;
+			if (!logged++)
+				logit("%s can not show a notice without a "
+				    "passphrase field: touch notices go to "
+				    "the desktop and the log only",
+				    askpass_program());
+			return 0;
+		}
+		if ((n = readlink(path, link, sizeof(link) - 1)) <= 0)
+			break;
+		link[n] = '\0';
+		if (link[0] == '/' || slash == NULL)
+			strlcpy(path, link, sizeof(path));
+		else {
+			slash[1] = '\0';
+			if (strlcat(path, link, sizeof(path)) >= sizeof(path))
+				break;
+		}
+	}
+	return 1;
+}
+
 struct notice *
 notice_start(const char *summary, const char *text)
 {
 	struct notice *n;
-	const char *prog;
+	const char *prog, *body = text;
 	char *argv[4];
+	size_t len;
 
 	if ((n = calloc(1, sizeof(*n))) == NULL)
 		return NULL;
-	n->askpass = askpass_start(ASKPASS_NOTIFY, text, 0,
-	    notice_askpass_done, n);
+	if (notice_askpass_ok())
+		n->askpass = askpass_start(ASKPASS_NOTIFY, text, 0,
+		    notice_askpass_done, n);
 	if ((prog = notice_desktop_program()) != NULL) {
+		/* The summary is the title: not again as the body's first line */
+		len = summary != NULL ? strlen(summary) : 0;
+		if (len > 0 && strncmp(text, summary, len) == 0 &&
+		    text[len] == '\n')
+			body = text + len + 1;
 		argv[0] = (char *)prog;
 		argv[1] = (char *)(summary != NULL ? summary : "tokagent");
-		argv[2] = (char *)text;
+		argv[2] = (char *)body;
 		argv[3] = NULL;
 		n->desktop = askpass_start_notifier(prog, argv,
 		    notice_desktop_done, n);

@@ -5,12 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/agent.h"
 #include "agent/askpass.h"
 #include "agent/audit.h"
 #include "agent/backend.h"
 #include "agent/helper.h"
 #include "agent/idtab.h"
 #include "agent/pin.h"
+#include "agent/prompt.h"
+#include "agent/status.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/ipc.h"
@@ -25,21 +28,6 @@ struct login_op {
 	void (*done)(int r, void *arg);
 	void *arg;
 };
-
-char *
-pin_wrong_text(int wrong, uint32_t retries)
-{
-	char *s;
-
-	if (!wrong)
-		return strdup("");
-	if (retries == HELPER_RETRIES_UNKNOWN)
-		return strdup("Wrong PIN. ");
-	if (asprintf(&s, "Wrong PIN, %u %s left. ", retries,
-	    retries == 1 ? "try" : "tries") < 0)
-		return NULL;	/* asprintf leaves s undefined */
-	return s;
-}
 
 static void
 login_op_free(struct login_op *op)
@@ -63,6 +51,8 @@ pin_login_reply(int r, uint8_t type, struct buf *m, const char *detail,
 	if (r != 0)
 		error("token login failed: %s%s%s", tok_strerror(r),
 		    detail ? ": " : "", detail ? detail : "");
+	else if (helper_backend(op->h)->pin_per_device && op->device != NULL)
+		status_pin_cached(op->device, agent_opts.pin_cache_s);
 	login_op_free(op);
 	done(r, darg);
 }
@@ -87,12 +77,13 @@ pin_entered(int r, char *pin, void *arg)
 
 void *
 pin_login(struct identity *id, const char *device, const char *name,
-    uint32_t retries, const char *why, int retry,
+    uint32_t retries, const struct prompt_req *why, int retry,
     void (*done)(int r, void *arg), void *arg)
 {
 	const struct backend *be = helper_backend(id->helper);
+	struct prompt_req *own = NULL;
 	struct login_op *op;
-	char *prompt = NULL, *token = NULL, *wrong = NULL;
+	char *prompt = NULL, *label = NULL;
 
 	if (be == NULL || be->login == NULL ||
 	    (be->pin_per_device && device == NULL) ||
@@ -103,36 +94,32 @@ pin_login(struct identity *id, const char *device, const char *name,
 	op->arg = arg;
 	if (device != NULL && (op->device = strdup(device)) == NULL)
 		goto fail;
-	if ((wrong = pin_wrong_text(retry, retries)) == NULL)
+	if (why == NULL && (why = own = prompt_req_for_key(id)) == NULL)
 		goto fail;
-	if (name != NULL) {
-		if (asprintf(&token, " (\"%s\"%s)", name,
-		    !retry && retries != HELPER_RETRIES_UNKNOWN &&
-		    retries < 4 ? ", few tries left" : "") < 0) {
-			token = NULL;
-			goto fail;
-		}
-	} else if ((token = strdup("")) == NULL)
-		goto fail;
-	if (asprintf(&prompt, "%sEnter PIN for the %s of key \"%s\" %s%s to "
-	    "allow %s", wrong, be->token_noun, id->comment, id->provider ?
-	    id->provider : id->fingerprint, token, why) < 0) {
-		prompt = NULL;
-		goto fail;
+	/* A token is named by its label or product, never a module path. */
+	if (be->pin_per_device)
+		prompt = prompt_pin(why, NULL, be->token_noun, name, device,
+		    retry, retries);
+	else {
+		label = prompt_token_label(id);
+		prompt = prompt_pin(why, NULL, be->token_noun, label, NULL,
+		    retry, PROMPT_RETRIES_UNKNOWN);
 	}
-	if ((op->ap = askpass_start(ASKPASS_SECRET, prompt, PIN_TIMEOUT_MS,
-	    pin_entered, op)) == NULL)
+	if (prompt == NULL)
+		goto fail;
+	if ((op->ap = askpass_start_for(ASKPASS_SECRET, prompt,
+	    prompt_req_pid(why), PIN_TIMEOUT_MS, pin_entered, op)) == NULL)
 		goto fail;
 	audit_event("pin-prompt", NULL, id, NULL, name != NULL ? name :
 	    id->provider);
 	free(prompt);
-	free(token);
-	free(wrong);
+	free(label);
+	prompt_req_free(own);
 	return op;
  fail:
 	free(prompt);
-	free(token);
-	free(wrong);
+	free(label);
+	prompt_req_free(own);
 	free(op->device);
 	free(op);
 	return NULL;

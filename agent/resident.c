@@ -20,8 +20,10 @@
 #include "agent/loop.h"
 #include "agent/notice.h"
 #include "agent/pin.h"
+#include "agent/prompt.h"
 #include "agent/resident.h"
 #include "common/buf.h"
+#include "common/sanitize.h"
 #include "common/err.h"
 #include "common/ipc.h"
 #include "common/key.h"
@@ -196,13 +198,18 @@ static void
 resident_notice_blocked(const char *token)
 {
 	struct notice *n;
-	char *text = NULL;
+	char *text = NULL, *t;
 
+	if ((t = sanitize_quoted(token, SANITIZE_MAX_NAME)) == NULL)
+		return;
 	/* Blocked after three wrong PINs in a row, or after too many. */
-	if (asprintf(&text, "Security key %s blocked its PIN, so its resident "
-	    "SSH keys were not imported.  After three wrong PINs in a row, "
-	    "unplug it and plug it in again; after too many, it must be "
-	    "reset.", token) < 0)
+	if (asprintf(&text, "Security key PIN blocked\n"
+	    "Security key %s blocked its PIN, so its resident SSH keys were "
+	    "not imported.\nAfter three wrong PINs in a row, unplug it and "
+	    "plug it in again; after too many, it must be reset.", t) < 0)
+		text = NULL;
+	free(t);
+	if (text == NULL)
 		return;
 	if ((n = notice_start("Security key PIN blocked", text)) != NULL &&
 	    loop_add_timer(RESIDENT_NOTICE_MS, resident_notice_close,
@@ -334,29 +341,20 @@ resident_pin(int r, char *pin, void *arg)
 static int
 resident_ask(struct resident_op *op, int wrong)
 {
-	char *prompt = NULL, *why = NULL;
-	const char *token = resident_op_token(op);
-	int n, r = TOK_ERR_INTERNAL;
+	char *prompt = NULL;
+	int r = TOK_ERR_INTERNAL;
 
-	if ((why = pin_wrong_text(wrong, op->retries)) == NULL) {
+	if ((prompt = prompt_pin(NULL, op->c == NULL ?
+	    "to import its resident SSH keys (it was plugged in)" :
+	    "to import its resident SSH keys", "security key",
+	    *op->name != '\0' ? op->name : NULL,
+	    *op->device != '\0' ? op->device : NULL, wrong,
+	    wrong ? op->retries : PROMPT_RETRIES_UNKNOWN)) == NULL) {
 		r = TOK_ERR_ALLOC;
 		goto out;
 	}
-	if (op->c == NULL)
-		n = asprintf(&prompt, "%sSecurity key %s was plugged in: "
-		    "enter its PIN to import its resident SSH keys", why, token);
-	else if (*op->device == '\0' && *op->name == '\0')
-		n = asprintf(&prompt, "%sEnter the PIN of your security key "
-		    "to import its resident SSH keys", why);
-	else
-		n = asprintf(&prompt, "%sEnter the PIN of security key %s to "
-		    "import its resident SSH keys", why, token);
-	if (n < 0) {
-		prompt = NULL;
-		r = TOK_ERR_ALLOC;
-		goto out;
-	}
-	if ((op->ap = askpass_start(ASKPASS_SECRET, prompt,
+	if ((op->ap = askpass_start_for(ASKPASS_SECRET, prompt,
+	    op->c != NULL ? op->c->pid : 0,
 	    PIN_TIMEOUT_MS, resident_pin, op)) == NULL) {
 		r = TOK_ERR_SYSTEM;
 		goto out;
@@ -365,7 +363,6 @@ resident_ask(struct resident_op *op, int wrong)
 	op->tries++;
 	r = 0;
  out:
-	free(why);
 	free(prompt);
 	return r;
 }

@@ -23,13 +23,16 @@
 #include "agent/prompt.h"
 #include "agent/purpose.h"
 #include "agent/sign.h"
+#include "agent/status.h"
 #include "agent/userauth.h"
 #include "common/buf.h"
+#include "common/sanitize.h"
 #include "common/err.h"
 #include "common/ipc.h"
 #include "common/json.h"
 #include "common/key.h"
 #include "common/log.h"
+#include "common/match.h"
 #include "common/secmem.h"
 
 #define SSHSIG_MAGIC		"SSHSIG"
@@ -42,7 +45,8 @@ struct sign_op {
 	struct buf *blob;	/* the key, looked up again after each wait */
 	struct buf *data;
 	uint32_t flags;
-	char *description;	/* who, what for, which key */
+	char *description;	/* who, what for, which key: one line */
+	struct prompt_req *pr;	/* the same, for prompts and notices */
 	struct askpass *ap;
 	struct helper *h;
 	uint32_t reqid;
@@ -51,12 +55,18 @@ struct sign_op {
 	struct notice *notice;	/* "touch your key" while the token waits */
 	struct loop_timer *notice_timer;	/* shows notice_text when due */
 	char *notice_text;
-	char *pin_device;	/* the token that wants a PIN (a helper note) */
+	char *pin_device;	/* the sk helper's token that wants a PIN */
 	char *pin_name;
 	uint32_t pin_retries;
+	char *touch_token;	/* the token waiting for a touch, or NULL */
+	uint64_t since_ms;	/* when the request arrived */
 	struct purpose *purpose;	/* what the data is for */
 	char rule[POLICY_MAX_WHERE];	/* the policy rule that decided */
+	LIST_ENTRY(sign_op) all;	/* in sign_all until freed */
 };
+
+/* Every request in progress, for tokagent status. */
+static LIST_HEAD(, sign_op) sign_all = LIST_HEAD_INITIALIZER(sign_all);
 
 static void sign_touch_over(struct sign_op *);
 
@@ -68,9 +78,12 @@ sign_op_free(struct sign_op *op)
 	askpass_cancel(op->ap);
 	sign_touch_over(op);
 	pin_login_cancel(op->login);
+	if (op->since_ms != 0)
+		LIST_REMOVE(op, all);
 	buf_free(op->blob);
 	buf_free(op->data);
 	free(op->description);
+	prompt_req_free(op->pr);
 	free(op->pin_device);
 	free(op->pin_name);
 	purpose_free(op->purpose);
@@ -190,7 +203,7 @@ sign_say_why(struct sign_op *op, int r, const char *token)
 {
 	struct identity *id;
 	const char *reason;
-	char *text;
+	char *text, *qc = NULL, *st = NULL;
 
 	if ((id = sign_lookup(op)) == NULL || !key_is_sk(id->key))
 		return;
@@ -214,10 +227,19 @@ sign_say_why(struct sign_op *op, int r, const char *token)
 	default:
 		return;
 	}
-	if (asprintf(&text, "Key \"%s\" %s could not sign: %s%s%s%s",
-	    id->comment, id->fingerprint, reason, token != NULL ? " (" : "",
-	    token != NULL ? token : "", token != NULL ? ")" : "") < 0)
+	/* The comment and the token's name are peers' words: sanitised. */
+	if ((qc = sanitize_quoted(id->comment, SANITIZE_MAX_NAME)) == NULL ||
+	    (token != NULL &&
+	    (st = sanitize_str(token, SANITIZE_MAX_NAME)) == NULL) ||
+	    asprintf(&text, "Key %s %s could not sign: %s%s%s%s",
+	    qc, id->fingerprint, reason, st != NULL ? " (" : "",
+	    st != NULL ? st : "", st != NULL ? ")" : "") < 0) {
+		free(qc);
+		free(st);
 		return;
+	}
+	free(qc);
+	free(st);
 	logit("%s", text);
 	sign_why_over(NULL);
 	if ((sign_why_notice = notice_start("Security key", text)) != NULL &&
@@ -292,6 +314,10 @@ sign_reply(int r, uint8_t type, struct buf *reply, const char *detail,
 	sign_touch_over(op);
 	if (r == 0 && type != IPC_SIGNATURE)
 		r = TOK_ERR_PROTOCOL;
+	/* The sk helper forgets a PIN its token refused. */
+	if (op->pin_device != NULL && (r == TOK_ERR_PIN_REQUIRED ||
+	    r == TOK_ERR_PIN_INVALID || r == TOK_ERR_PIN_BLOCKED))
+		status_pin_forget(op->pin_device);
 	/*
 	 * A token that needs a PIN (a verify-required FIDO key, a replugged
 	 * card that lost its login): ask, then try again; a wrong PIN is
@@ -303,8 +329,7 @@ sign_reply(int r, uint8_t type, struct buf *reply, const char *detail,
 		/* A helper note may have said which token wants it. */
 		op->login = pin_login(id, op->pin_device, op->pin_name,
 		    op->pin_device != NULL ? op->pin_retries :
-		    HELPER_RETRIES_UNKNOWN, op->description ?
-		    op->description : id->comment, r == TOK_ERR_PIN_INVALID,
+		    HELPER_RETRIES_UNKNOWN, op->pr, r == TOK_ERR_PIN_INVALID,
 		    sign_login_done, op);
 		if (op->login != NULL) {
 			op->pin_tries++;
@@ -383,6 +408,8 @@ sign_touch_over(struct sign_op *op)
 	op->notice_timer = NULL;
 	free(op->notice_text);
 	op->notice_text = NULL;
+	free(op->touch_token);
+	op->touch_token = NULL;
 	notice_close(op->notice);
 	op->notice = NULL;
 }
@@ -395,6 +422,30 @@ sign_touch_due(void *arg)
 	op->notice_timer = NULL;
 	/* Shown until the touch, a cancel or a time-out closes it. */
 	op->notice = notice_start("Touch your security key", op->notice_text);
+}
+
+/*
+ * The notice when several tokens blink and the one holding the key must be
+ * touched: the key's name in the first line, then the usual details.
+ */
+static char *
+sign_select_text(const struct sign_op *op, const struct identity *id)
+{
+	char *touch, *key, *s = NULL;
+	const char *rest;
+
+	if ((touch = prompt_touch(op->pr, NULL, NULL)) == NULL)
+		return NULL;
+	rest = strchr(touch, '\n') != NULL ? strchr(touch, '\n') + 1 : "";
+	if ((key = sanitize_quoted(id != NULL ? id->comment : "?",
+	    SANITIZE_MAX_SHORT - 8)) != NULL &&
+	    asprintf(&s, "%s: touch the security key that holds it\n"
+	    "(several are plugged in; the one that holds it is needed)\n%s",
+	    key, rest) < 0)
+		s = NULL;
+	free(key);
+	free(touch);
+	return s;
 }
 
 /* The token waits for a touch for this request (begin), or no longer. */
@@ -417,23 +468,19 @@ sign_touch(struct sign_op *op, const char *device, const char *name,
 		logit("waiting for a touch on the security key that holds "
 		    "key \"%s\": %s", id != NULL ? id->comment : "?",
 		    op->description ? op->description : "");
-		if (asprintf(&text, "Key \"%s\" is on one of several security "
-		    "keys: touch the security key that holds it, to allow %s",
-		    id != NULL ? id->comment : "?", op->description ?
-		    op->description : "a signature") < 0) {
+		if ((text = sign_select_text(op, id)) == NULL) {
 			error_f("out of memory");
 			return;
 		}
 	} else {
 		logit("waiting for touch on %s (%s): %s", device, name,
 		    op->description ? op->description : "");
-		if (asprintf(&text, "Touch your security key (%s) to allow "
-		    "%s", name, op->description ? op->description :
-		    "a signature") < 0) {
+		if ((text = prompt_touch(op->pr, name, device)) == NULL) {
 			error_f("out of memory");
 			return;
 		}
 	}
+	op->touch_token = strdup(name);
 	op->notice_text = text;
 	/*
 	 * Nobody touches a token within SIGN_NOTICE_DELAY_MS, so a token
@@ -517,7 +564,7 @@ sign_policy(const struct identity *id, const struct buf *data,
 	/* An sk key always has one; none at all is treated as "". */
 	if ((app = key_sk_application(id->key)) == NULL)
 		app = "";
-	if (dest_match_pattern_list(app, agent_opts.websafe_allow, 0) == 1)
+	if (match_pattern_list(app, agent_opts.websafe_allow, 0) == 1)
 		return 0;
 	if (buf_len(data) >= 6 && memcmp(buf_ptr(data), SSHSIG_MAGIC, 6) == 0)
 		return 0;
@@ -545,6 +592,8 @@ sign_request(struct conn *c, struct buf *m)
 	    (op->blob = buf_new()) == NULL || (op->data = buf_new()) == NULL)
 		fatal_f("out of memory");
 	op->c = c;
+	op->since_ms = loop_now_ms();
+	LIST_INSERT_HEAD(&sign_all, op, all);
 	if ((r = buf_get_stringb(m, op->blob)) != 0 ||
 	    (r = buf_get_stringb(m, op->data)) != 0 ||
 	    (r = buf_get_u32(m, &op->flags)) != 0 ||
@@ -577,16 +626,16 @@ sign_request(struct conn *c, struct buf *m)
 		    "logins and SSHSIG data");
 		return;
 	}
-	if ((op->purpose = purpose_read(c, buf_ptr(op->data),
-	    buf_len(op->data), ua)) == NULL) {
-		userauth_request_free(req);
+	op->purpose = purpose_read(c, buf_ptr(op->data), buf_len(op->data),
+	    ua);
+	userauth_request_free(req);
+	if (op->purpose == NULL) {
 		sign_fail(op, TOK_ERR_ALLOC, NULL);
 		return;
 	}
 	policy_stage_decide(c, id, op->purpose, &v);
 	strlcpy(op->rule, v.where, sizeof(op->rule));
 	if (!v.allow) {
-		userauth_request_free(req);
 		if (asprintf(&why, "refused by policy (%s): %s", v.where,
 		    v.reason) < 0)
 			why = NULL;
@@ -596,7 +645,6 @@ sign_request(struct conn *c, struct buf *m)
 		return;
 	}
 	if (!id->present) {
-		userauth_request_free(req);
 		sign_say_why(op, TOK_ERR_DEVICE_NOT_PRESENT, NULL);
 		sign_fail(op, TOK_ERR_DEVICE_NOT_PRESENT, id->comment);
 		return;
@@ -605,15 +653,14 @@ sign_request(struct conn *c, struct buf *m)
 	    dest_bindings_count(c->bindings) > 1);
 	/* Words for prompts and touch notices; software keys rarely need them. */
 	be = helper_backend(id->helper);
-	if (confirm || (be != NULL && be->describe_signs))
-		op->description = prompt_describe(c, id, buf_ptr(op->data),
-		    buf_len(op->data), req);
-	userauth_request_free(req);
+	if ((confirm || (be != NULL && be->describe_signs)) &&
+	    (op->pr = prompt_req_new(c, id, buf_ptr(op->data),
+	    buf_len(op->data))) != NULL)
+		op->description = strdup(prompt_req_summary(op->pr));
 	if (confirm) {
-		if ((prompt = prompt_confirm_text(op->description ?
-		    op->description : id->comment)) == NULL ||
-		    (op->ap = askpass_start(ASKPASS_CONFIRM, prompt,
-		    agent_opts.confirm_timeout_ms, sign_confirmed, op)) == NULL) {
+		if (op->pr == NULL || (prompt = prompt_confirm(op->pr)) == NULL ||
+		    (op->ap = askpass_start_for(ASKPASS_CONFIRM, prompt,
+		    c->pid, agent_opts.confirm_timeout_ms, sign_confirmed, op)) == NULL) {
 			free(prompt);
 			sign_fail(op, TOK_ERR_CONFIRM_DENIED,
 			    "could not ask for confirmation");
@@ -625,4 +672,34 @@ sign_request(struct conn *c, struct buf *m)
 	}
 	conn_wait(c, op, sign_op_cancel);
 	sign_send(op);
+}
+
+void
+sign_foreach_pending(void (*cb)(const struct sign_pending *, void *),
+    void *arg)
+{
+	struct sign_pending sp;
+	struct sign_op *op;
+
+	LIST_FOREACH(op, &sign_all, all) {
+		memset(&sp, 0, sizeof(sp));
+		sp.c = op->c;
+		sp.blob = buf_ptr(op->blob);
+		sp.bloblen = buf_len(op->blob);
+		sp.what = op->description;
+		sp.since_ms = op->since_ms;
+		if (op->ap != NULL)
+			sp.state = "confirm";
+		else if (op->login != NULL) {
+			sp.state = "pin";
+			sp.token = op->pin_name;
+		} else if (op->touch_token != NULL) {
+			sp.state = "touch";
+			sp.token = op->touch_token;
+		} else if (op->h != NULL)
+			sp.state = "token";
+		else
+			sp.state = "queued";
+		cb(&sp, arg);
+	}
 }

@@ -10,6 +10,8 @@
 struct buf;
 struct conn;
 
+#include <sys/types.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -18,5 +20,22 @@ struct conn;
  * back to this request through helper_request_notes (agent/helper.h).
  */
 void sign_request(struct conn *c, struct buf *m);
+
+/* A sign request in progress, as tokagent status shows it. */
+struct sign_pending {
+	const struct conn *c;		/* who asks */
+	const u_char *blob;		/* the key asked for */
+	size_t bloblen;
+	const char *state;		/* confirm, pin, touch, token, queued */
+	const char *token;		/* the token asking for PIN or touch */
+	const char *what;		/* sanitised description, or NULL */
+	uint64_t since_ms;		/* loop_now_ms() when it arrived */
+};
+/*
+ * sign_foreach_pending: call cb for every sign request in progress; the
+ * pointers live during the call only.
+ */
+void sign_foreach_pending(void (*cb)(const struct sign_pending *, void *),
+    void *arg);
 
 #endif /* AGENT_SIGN_H */

@@ -40,6 +40,8 @@
 #include "agent/policy-stage.h"
 #include "agent/resident.h"
 #include "agent/session.h"
+#include "agent/sockdir.h"
+#include "agent/status.h"
 #include "common/harden.h"
 #include "common/log.h"
 
@@ -55,6 +57,7 @@ enum {
 	OPT_ALLOW_REMOTE_PROVIDERS,
 	OPT_PIN_CACHE,
 	OPT_NOTIFY_COMMAND,
+	OPT_PROMPT,
 	OPT_NO_DESKTOP_NOTIFY,
 	OPT_IMPORT_RESIDENT,
 	OPT_IMPORT_RESIDENT_ON_PLUG,
@@ -71,6 +74,7 @@ static const struct option long_options[] = {
 	    OPT_ALLOW_REMOTE_PROVIDERS },
 	{ "pin-cache", required_argument, NULL, OPT_PIN_CACHE },
 	{ "notify-command", required_argument, NULL, OPT_NOTIFY_COMMAND },
+	{ "prompt", required_argument, NULL, OPT_PROMPT },
 	{ "no-desktop-notify", no_argument, NULL, OPT_NO_DESKTOP_NOTIFY },
 	{ "import-resident", optional_argument, NULL, OPT_IMPORT_RESIDENT },
 	{ "import-resident-on-plug", no_argument, NULL,
@@ -87,14 +91,16 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: tokagent [-c | -s] [-Dd] [-a bind_address] [-E hash] "
+	    "usage: tokagent [-c | -s] [-DdTU] [-a bind_address] [-E hash] "
 	    "[-O option]\n"
 	    "                [-P allowed_providers] [-t life] [options]\n"
-	    "       tokagent [-a bind_address] [-O option] [-P "
+	    "       tokagent [-TU] [-a bind_address] [-O option] [-P "
 	    "allowed_providers]\n"
 	    "                [-t life] [options] command [arg ...]\n"
 	    "       tokagent [-c | -s] -k\n"
+	    "       tokagent -u[u]\n"
 	    "       tokagent --import-resident[=DEVICE]\n"
+	    "       tokagent status [--json]\n"
 	    "       tokagent audit [--json] [N]\n"
 	    "       tokagent events\n"
 	    "\n"
@@ -103,6 +109,12 @@ usage(int status)
 	    "  -D        stay in the foreground\n"
 	    "  -d        debug mode (foreground, debug log on stderr)\n"
 	    "  -k        kill the agent named by SSH_AGENT_PID\n"
+	    "  -T        socket in $TMPDIR/ssh-XXXXXXXXXXXX/agent.<ppid>\n"
+	    "  -U        do not clean stale sockets in ~/.ssh/agent/ at "
+	    "start\n"
+	    "  -u        only clean stale sockets in ~/.ssh/agent/ and exit "
+	    "(-uu: those\n"
+	    "            of every host name)\n"
 	    "  -t LIFE   default lifetime of added keys (e.g. 90, 30m, 1h)\n"
 	    "  -P LIST   allowed PKCS#11 / FIDO provider paths (patterns, "
 	    "comma separated;\n"
@@ -130,6 +142,12 @@ usage(int status)
 	    "SSH_ASKPASS_PROMPT=none)\n"
 	    "  --no-desktop-notify      no desktop (D-Bus) touch "
 	    "notifications\n"
+	    "  --prompt=MODE            PIN and confirm prompts: auto "
+	    "(default: $SSH_ASKPASS\n"
+	    "                           with a display, else pinentry on "
+	    "the client's terminal),\n"
+	    "                           askpass, pinentry or "
+	    "pinentry:/PATH/TO/PINENTRY\n"
 	    "  --import-resident-on-plug  when a security key is plugged in "
 	    "(or present at\n"
 	    "                           start), ask its PIN and import its "
@@ -247,30 +265,59 @@ kill_agent(int csh)
 	exit(0);
 }
 
+/*
+ * make_socket: bind the listening socket.  requested: -a PATH.  Without
+ * it: with -T (tmp_form) $TMPDIR/ssh-XXXXXXXXXXXX/agent.<ppid> as
+ * OpenSSH's -T; else $XDG_RUNTIME_DIR/tokagent.XXXXXXXXXX/agent.<ppid>
+ * when that directory is usable, else OpenSSH 10's default
+ * ~/.ssh/agent/s.<host hash>.agent.XXXXXXXXXX.  In both default cases,
+ * stale sockets in ~/.ssh/agent/ are cleaned first unless -U (no_clean).
+ */
 static int
-make_socket(const char *requested)
+make_socket(const char *requested, int tmp_form, int no_clean)
 {
 	struct sockaddr_un sun;
-	const char *base;
+	const char *base, *xdg = getenv("XDG_RUNTIME_DIR");
+	char *home = NULL;
 	mode_t old;
-	int fd;
+	int fd, xdg_ok;
 
+	xdg_ok = xdg != NULL && *xdg != '\0' && access(xdg, W_OK) == 0;
+	if (requested == NULL && !tmp_form) {
+		home = sockdir_home();
+		if (!no_clean)
+			sockdir_clean_stale(home, 0);
+		if (!xdg_ok && home != NULL) {
+			if (sockdir_listen(home, &fd, socket_path,
+			    sizeof(socket_path)) != 0)
+				fatal_f("could not make a socket in ~/%s",
+				    SOCKDIR_SUBDIR);
+			free(home);
+			return fd;
+		}
+		free(home);
+		/* Neither XDG_RUNTIME_DIR nor a home: the -T form. */
+		tmp_form = !xdg_ok;
+	}
 	if (requested != NULL) {
 		if (strlcpy(socket_path, requested, sizeof(socket_path)) >=
 		    sizeof(socket_path))
 			fatal_f("socket path too long: %s", requested);
 	} else {
-		if ((base = getenv("XDG_RUNTIME_DIR")) == NULL ||
-		    access(base, W_OK) != 0)
-			base = getenv("TMPDIR");
-		if (base == NULL || *base == '\0' || access(base, W_OK) != 0)
-			base = "/tmp";
+		if (tmp_form) {
+			/* As OpenSSH's mktemp_proto. */
+			if ((base = getenv("TMPDIR")) == NULL ||
+			    (size_t)snprintf(socket_dir, sizeof(socket_dir),
+			    "%s/ssh-XXXXXXXXXXXX", base) >= sizeof(socket_dir))
+				(void)snprintf(socket_dir, sizeof(socket_dir),
+				    "/tmp/ssh-XXXXXXXXXXXX");
+		} else if ((size_t)snprintf(socket_dir, sizeof(socket_dir),
+		    "%s/tokagent.XXXXXXXXXX", xdg) >= sizeof(socket_dir))
+			fatal_f("XDG_RUNTIME_DIR too long");
 		/* mkdtemp makes the directory 0700. */
-		if ((size_t)snprintf(socket_dir, sizeof(socket_dir),
-		    "%s/tokagent.XXXXXXXXXX", base) >= sizeof(socket_dir) ||
-		    mkdtemp(socket_dir) == NULL)
-			fatal_f("could not make a socket directory in %s: %s",
-			    base, strerror(errno));
+		if (mkdtemp(socket_dir) == NULL)
+			fatal_f("could not make the socket directory %s: %s",
+			    socket_dir, strerror(errno));
 		if ((size_t)snprintf(socket_path, sizeof(socket_path),
 		    "%s/agent.%ld", socket_dir, (long)parent_pid) >=
 		    sizeof(socket_path))
@@ -301,6 +348,14 @@ on_signal(int sig)
 {
 	(void)sig;
 	loop_stop();
+}
+
+/* SIGUSR1: delete every key, as OpenSSH 10's ssh-agent; keep running. */
+static void
+on_keydrop(int sig)
+{
+	logit("signal %d received; removing all keys", sig);
+	dispatch_remove_all("SIGUSR1");
 }
 
 static void
@@ -338,7 +393,8 @@ int
 main(int argc, char **argv)
 {
 	int ch, csh = -1, Dflag = 0, dflag = 0, kflag = 0, fd, devnull;
-	int websafe_set = 0;
+	int websafe_set = 0, Tflag = 0, Uflag = 0, uflag = 0;
+	char *home;
 	const char *bind_path = NULL, *policy_file = NULL, *audit_log = NULL;
 	int session_watch = 1;
 	const char *event_command = NULL;
@@ -349,7 +405,7 @@ main(int argc, char **argv)
 
 	/* The agent's own keys-in-memory guarantee starts before anything else. */
 	harden_process();
-	while ((ch = getopt_long(argc, argv, "+a:cDdE:hkO:P:st:", long_options,
+	while ((ch = getopt_long(argc, argv, "+a:cDdE:hkO:P:sTt:Uu", long_options,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'a':
@@ -404,6 +460,15 @@ main(int argc, char **argv)
 		case 'P':
 			agent_opts.provider_allowlist = optarg;
 			break;
+		case 'T':
+			Tflag = 1;
+			break;
+		case 'U':
+			Uflag = 1;
+			break;
+		case 'u':
+			uflag++;
+			break;
 		case 't':
 			if ((life = parse_lifetime(optarg)) < 0) {
 				fprintf(stderr, "Invalid lifetime\n");
@@ -429,6 +494,23 @@ main(int argc, char **argv)
 			break;
 		case OPT_NOTIFY_COMMAND:
 			agent_opts.notify_command = optarg;
+			break;
+		case OPT_PROMPT:
+			if (strcmp(optarg, "auto") == 0)
+				agent_opts.prompt_mode = AGENT_PROMPT_AUTO;
+			else if (strcmp(optarg, "askpass") == 0)
+				agent_opts.prompt_mode = AGENT_PROMPT_ASKPASS;
+			else if (strcmp(optarg, "pinentry") == 0)
+				agent_opts.prompt_mode = AGENT_PROMPT_PINENTRY;
+			else if (strncmp(optarg, "pinentry:", 9) == 0 &&
+			    optarg[9] == '/') {
+				agent_opts.prompt_mode = AGENT_PROMPT_PINENTRY;
+				agent_opts.pinentry_program = optarg + 9;
+			} else {
+				fprintf(stderr, "--prompt: auto, askpass, "
+				    "pinentry or pinentry:/PATH\n");
+				exit(1);
+			}
 			break;
 		case OPT_NO_DESKTOP_NOTIFY:
 			notice_set_desktop(0);
@@ -458,12 +540,18 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	/* A client command, not a program to run under the agent. */
+	if (argc >= 1 && strcmp(argv[0], "status") == 0) {
+		if (argc > 2 || (argc == 2 && strcmp(argv[1], "--json") != 0))
+			usage(1);
+		return status_client(argc == 2);
+	}
 	/* Client commands for a running agent, not a command to run. */
 	if (argc > 0 && strcmp(argv[0], "audit") == 0)
 		return client_audit(argc, argv);
 	if (argc > 0 && strcmp(argv[0], "events") == 0)
 		return client_events(argc, argv);
-	if (argc > 0 && (csh != -1 || Dflag || dflag || kflag))
+	if (argc > 0 && (csh != -1 || Dflag || dflag || kflag || uflag))
 		usage(1);
 	if (Dflag && dflag)
 		usage(1);
@@ -471,6 +559,19 @@ main(int argc, char **argv)
 		csh = shell_is_csh();
 	if (kflag)
 		kill_agent(csh);
+	if (uflag) {
+		/* As OpenSSH 10's ssh-agent -u: clean, say so, exit. */
+		log_init("tokagent", dflag > 1 ? LOG_LEVEL_DEBUG3 :
+		    (dflag ? LOG_LEVEL_DEBUG2 : LOG_LEVEL_INFO), 1);
+		if ((home = sockdir_home()) == NULL) {
+			fprintf(stderr, "Couldn't determine home directory\n");
+			exit(1);
+		}
+		sockdir_clean_stale(home, uflag > 1);
+		free(home);
+		printf("Deleted stale agent sockets in ~/%s\n", SOCKDIR_SUBDIR);
+		exit(0);
+	}
 
 	log_init("tokagent", dflag > 1 ? LOG_LEVEL_DEBUG3 :
 	    (dflag ? LOG_LEVEL_DEBUG2 : LOG_LEVEL_INFO), 1);
@@ -479,7 +580,8 @@ main(int argc, char **argv)
 	if (policy_stage_start(policy_file, audit_log) != 0)
 		exit(1);
 	parent_pid = getpid();
-	fd = make_socket(bind_path);
+	/* As OpenSSH's ssh-agent: -T wins over -a. */
+	fd = make_socket(Tflag ? NULL : bind_path, Tflag, Uflag);
 
 	if (Dflag || dflag) {
 		printf(csh ? "setenv SSH_AUTH_SOCK %s;\n" :
@@ -550,6 +652,7 @@ main(int argc, char **argv)
 	if ((agent_idtab = idtab_new()) == NULL)
 		fatal_f("out of memory");
 	helper_sk_set_device_handler(resident_device_event);
+	loop_on_signal(SIGUSR1, on_keydrop);
 	helper_soft_start();
 	/* Its device events announce the tokens present now, too. */
 	if (agent_opts.import_resident_on_plug && helper_sk_get() == NULL)

@@ -1,6 +1,7 @@
 /* Logging to stderr or syslog, with the caller's name and error text. */
 #include "config.h"
 
+#include <sys/types.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/sanitize.h"
 
 static char log_progname[64] = "tokagent";
 static enum log_level log_level = LOG_LEVEL_INFO;
@@ -37,7 +39,9 @@ static void
 log_vemit(enum log_level level, const char *func, int r, const char *fmt,
     va_list ap)
 {
-	char msg[1024], line[1200];
+	char msg[1024], line[1200], *clean;
+	const char *out;
+	size_t i;
 	int saved_errno = errno, prio;
 
 	if (level > log_level)
@@ -46,9 +50,24 @@ log_vemit(enum log_level level, const char *func, int r, const char *fmt,
 	errno = saved_errno;
 	snprintf(line, sizeof(line), "%s%s%s%s%s", func ? func : "",
 	    func ? ": " : "", msg, r ? ": " : "", r ? tok_strerror(r) : "");
+	/*
+	 * Log lines carry peer text (names, comments, helper details): one
+	 * line each, control bytes escaped, so none can forge another.
+	 * Without memory for that, the control bytes alone are replaced.
+	 */
+	if ((clean = sanitize_mem(line, strlen(line), sizeof(line), 0)) !=
+	    NULL)
+		out = clean;
+	else {
+		for (i = 0; line[i] != '\0'; i++) {
+			if ((u_char)line[i] < 0x20 || line[i] == 0x7f)
+				line[i] = '?';
+		}
+		out = line;
+	}
 	if (log_stderr) {
 		fprintf(stderr, "%s[%ld]: %s\n", log_progname, (long)getpid(),
-		    line);
+		    out);
 	} else {
 		switch (level) {
 		case LOG_LEVEL_FATAL:
@@ -64,8 +83,9 @@ log_vemit(enum log_level level, const char *func, int r, const char *fmt,
 			prio = LOG_DEBUG;
 			break;
 		}
-		syslog(prio, "%s", line);
+		syslog(prio, "%s", out);
 	}
+	free(clean);
 	errno = saved_errno;
 }
 

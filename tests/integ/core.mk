@@ -21,6 +21,7 @@ CORE_INTEG_TESTS = \
 	tests/integ/core-cmdmode.sh \
 	tests/integ/core-badinput.sh \
 	tests/integ/core-query.sh \
+	tests/integ/core-prompt-hostile.sh \
 	tests/integ/core-nosoft.sh
 TESTS += $(CORE_INTEG_TESTS)
 EXTRA_DIST += $(CORE_INTEG_TESTS)

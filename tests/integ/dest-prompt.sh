@@ -2,10 +2,11 @@
 # dest-prompt: the words of tokagent's confirm prompts on real ssh paths
 # (private sshd instances on loopback, hops made by agent forwarding):
 #   - a -c key used for a direct login names the process, "log in as
-#     USER@h1 (verified host key)", the key comment and fingerprint;
+#     "USER"@h1" in a first line of at most 60 characters, then the
+#     destination "(verified host key)", the key comment and fingerprint;
 #   - --confirm-forwarded: a key added without -c asks nothing for a direct
 #     login, asks for a login from h1 to h2 through the forwarded agent
-#     (naming "h1 > USER@h2" and "through agent forwarding"), and a denial
+#     (naming "h1 > "USER"@h2" and "through agent forwarding"), and a denial
 #     refuses only the forwarded login;
 #   - an SSHSIG signature names the namespace and ssh-keygen.
 # Host names come from the agent user's ~/.ssh/known_hosts, so the agent
@@ -55,6 +56,15 @@ asked()
 	}
 }
 
+# first_line_fits PROMPT: the askpass log's prompt (lines joined by "|")
+# asks in a first line of at most 60 characters, details after it.
+first_line_fits()
+{
+	local first=${1%%|*}
+	[ "${#first}" -le 60 ] || ti_fail "first line over 60: $first"
+	[ "$first" != "$1" ] || ti_fail "no details after the first line: $1"
+}
+
 ti_askpass_setup yes
 
 ti_log "1. -c key, direct login to h1"
@@ -65,7 +75,10 @@ asked "direct login with a -c key" 1
 p=$(last_prompt)
 ti_log "prompt: $p"
 ti_assert_contains "$p" "Allow \"ssh\"" "process named"
-ti_assert_contains "$p" "log in as $me@h1 (verified host key)" "action"
+ti_assert_contains "$p" "log in as \"$me\"@h1" "action"
+ti_assert_contains "$p" "Destination: \"$me\"@h1 (verified host key)" \
+    "destination"
+first_line_fits "$p"
 ti_assert_not_contains "$p" "through agent forwarding" "direct login"
 ti_assert_contains "$p" "\"prompt-confirm-key\"" "key comment"
 ti_assert_contains "$p" "$(ti_fp "$TI_DIR/kc.pub")" "key fingerprint"
@@ -78,7 +91,9 @@ asked "SSHSIG with a -c key" 2
 p=$(last_prompt)
 ti_log "prompt: $p"
 ti_assert_contains "$p" "Allow \"ssh-keygen\"" "process named"
-ti_assert_contains "$p" "sign data for namespace \"git\"" "namespace"
+ti_assert_contains "$p" "sign for namespace \"git\"" "namespace"
+ti_assert_contains "$p" "Namespace: \"git\"" "namespace in the details"
+first_line_fits "$p"
 ti_assert_contains "$p" "\"prompt-confirm-key\"" "key comment"
 ti_stop_agent
 
@@ -93,8 +108,9 @@ ti_expect_ok "forwarded login h1 > h2" \
 asked "login from h1 to h2 through the forwarded agent" 1
 p=$(last_prompt)
 ti_log "prompt: $p"
-ti_assert_contains "$p" "log in as h1 > $me@h2 (verified host key)" \
+ti_assert_contains "$p" "Destination: h1 > \"$me\"@h2 (verified host keys)" \
     "both hops, in order"
+first_line_fits "$p"
 ti_assert_contains "$p" "through agent forwarding" "forwarding named"
 ti_assert_contains "$p" "\"prompt-forward-key\"" "key comment"
 ti_assert_contains "$p" "$(ti_fp "$TI_DIR/kf.pub")" "key fingerprint"

@@ -119,7 +119,8 @@ fresh_agent
 wait_prompts 1
 wait_keys 2
 ti_assert_contains "$(cat "$TI_DIR/askpass.log")" \
-    "Security key $DEV was plugged in: enter its PIN" "the prompt names the token"
+    "Enter PIN for your security key|to import its resident SSH keys (it was plugged in)|Token: $DEV|" \
+    "the prompt says what for and names the token"
 fido_log_wait "imported 2 resident keys" 5 ||
     ti_fail "the agent log does not say how many keys were imported"
 check_signs
@@ -267,10 +268,10 @@ ti_askpass_answer "$TI_DIR/bytoken"
 fido_start_agent tok tok2 -- --import-resident-on-plug
 wait_keys 3
 ti_assert_eq 2 "$(prompts)" "one prompt per token"
-ti_assert_contains "$(cat "$TI_DIR/askpass.log")" "tok2.sock was plugged in" \
-    "a prompt for tok2"
-ti_assert_contains "$(cat "$TI_DIR/askpass.log")" "tok.sock was plugged in" \
-    "a prompt for tok"
+ti_assert_contains "$(cat "$TI_DIR/askpass.log")" \
+    "(it was plugged in)|Token: unix:$TI_DIR/tok2.sock|" "a prompt for tok2"
+ti_assert_contains "$(cat "$TI_DIR/askpass.log")" \
+    "(it was plugged in)|Token: unix:$TI_DIR/tok.sock|" "a prompt for tok"
 ti_expect_ok "-Y sign with r3" fido_sign "$(fido_pub "$TI_DIR/r3")"
 ti_agent_alive || ti_fail "agent died"
 exit 0

@@ -52,7 +52,7 @@ out=$(login srv 2>&1) || { echo "$out" >&2; ti_fail "login confirmed"; }
 ti_assert_eq in-srv "$out" "login confirmed"
 ti_assert_eq 2 "$(confirm_asks)" "confirmation asked"
 ti_assert_contains "$(grep '^confirm' "$TI_DIR/askpass.log" | tail -n 1)" \
-    "log in as $(id -un)@srv" "confirm prompt names the destination"
+    "log in as \"$(id -un)\"@srv" "confirm prompt names the destination"
 ti_assert_contains "$(sk_ctl tok log)" "getAssertion up=1" "token signed"
 
 ti_log "confirm that times out in the askpass: no token request either"

@@ -78,7 +78,8 @@ fido_login k_uv
 ti_assert_contains "$(sk_ctl tok log)" "getAssertion up=1 uv=1" \
     "verify-required login was user-verified"
 ti_assert_contains "$(cat "$TI_DIR/askpass.log")" \
-    "Enter PIN for the security key of key" "agent asked for the PIN"
+    "Enter PIN for your security key|to allow \"ssh\" to log in as" \
+    "agent asked for the PIN"
 ti_assert_contains "$(grep 'Enter PIN' "$TI_DIR/askpass.log")" \
     "$(ti_fp "$TI_DIR/k_uv.pub")" "PIN prompt names the key"
 

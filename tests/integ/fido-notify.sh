@@ -65,7 +65,7 @@ out=$(ti_ssh srv -o IdentitiesOnly=yes -i "$pub" echo in 2>&1) ||
 text=$(cat "$TI_DIR/notify.log")
 ti_log "notification: $text"
 ti_assert_contains "$text" "\"ssh\"" "names the requesting process"
-ti_assert_contains "$text" "log in as $(id -un)" "names the login"
+ti_assert_contains "$text" "log in as \"$(id -un)\"" "names the login"
 # An unconstrained key knows the destination by its verified host key.
 ti_assert_contains "$text" "$(ti_fp "$TI_DIR/sshd-srv/host_ed25519.pub")" \
     "names the destination's host key"
@@ -94,7 +94,7 @@ ti_expect_ok "ssh-add -h srv" ssh-add -H "$TI_DIR/known_hosts" -h srv \
 out=$(ti_ssh srv -o IdentitiesOnly=yes -i "$pub" echo in 2>&1) ||
     { echo "$out" >&2; ti_fail "login"; }
 text=$(cat "$TI_DIR/notify.log")
-ti_assert_contains "$text" "log in as $(id -un)@srv" "names the destination"
+ti_assert_contains "$text" "log in as \"$(id -un)\"@srv" "names the destination"
 notifiers_closed
 
 ti_agent_alive || ti_fail "agent died"

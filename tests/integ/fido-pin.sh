@@ -31,8 +31,10 @@ ti_expect_ok "-Y sign, right PIN" fido_sign "$pub"
 ti_expect_ok "-Y verify" fido_verify "$pub"
 ti_assert_eq 1 "$(pin_asks)" "PIN asked once"
 ti_assert_contains "$(cat "$TI_DIR/askpass.log")" \
-    "Enter PIN for the security key of key \"sk-test\" $fp" \
+    "Key: \"sk-test\" sk-ssh-ed25519@openssh.com $fp" \
     "PIN prompt names the key"
+ti_assert_contains "$(cat "$TI_DIR/askpass.log")" \
+    "	Enter PIN for your security key|" "PIN prompt asks in its first line"
 ti_assert_contains "$(sk_ctl tok log)" "getAssertion up=1 uv=1" \
     "signature user-verified"
 

@@ -15,6 +15,10 @@ FIDO_INTEG_TESTS = \
 	tests/integ/fido-websafe.sh \
 	tests/integ/fido-autoimport.sh \
 	tests/integ/fido-desktop.sh \
+	tests/integ/status.sh \
+	tests/integ/fido-notice-x11.sh \
+	tests/integ/pinentry.sh \
+	tests/integ/demo.sh \
 	tests/integ/fido-select.sh \
 	tests/integ/fido-idle.sh \
 	tests/integ/fido-why.sh \
@@ -22,3 +26,4 @@ FIDO_INTEG_TESTS = \
 TESTS += $(FIDO_INTEG_TESTS)
 dist_check_SCRIPTS += $(FIDO_INTEG_TESTS)
 EXTRA_DIST += tests/integ/fido-lib.sh
+EXTRA_DIST += tests/integ/fakepinentry

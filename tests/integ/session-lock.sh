@@ -60,11 +60,12 @@ emit()
 	    /org/freedesktop/login1 org.tokagent.TestLogind Emit s "$1" ||
 	    ti_fail "busctl Emit $1"
 }
-# events N PATTERN: wait until the agent log has N lines matching PATTERN.
+# events N PATTERN: wait until the agent log has N lines matching PATTERN
+# (up to 20 s: a loaded CI machine starts the watcher slowly).
 events()
 {
 	local i n
-	for i in $(seq 1 100); do
+	for i in $(seq 1 400); do
 		n=$(grep -c -E "$2" "$TI_AGENT_LOG" || true)
 		[ "$n" -ge "$1" ] && return 0
 		sleep 0.05

@@ -5,9 +5,11 @@ UNIT_LDADD = common/libcommon.la $(CMOCKA_LIBS)
 if HAVE_CMOCKA
 include tests/unit/buf.mk
 include tests/unit/key.mk
+include tests/unit/match.mk
 include tests/unit/dest.mk
 include tests/unit/agent.mk
 include tests/unit/sk.mk
 include tests/unit/p11.mk
+include tests/unit/sanitize.mk
 include tests/unit/policy.mk
 endif
