@@ -14,6 +14,7 @@
 #include "agent/dest.h"
 #include "agent/dispatch.h"
 #include "agent/helper-p11.h"
+#include "agent/helper-piv.h"
 #include "agent/helper-sk.h"
 #include "agent/helper.h"
 #include "agent/idtab.h"
@@ -254,6 +255,7 @@ dispatch_message(struct conn *c, struct buf *m)
 	case SSH_AGENTC_REMOVE_ALL_RSA_IDENTITIES:
 		if (keys_remove_all(c, m)) {
 			helper_p11_keys_removed_all();
+			helper_piv_keys_removed_all();
 			helper_sk_forget_pins();
 		}
 		break;
