@@ -266,6 +266,7 @@ dispatch_message(struct conn *c, struct buf *m)
 		break;
 	case SSH_AGENTC_REMOVE_SMARTCARD_KEY:
 		helper_p11_remove_provider(c, m);
+		helper_piv_resync();
 		break;
 	case SSH_AGENTC_LOCK:
 		lock_lock(c, m);

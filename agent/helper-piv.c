@@ -26,6 +26,8 @@ static struct helper *helper_piv;
 /* The blobs of the keys the helper reported last, and those removed. */
 static struct buf **reported, **removed;
 static size_t nreported, nremoved;
+/* The last key list the helper sent, to offer them again (helper_piv_resync). */
+static struct buf *last_keys;
 
 static void
 helper_piv_blobs_free(struct buf ***v, size_t *n)
@@ -244,8 +246,14 @@ helper_piv_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 	memset(&note, 0, sizeof(note));
 	switch (type) {
 	case IPC_EVENT:
-		if ((r = buf_get_cstring(m, &what, NULL)) != 0 ||
-		    (r = helper_piv_sync(h, m)) != 0)
+		if ((r = buf_get_cstring(m, &what, NULL)) != 0)
+			break;
+		buf_free(last_keys);
+		if ((last_keys = buf_dup(m)) == NULL) {
+			r = TOK_ERR_ALLOC;
+			break;
+		}
+		if ((r = helper_piv_sync(h, m)) != 0)
 			break;
 		verbose("PIV: %s", what);
 		audit_token("token-change", "piv", what, "");
@@ -368,10 +376,27 @@ helper_piv_keys_removed_all(void)
 }
 
 void
+helper_piv_resync(void)
+{
+	struct buf *m;
+	int r;
+
+	if (helper_piv == NULL || last_keys == NULL)
+		return;
+	if ((m = buf_fromb(last_keys)) == NULL)
+		return;
+	if ((r = helper_piv_sync(helper_piv, m)) != 0)
+		error_fr(r, "PIV keys");
+	buf_free(m);
+}
+
+void
 helper_piv_shutdown(void)
 {
 	helper_stop(helper_piv);
 	helper_piv = NULL;
 	helper_piv_blobs_free(&reported, &nreported);
 	helper_piv_blobs_free(&removed, &nremoved);
+	buf_free(last_keys);
+	last_keys = NULL;
 }

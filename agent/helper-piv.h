@@ -16,6 +16,11 @@ void helper_piv_forget_pins(void);
  * stay removed until their card is pulled and plugged in again.
  */
 void helper_piv_keys_removed_all(void);
+/*
+ * helper_piv_resync: offer again the PIV keys that another way of reaching
+ * them (a PKCS#11 module, now removed) had taken over.
+ */
+void helper_piv_resync(void);
 /* helper_piv_shutdown: stop the helper (at exit). */
 void helper_piv_shutdown(void);
 

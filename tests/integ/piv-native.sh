@@ -39,6 +39,8 @@ yubico-piv-tool -r "$READER" -a generate -s 82 -A ECCP384 \
 yubico-piv-tool -r "$READER" -a generate -s 9d -A ECCP256 \
     --touch-policy=always -o "$TI_DIR/pub9d.pem" >/dev/null 2>&1 ||
     ti_fail "generate 9d"
+yubico-piv-tool -r "$READER" -a generate -s 83 -A ECCP256 \
+    -o "$TI_DIR/pub83.pem" >/dev/null 2>&1 || ti_fail "generate 83"
 
 wait_count()
 {
@@ -63,15 +65,15 @@ chmod 700 "$TI_DIR/notify"
 : >"$TI_DIR/notify.pids"
 cat >"$TI_DIR/policy" <<EOF2
 default allow
-key token=piv serial=$SERIAL comment=*82
+key token=piv serial=$SERIAL comment=*83
 	deny
 EOF2
 
 ti_askpass_setup "pass:123456"
 ti_start_agent --notify-command="$TI_DIR/notify" --policy="$TI_DIR/policy"
-wait_count 4
+wait_count 5
 ssh-add -L >"$TI_DIR/keys.txt"
-for s in 9a 9c 9d 82; do
+for s in 9a 9c 9d 82 83; do
 	grep -q " $CARD PIV $s\$" "$TI_DIR/keys.txt" ||
 	    ti_fail "no key named \"$CARD PIV $s\": $(cat "$TI_DIR/keys.txt")"
 	grep " $CARD PIV $s\$" "$TI_DIR/keys.txt" >"$TI_DIR/$s.pub"
@@ -88,7 +90,7 @@ for s in 9a 9c; do
 done
 
 ti_start_sshd card
-for s in 9a 9c 9d 82; do
+for s in 9a 9c 9d 82 83; do
 	ti_authorize card "$TI_DIR/$s.pub"
 done
 login()
@@ -113,6 +115,13 @@ yubico-piv-tool -r "$READER" -a status >/dev/null 2>&1 ||
 ti_assert_eq "login-9a" "$(login 9a)" "9a after yubico-piv-tool status"
 ti_assert_eq 1 "$(ti_askpass_count)" "no PIN asked after another program"
 
+# The same keys through OpenSC's PKCS#11 module: listed once.
+ti_expect_ok "ssh-add -s opensc" ssh-add -s "$PCSCD_OPENSC_MODULE"
+ti_assert_eq 5 "$(ti_agent_count)" "keys seen natively and through PKCS#11"
+ti_assert_eq 5 "$(ssh-add -L | cut -d' ' -f2 | sort -u | wc -l)" \
+    "each key listed once"
+ti_expect_ok "ssh-add -e opensc" ssh-add -e "$PCSCD_OPENSC_MODULE"
+
 # 9c: RSA, PIN policy always: asked for each signature.
 for alg in rsa-sha2-256 rsa-sha2-512; do
 	n=$(ti_askpass_count)
@@ -122,8 +131,10 @@ for alg in rsa-sha2-256 rsa-sha2-512; do
 done
 ti_assert_eq "login-9a" "$(login 9a)" "9a after 9c"
 
-# 82: P-384, but the policy denies it before the card is touched.
-ti_expect_fail "82 refused by policy" login 82
+# 82: P-384.
+ti_assert_eq "login-82" "$(login 82)" "login with 82 (P-384)"
+# 83: the policy denies it (token=piv serial=) before the card is touched.
+ti_expect_fail "83 refused by policy" login 83
 grep -q "refused by policy" "$TI_AGENT_LOG" ||
     ti_fail "agent did not log the policy refusal"
 
@@ -138,7 +149,7 @@ for _ in $(seq 100); do
 done
 ti_assert_eq "yes 9d" "$(ctl pending)" "the card waits for a touch"
 t0=$(ms)
-ti_assert_eq 4 "$(ti_agent_count)" "list during a touch wait"
+ti_assert_eq 5 "$(ti_agent_count)" "list during a touch wait"
 ti_log "list during the touch wait: $(($(ms) - t0)) ms"
 for _ in $(seq 100); do
 	[ -s "$TI_DIR/notify.log" ] && break
@@ -164,7 +175,7 @@ ti_askpass_answer "pass:lockpw"
 ssh-add -x >/dev/null 2>&1 || ti_fail "lock"
 ti_expect_fail "sign while locked" login 9a
 ssh-add -X >/dev/null 2>&1 || ti_fail "unlock"
-ti_assert_eq 4 "$(ti_agent_count)" "keys after unlock"
+ti_assert_eq 5 "$(ti_agent_count)" "keys after unlock"
 
 # The lock dropped the PIN: a wrong one is asked again with the tries
 # left, then the right one works.
@@ -188,7 +199,7 @@ ssh-add -D >/dev/null 2>&1 || ti_fail "ssh-add -D"
 ti_assert_eq 0 "$(ti_agent_count)" "keys after ssh-add -D"
 vcard_stop || ti_fail "vcard_stop"
 card_in
-wait_count 4
+wait_count 5
 ti_expect_fail "9a with a wrong PIN" login 9a
 ti_expect_fail "9a with a blocked PIN" login 9a
 grep -q "PIN blocked — use the PUK" "$TI_AGENT_LOG" ||
@@ -205,7 +216,7 @@ t0=$(ms)
 ti_expect_fail "sign with the card out" ssh-add -T "$TI_DIR/9a.pub"
 ti_log "sign with the card out failed in $(($(ms) - t0)) ms"
 card_in
-wait_count 4
+wait_count 5
 ti_assert_eq "login-9a" "$(login 9a)" "9a after a replug"
 
 # --no-piv: nothing offered.
