@@ -83,7 +83,7 @@ helper_sk_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 		if (type == IPC_SK_TOUCH) {
 			if ((r = buf_get_u8(m, &flag)) != 0)
 				break;
-			if (flag > 1) {
+			if (flag > HELPER_TOUCH_SELECT) {
 				r = TOK_ERR_INVALID_FORMAT;
 				break;
 			}

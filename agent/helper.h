@@ -26,6 +26,8 @@ struct helper;
 /*
  * A note from a helper about one of its requests, on the way to its
  * requester: the token waits for a touch (value 1) or no longer (0), or
+ * several tokens wait for the touch that shows which one holds the key
+ * (value HELPER_TOUCH_SELECT; device and name are then "*"), or
  * the request is about to fail for want of a PIN (value: tries left, or
  * HELPER_RETRIES_UNKNOWN).  device and name (the token for people) live
  * as long as the call.
@@ -35,6 +37,7 @@ enum helper_note_type {
 	HELPER_NOTE_PIN_WANTED,
 };
 #define HELPER_RETRIES_UNKNOWN	0xffffffffU
+#define HELPER_TOUCH_SELECT	2
 #define HELPER_MAX_KEYS		4096	/* keys one helper may report at once */
 
 struct helper_note {

@@ -41,6 +41,7 @@ static size_t rt_nqueued;
 static int rt_stop;
 static int rt_event_fd = -1;
 static int rt_event_pending;	/* an event job is queued or running */
+static int rt_busy;		/* the worker serves a job */
 static int rt_wake[2] = { -1, -1 };
 static const char *rt_name = "helper";
 
@@ -192,6 +193,7 @@ rt_worker(void *arg)
 			break;
 		TAILQ_REMOVE(&rt_queue, job, entry);
 		rt_nqueued--;
+		rt_busy = 1;
 		pthread_mutex_unlock(&rt_lock);
 		if (job->m == NULL) {
 			rt_ops->event(rt_ctx);
@@ -203,6 +205,7 @@ rt_worker(void *arg)
 			rt_serve(job);
 		rt_job_free(job);
 		pthread_mutex_lock(&rt_lock);
+		rt_busy = 0;
 	}
 	pthread_mutex_unlock(&rt_lock);
 	return NULL;
@@ -295,9 +298,24 @@ rt_check_hello(uint8_t type, struct buf *m)
 		    "programs of one build", rt_name, version, IPC_VERSION);
 }
 
-/* One message from the agent; m is owned from here on. */
+/* Nothing queued or running: the loop may serve a quick request itself. */
 static int
-rt_message(struct buf *m, int *hellop)
+rt_idle(void)
+{
+	int idle;
+
+	pthread_mutex_lock(&rt_lock);
+	idle = !rt_busy && rt_nqueued == 0;
+	pthread_mutex_unlock(&rt_lock);
+	return idle;
+}
+
+/*
+ * One message from the agent; m is owned from here on.  last: no more
+ * input is waiting behind it.
+ */
+static int
+rt_message(struct buf *m, int last, int *hellop)
 {
 	struct buf *ok;
 	uint32_t id;
@@ -329,7 +347,9 @@ rt_message(struct buf *m, int *hellop)
 		buf_free(m);
 		return 0;
 	default:
-		if (rt_ops->handle_on_loop) {
+		/* Only the worker takes jobs from the queue, only the loop adds. */
+		if (rt_ops->handle_on_loop || (last && rt_ops->quick != NULL &&
+		    rt_idle() && rt_ops->quick(rt_ctx, type, m))) {
 			struct rt_job job = { .id = id, .type = type, .m = m };
 
 			rt_serve(&job);
@@ -419,7 +439,7 @@ token_helper_run(const struct token_ops *ops, void *ctx)
 			}
 			if (m == NULL)
 				break;
-			if ((r = rt_message(m, &hello)) != 0)
+			if ((r = rt_message(m, buf_len(in) == 0, &hello)) != 0)
 				goto out;
 			m = NULL;
 		}

@@ -53,6 +53,13 @@ struct token_ops {
 	 * workers): the loop calls it itself, sparing a thread hand-off.
 	 */
 	int handle_on_loop;
+	/*
+	 * quick: optional, loop thread: 1 when serving this request takes
+	 * no more than a few milliseconds.  The loop then serves it itself
+	 * when nothing else waits (no queued or running request, no more
+	 * input), sparing the hand-off; else it goes to the worker as usual.
+	 */
+	int (*quick)(void *ctx, uint8_t type, const struct buf *req);
 	/* cancel: optional, loop thread: stop request id if it runs. */
 	void (*cancel)(void *ctx, uint32_t id);
 	/* event: optional, worker thread: the event fd became readable. */

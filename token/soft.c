@@ -101,7 +101,36 @@ soft_handle(void *ctx, uint32_t id, uint8_t type, struct buf *req,
 	}
 }
 
+/*
+ * Signing with anything but a large RSA key takes well under a
+ * millisecond: the runtime's loop may do it itself.  Adding a key is
+ * left to the worker (an RSA key's checks take longer).
+ */
+static int
+soft_quick(void *ctx, uint8_t type, const struct buf *req)
+{
+	struct soft_token *st = ctx;
+	struct key *k;
+	uint32_t hi, lo;
+
+	switch (type) {
+	case IPC_SIGN:
+		if (buf_peek_u32(req, 0, &hi) != 0 ||
+		    buf_peek_u32(req, 4, &lo) != 0 ||
+		    (k = keystore_get(st->keys,
+		    ((uint64_t)hi << 32) | lo)) == NULL)
+			return 1;	/* fails at once */
+		return key_type(k) != KEY_RSA || key_bits(k) <= 4096;
+	case IPC_DROP:
+	case IPC_DROP_ALL:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 const struct token_ops soft_token_ops = {
 	.name = "soft",
 	.handle = soft_handle,
+	.quick = soft_quick,
 };

@@ -15,6 +15,9 @@ FIDO_INTEG_TESTS = \
 	tests/integ/fido-websafe.sh \
 	tests/integ/fido-autoimport.sh \
 	tests/integ/fido-desktop.sh \
+	tests/integ/fido-select.sh \
+	tests/integ/fido-idle.sh \
+	tests/integ/fido-why.sh \
 	tests/integ/fido-helper-death.sh
 TESTS += $(FIDO_INTEG_TESTS)
 dist_check_SCRIPTS += $(FIDO_INTEG_TESTS)
