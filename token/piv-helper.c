@@ -21,9 +21,11 @@
  */
 #include "config.h"
 
+#include <sys/inotify.h>
 #include <sys/types.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +49,7 @@
 #define PIVH_READERS_BUF	4096
 #define PIVH_NAME_MAX		200
 #define PIVH_RETRY_S		2
+#define PCSCD_SOCKET		"/run/pcscd/pcscd.comm"	/* libpcsclite's default */
 #define PNP_READER		"\\\\?PnP?\\Notification"
 
 static const int pivh_slots[] = {
@@ -691,6 +694,47 @@ watch_session(SCARDCONTEXT ctx)
 	}
 }
 
+/*
+ * No pcscd: wait (inotify, no polling: an idle agent makes no system
+ * call) until its socket appears, or its directory, then try again.
+ */
+static void
+watch_wait_for_pcscd(void)
+{
+	char dir[PATH_MAX], *p, ev[sizeof(struct inotify_event) + NAME_MAX + 1];
+	const char *sock;
+	int fd;
+
+	if ((sock = getenv("PCSCLITE_CSOCK_NAME")) == NULL || *sock == '\0')
+		sock = PCSCD_SOCKET;
+	strlcpy(dir, sock, sizeof(dir));
+	if ((fd = inotify_init1(IN_CLOEXEC)) == -1)
+		goto fallback;
+	while ((p = strrchr(dir, '/')) != NULL && p != dir) {
+		*p = '\0';
+		if (inotify_add_watch(fd, dir, IN_CREATE | IN_MOVED_TO) != -1)
+			break;
+		if (errno != ENOENT)
+			goto fallback;
+	}
+	if (p == NULL || p == dir)
+		goto fallback;
+	/* It may have come between the failed connect and the watch. */
+	if (access(sock, F_OK) == 0) {
+		close(fd);
+		return;
+	}
+	debug_f("waiting for pcscd (%s)", sock);
+	while (read(fd, ev, sizeof(ev)) == -1 && errno == EINTR)
+		;
+	close(fd);
+	return;
+ fallback:
+	if (fd != -1)
+		close(fd);
+	sleep(PIVH_RETRY_S);
+}
+
 static void *
 watch_thread(void *arg)
 {
@@ -703,7 +747,7 @@ watch_thread(void *arg)
 		rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx);
 		if (rv != SCARD_S_SUCCESS) {
 			debug_f("no pcscd: %s", pcsc_stringify_error(rv));
-			sleep(PIVH_RETRY_S);
+			watch_wait_for_pcscd();
 			continue;
 		}
 		pthread_mutex_lock(&watch_lock);
