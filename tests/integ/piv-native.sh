@@ -9,7 +9,8 @@
 # yubico-piv-tool -a status) needs no new PIN; policy (token=piv, serial=)
 # and lock apply before the card is touched; a wrong PIN is asked again
 # with the tries left, a blocked PIN says "use the PUK"; the card pulled
-# -> its keys go and a signature fails fast; plugged back -> they return;
+# (also while a signature waits for a touch) -> its keys go and a
+# signature fails fast; plugged back -> they return;
 # --no-piv offers nothing.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integ/lib.sh"
 ti_setup
@@ -209,8 +210,18 @@ yubico-piv-tool -r "$READER" -a unblock-pin -P 12345678 -N 123456 \
 ti_askpass_answer "pass:123456"
 ti_assert_eq "login-9a" "$(login 9a)" "9a after unblock"
 
-# Pulled: the keys go, a signature fails fast; plugged back: they return.
+# Pulled while a signature waits for a touch: that request fails, the
+# keys go, a new signature fails at once; plugged back: they return.
+ctl "touch manual" >/dev/null
+login 9d >"$TI_DIR/9d.out" &
+lpid=$!
+for _ in $(seq 100); do
+	[ "$(ctl pending)" = "yes 9d" ] && break
+	sleep 0.1
+done
+ti_assert_eq "yes 9d" "$(ctl pending)" "the card waits for a touch"
 vcard_stop || ti_fail "vcard_stop"
+wait $lpid && ti_fail "9d signed with the card pulled"
 wait_count 0
 t0=$(ms)
 ti_expect_fail "sign with the card out" ssh-add -T "$TI_DIR/9a.pub"
