@@ -332,6 +332,25 @@ static const struct backend helper_piv_backend = {
 	.key_removed = helper_piv_key_removed,
 };
 
+/* A restarted helper reads the cards again and reports their keys. */
+static void
+helper_piv_restarted(struct helper *h, void *arg)
+{
+	struct identity *id, *next;
+
+	(void)arg;
+	for (id = idtab_first(agent_idtab); id != NULL; id = next) {
+		next = idtab_next(id);
+		if (id->helper != h)
+			continue;
+		id->helper = NULL;	/* the new helper never had it */
+		keys_drop(id, "PIV helper restarted; listed again when "
+		    "it has read the card");
+	}
+	buf_free(last_keys);
+	last_keys = NULL;
+}
+
 void
 helper_piv_start(void)
 {
@@ -347,7 +366,7 @@ helper_piv_start(void)
 	argv[1] = NULL;
 	/* A restarted helper reports its cards' keys again. */
 	helper_piv = helper_spawn(&helper_piv_backend, "piv", prog, argv,
-	    helper_piv_event, keys_helper_lost, NULL);
+	    helper_piv_event, helper_piv_restarted, NULL);
 	free(prog);
 }
 

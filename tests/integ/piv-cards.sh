@@ -3,7 +3,8 @@
 # readers of a private pcscd), through the native PIV helper: both cards'
 # keys are listed, named by their serials; a 9e key (PIN policy never)
 # signs with no PIN prompt; each card logs in with its own PIN prompt (the
-# PIN is cached per card); pulling one takes only its keys.
+# PIN is cached per card); pulling one takes only its keys; a killed PIV
+# helper is restarted and reports the keys again.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integ/lib.sh"
 ti_setup
 ti_tokagent_only "the native PIV helper"
@@ -77,4 +78,16 @@ wait "$TWO" 2>/dev/null
 wait_count 3
 ssh-add -L | grep -q "#22222222" && ti_fail "card 2's keys still listed"
 ti_assert_eq "login-11111111" "$(login 11111111)" "card 1 after card 2 left"
+
+# The PIV helper killed: restarted, it reports the card's keys again.
+hp=$(pgrep -P "$TI_AGENT_PID" -f tokagent-piv-helper) ||
+    ti_fail "no PIV helper under the agent"
+kill -KILL "$hp"
+for _ in $(seq 100); do
+	n=$(pgrep -P "$TI_AGENT_PID" -f tokagent-piv-helper)
+	[ -n "$n" ] && [ "$n" != "$hp" ] && break
+	sleep 0.1
+done
+wait_count 3
+ti_assert_eq "login-11111111" "$(login 11111111)" "card 1 after a helper restart"
 exit 0
