@@ -15,6 +15,7 @@
 #include "agent/helper.h"
 #include "agent/idtab.h"
 #include "agent/keys.h"
+#include "agent/loop.h"
 #include "agent/provider.h"
 #include "common/buf.h"
 #include "common/err.h"
@@ -25,12 +26,15 @@
 
 #define P11_HELPER		"tokagent-p11-helper"
 #define PCSC_WATCHER		"tokagent-pcsc-watcher"
+#define P11_MAX_PROVIDERS	32	/* provider helpers at once */
 
 struct helper_p11_prov {
 	char *path;			/* realpath of the module */
 	struct helper *h;
 	struct buf *constraints;	/* as given to ssh-add -s; applied to each key */
 	int added;			/* an ssh-add -s of it has succeeded */
+	int nadding;			/* ssh-add -s requests in flight */
+	struct loop_timer *discard;	/* never added: its helper goes */
 	struct buf **removed;		/* blobs the user removed (ssh-add -d) */
 	size_t nremoved;
 	LIST_ENTRY(helper_p11_prov) entry;
@@ -44,6 +48,7 @@ struct helper_p11_op {
 
 static LIST_HEAD(, helper_p11_prov) providers =
     LIST_HEAD_INITIALIZER(providers);
+static size_t nproviders;
 static struct helper *helper_p11_pcsc;	/* card events, while providers exist */
 
 static struct helper_p11_prov *
@@ -332,6 +337,8 @@ helper_p11_provider_free(struct helper_p11_prov *p, int retire)
 		}
 	}
 	LIST_REMOVE(p, entry);
+	nproviders--;
+	loop_cancel_timer(p->discard);
 	if (retire && (m = buf_new()) != NULL &&
 	    buf_put_cstring(m, p->path) == 0)
 		helper_retire(p->h, IPC_REMOVE_PROVIDER, m);
@@ -345,12 +352,53 @@ helper_p11_provider_free(struct helper_p11_prov *p, int retire)
 }
 
 static void
+helper_p11_discard_now(void *arg)
+{
+	struct helper_p11_prov *p = arg;
+
+	p->discard = NULL;
+	if (p->added || p->nadding > 0)
+		return;		/* added meanwhile, or being added again */
+	debug_f("provider %s was not added: stopping its helper", p->path);
+	helper_p11_provider_free(p, 0);
+	if (LIST_EMPTY(&providers)) {
+		helper_stop(helper_p11_pcsc);
+		helper_p11_pcsc = NULL;
+	}
+}
+
+/*
+ * A provider never added keeps no helper: unless an ssh-add -s of it is in
+ * flight, it goes, from a timer (a helper callback may be on the stack).
+ */
+static void
+helper_p11_maybe_discard(struct helper_p11_prov *p)
+{
+	if (p->added || p->nadding > 0 || p->discard != NULL)
+		return;
+	if ((p->discard = loop_add_timer(0, helper_p11_discard_now,
+	    p)) == NULL)
+		error_f("provider %s: out of memory", p->path);
+}
+
+/* An ssh-add -s of p is over. */
+static void
+helper_p11_add_done(struct helper_p11_prov *p)
+{
+	if (p->nadding > 0)
+		p->nadding--;
+	helper_p11_maybe_discard(p);
+}
+
+static void
 helper_p11_op_cancel(void *arg)
 {
 	struct helper_p11_op *op = arg;
+	struct helper_p11_prov *p = op->p;
 
-	helper_cancel(op->p->h, op->reqid);
+	helper_cancel(p->h, op->reqid);
 	free(op);
+	helper_p11_add_done(p);
 }
 
 static void
@@ -373,6 +421,7 @@ helper_p11_add_reply(int r, uint8_t type, struct buf *m, const char *detail,
 		    tok_strerror(r), detail ? ": " : "", detail ? detail : "");
 	else
 		logit("provider %s added by pid %ld", p->path, (long)c->pid);
+	helper_p11_add_done(p);
 	conn_reply_status(c, r == 0);
 }
 
@@ -491,6 +540,12 @@ helper_p11_add_provider(struct conn *c, struct buf *m, int constrained)
 		r = TOK_ERR_PROVIDER_REFUSED;
 		goto fail;
 	}
+	if (p == NULL && nproviders >= P11_MAX_PROVIDERS) {
+		error("refusing provider %s: %d providers are loaded already; "
+		    "remove one first (ssh-add -e)", real, P11_MAX_PROVIDERS);
+		r = TOK_ERR_PROVIDER_REFUSED;
+		goto fail;
+	}
 	if (p == NULL) {
 		if ((prog = helper_find_program(P11_HELPER)) == NULL) {
 			error("%s not found", P11_HELPER);
@@ -517,6 +572,7 @@ helper_p11_add_provider(struct conn *c, struct buf *m, int constrained)
 			goto fail;
 		}
 		LIST_INSERT_HEAD(&providers, p, entry);
+		nproviders++;
 		helper_p11_pcsc_start();
 	}
 	/* A provider whose add failed (wrong PIN) may be added again. */
@@ -534,6 +590,7 @@ helper_p11_add_provider(struct conn *c, struct buf *m, int constrained)
 	    (r = helper_request(p->h, IPC_ADD_PROVIDER, payload,
 	    helper_p11_add_reply, op, &op->reqid)) != 0)
 		goto fail;
+	p->nadding++;
 	buf_free(payload);
 	free(path);
 	free(real);
@@ -543,6 +600,8 @@ helper_p11_add_provider(struct conn *c, struct buf *m, int constrained)
  fail:
 	error("add provider %s from pid %ld: %s", path ? path : "?",
 	    (long)c->pid, tok_strerror(r));
+	if (p != NULL)
+		helper_p11_maybe_discard(p);
 	free(op);
 	buf_free(payload);
 	free(path);
