@@ -41,6 +41,7 @@ struct helper;
 
 struct agent_options {
 	int software_keys;		/* accept software keys (default on) */
+	int piv;			/* native PIV cards (default on; --no-piv) */
 	uint32_t default_lifetime;	/* seconds, 0 = forever (-t) */
 	const char *provider_allowlist;	/* -P */
 	int allow_remote_providers;	/* providers from forwarded connections */

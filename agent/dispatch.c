@@ -14,6 +14,7 @@
 #include "agent/dest.h"
 #include "agent/dispatch.h"
 #include "agent/helper-p11.h"
+#include "agent/helper-piv.h"
 #include "agent/helper-sk.h"
 #include "agent/helper.h"
 #include "agent/idtab.h"
@@ -233,6 +234,7 @@ static void
 dispatch_forget_tokens(void)
 {
 	helper_p11_keys_removed_all();
+	helper_piv_keys_removed_all();
 	helper_sk_forget_pins();
 }
 
@@ -292,6 +294,7 @@ dispatch_message(struct conn *c, struct buf *m)
 		break;
 	case SSH_AGENTC_REMOVE_SMARTCARD_KEY:
 		helper_p11_remove_provider(c, m);
+		helper_piv_resync();
 		break;
 	case SSH_AGENTC_LOCK:
 		lock_lock(c, m);

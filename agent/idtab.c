@@ -60,6 +60,7 @@ identity_free(struct identity *id)
 	free(id->fingerprint);
 	free(id->provider);
 	free(id->sk_provider);
+	free(id->token_serial);
 	buf_free(id->readd);
 	dest_constraints_free(id->dest);
 	freezero(id, sizeof(*id));

@@ -26,6 +26,7 @@ struct identity {
 	struct helper *helper;		/* holds the private half */
 	uint64_t handle;		/* the helper's name for it */
 	char *provider;			/* PKCS#11 provider; NULL for others */
+	char *token_serial;		/* the card's serial (PIV); NULL: unknown */
 	char *sk_provider;		/* sk middleware (realpath); NULL: internal */
 	struct buf *readd;		/* the key as added, to give back to a
 					 * restarted helper that holds no secret */

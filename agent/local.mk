@@ -18,6 +18,7 @@ agent_libagent_la_SOURCES = \
 	agent/dispatch.c agent/dispatch.h \
 	agent/helper.c agent/helper.h \
 	agent/helper-p11.c agent/helper-p11.h \
+	agent/helper-piv.c agent/helper-piv.h \
 	agent/helper-sk.c agent/helper-sk.h \
 	agent/helper-soft.c agent/helper-soft.h \
 	agent/idtab.c agent/idtab.h \

@@ -14,6 +14,7 @@
 #include "agent/lock.h"
 #include "agent/loop.h"
 #include "agent/helper-sk.h"
+#include "agent/helper-piv.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -121,6 +122,7 @@ lock_lock(struct conn *c, struct buf *m)
 	lock_failures = 0;
 	/* Cached PINs do not survive a lock. */
 	helper_sk_forget_pins();
+	helper_piv_forget_pins();
 	logit("agent locked by pid %ld", (long)c->pid);
 	audit_event("lock", c, NULL, "ok", NULL);
 	conn_reply_status(c, 1);

@@ -11,7 +11,9 @@
 
 #include "agent/agent.h"
 #include "agent/audit.h"
+#include "agent/backend.h"
 #include "agent/conn.h"
+#include "agent/helper.h"
 #include "agent/idtab.h"
 #include "agent/loop.h"
 #include "agent/policy-stage.h"
@@ -198,13 +200,17 @@ policy_stage_query_key(const struct identity *id, struct policy_query *q)
 	q->fingerprint = id->fingerprint;
 	q->comment = id->comment;
 	q->key_type = key_type_name(id->key);
+	const struct backend *be = helper_backend(id->helper);
+
 	if (id->helper == agent_soft)
 		q->token = POLICY_TOKEN_SOFTWARE;
 	else if (key_is_sk(id->key))
 		q->token = POLICY_TOKEN_FIDO;
+	else if (be != NULL && strcmp(be->kind, "piv") == 0)
+		q->token = POLICY_TOKEN_PIV;
 	else
 		q->token = POLICY_TOKEN_PKCS11;
-	q->token_serial = NULL;
+	q->token_serial = id->token_serial;
 }
 
 void

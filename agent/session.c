@@ -13,6 +13,7 @@
 #include "agent/audit.h"
 #include "agent/child.h"
 #include "agent/helper-sk.h"
+#include "agent/helper-piv.h"
 #include "agent/helper.h"
 #include "agent/idtab.h"
 #include "agent/keys.h"
@@ -76,6 +77,7 @@ session_apply(const char *event, enum policy_on_lock action)
 
 	if (action != POLICY_ON_LOCK_NOTHING) {
 		helper_sk_forget_pins();
+		helper_piv_forget_pins();
 		prompts = askpass_dismiss_all();
 	}
 	if (action == POLICY_ON_LOCK_LOCK && !lock_is_locked()) {

@@ -7,6 +7,7 @@
 
 struct agent_options agent_opts = {
 	.software_keys = 1,
+	.piv = 1,
 	.provider_allowlist = AGENT_DEFAULT_ALLOWLIST,
 	.confirm_timeout_ms = AGENT_CONFIRM_TIMEOUT_MS,
 	.restrict_websafe = 1,

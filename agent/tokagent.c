@@ -35,6 +35,7 @@
 #include "agent/audit.h"
 #include "agent/dispatch.h"
 #include "agent/helper-p11.h"
+#include "agent/helper-piv.h"
 #include "agent/helper-sk.h"
 #include "agent/helper-soft.h"
 #include "agent/policy-stage.h"
@@ -53,6 +54,7 @@ static pid_t parent_pid;
 
 enum {
 	OPT_NO_SOFTWARE_KEYS = 256,
+	OPT_NO_PIV,
 	OPT_CONFIRM_FORWARDED,
 	OPT_ALLOW_REMOTE_PROVIDERS,
 	OPT_PIN_CACHE,
@@ -69,6 +71,7 @@ enum {
 
 static const struct option long_options[] = {
 	{ "no-software-keys", no_argument, NULL, OPT_NO_SOFTWARE_KEYS },
+	{ "no-piv", no_argument, NULL, OPT_NO_PIV },
 	{ "confirm-forwarded", no_argument, NULL, OPT_CONFIRM_FORWARDED },
 	{ "allow-remote-providers", no_argument, NULL,
 	    OPT_ALLOW_REMOTE_PROVIDERS },
@@ -131,6 +134,8 @@ usage(int status)
 	    "SHA256\n"
 	    "  --no-software-keys       hardware-only agent: refuse "
 	    "software keys\n"
+	    "  --no-piv                 offer no keys of PIV cards "
+	    "natively\n"
 	    "  --confirm-forwarded      confirm every use that arrives "
 	    "through forwarding\n"
 	    "  --allow-remote-providers same as -O allow-remote-pkcs11\n"
@@ -479,6 +484,9 @@ main(int argc, char **argv)
 		case OPT_NO_SOFTWARE_KEYS:
 			agent_opts.software_keys = 0;
 			break;
+		case OPT_NO_PIV:
+			agent_opts.piv = 0;
+			break;
 		case OPT_CONFIRM_FORWARDED:
 			agent_opts.confirm_forwarded = 1;
 			break;
@@ -654,6 +662,8 @@ main(int argc, char **argv)
 	helper_sk_set_device_handler(resident_device_event);
 	loop_on_signal(SIGUSR1, on_keydrop);
 	helper_soft_start();
+	if (agent_opts.piv)
+		helper_piv_start();
 	/* Its device events announce the tokens present now, too. */
 	if (agent_opts.import_resident_on_plug && helper_sk_get() == NULL)
 		fatal_f("--import-resident-on-plug needs the FIDO helper");
@@ -670,6 +680,7 @@ main(int argc, char **argv)
 	conn_close_all();
 	session_watch_stop();
 	helper_p11_shutdown();
+	helper_piv_shutdown();
 	helper_sk_shutdown();
 	helper_stop(agent_soft);
 	idtab_free(agent_idtab);

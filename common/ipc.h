@@ -69,7 +69,7 @@ enum ipc_type {
 	IPC_KEYS = 21,
 	IPC_REMOVE_PROVIDER = 22,
 	IPC_EVENT = 30,
-	/* 40-59: sk helper (sk/); 60-79: p11 helper (pkcs/) */
+	/* 40-59: sk helper (sk/); 60-79: p11 helper (pkcs/); 80-99: PIV (token/piv-ipc.h) */
 };
 
 /* ipc_msg_start: reset msg and write the header. */

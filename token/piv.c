@@ -913,6 +913,28 @@ piv_verify_pin(struct piv *piv, const char *pin, int *triesp)
 }
 
 int
+piv_unverify(struct piv *piv)
+{
+	struct buf *resp;
+	int r, sw;
+
+	piv_forget_pin(piv);
+	if ((resp = buf_new()) == NULL)
+		return TOK_ERR_ALLOC;
+	if ((r = piv_begin(piv)) != 0) {
+		buf_free(resp);
+		return r;
+	}
+	/* VERIFY with P1 FF: the card drops the PIN's security status. */
+	if ((r = piv_transceive(piv, INS_VERIFY, 0xff, PIV_REF_PIN, NULL, 0,
+	    resp, &sw)) == 0)
+		r = piv_sw_err(sw);
+	piv_end(piv);
+	buf_free(resp);
+	return r;
+}
+
+int
 piv_general_auth(struct piv *piv, int slot, int alg, const u_char *in,
     size_t inlen, struct buf *out)
 {

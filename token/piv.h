@@ -147,6 +147,11 @@ int piv_verify_pin(struct piv *piv, const char *pin, int *triesp)
 void piv_forget_pin(struct piv *piv);
 
 /*
+ * piv_unverify: forget the remembered PIN and make the card forget that
+ * it was verified (VERIFY with P1 FF, SP 800-73-4 3.2.1).
+ */
+int piv_unverify(struct piv *piv) __attribute__((warn_unused_result));
+/*
  * piv_general_auth: GENERAL AUTHENTICATE with the key in slot (algorithm
  * alg) over in: for ECDSA a digest, for RSA a block of the modulus size
  * already padded.  The card's answer (ECDSA: DER signature; RSA: the raw

@@ -1,8 +1,8 @@
 # token/piv.mk: the native PIV driver's first layer: token/piv.c (a PIV
 # client over a struct card_ops, with its parsers) and token/piv-pcsc.c
 # (the card through pcsc-lite); its unit test, its fuzz harness and an
-# integration probe used against vcard through pcscd.  Not yet part of a
-# helper.
+# integration probe used against vcard through pcscd; and the
+# helper (tokagent-piv-helper).
 noinst_LTLIBRARIES += token/libpiv.la
 token_libpiv_la_SOURCES = token/piv.c token/piv.h
 
@@ -30,3 +30,12 @@ tests_fuzz_fuzz_piv_LDFLAGS = $(FUZZ_LINKFLAGS)
 tests_fuzz_fuzz_piv_LDADD = common/libcommon.la $(OPENSSL_LIBS) \
 	$(LIBBSD_LIBS)
 endif
+
+# The PIV helper: every PIV card's slot keys, to the agent (token/piv-ipc.h).
+pkglibexec_PROGRAMS += token/tokagent-piv-helper
+token_tokagent_piv_helper_SOURCES = token/piv-helper.c token/piv-ipc.h \
+	token/piv-pcsc.c token/piv-pcsc.h
+token_tokagent_piv_helper_CFLAGS = $(AM_CFLAGS) $(PCSC_CFLAGS) -pthread
+token_tokagent_piv_helper_LDADD = token/libpiv.la token/libtoken.la \
+	common/libcommon.la $(PCSC_LIBS) $(OPENSSL_LIBS) $(LIBBSD_LIBS) \
+	-lpthread

@@ -8,6 +8,10 @@
  *	count		prints the number of identities listed.
  *	raw HEX		sends one frame whose body (type byte first) is HEX;
  *			prints "TYPE HEXBODY" of the reply, or "closed".
+ *	sign-bench SECONDS HEXBLOB
+ *			signs 32 random-ish bytes with the key whose public
+ *			blob is HEXBLOB, one request after another, for
+ *			SECONDS; prints "ops N ops/s X p50_ms Y p99_ms Z".
  * The socket defaults to $SSH_AUTH_SOCK.  Exit 1 on errors (no reply,
  * malformed reply), 2 on usage errors.
  */
@@ -32,7 +36,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: agentcli [-s socket] [-t timeout_ms] "
-	    "query | count | raw HEX\n");
+	    "query | count | raw HEX | sign-bench SECONDS HEXBLOB\n");
 	exit(2);
 }
 
@@ -154,6 +158,74 @@ cmd_count(int fd)
 	return 0;
 }
 
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+cmd_sign_bench(int fd, const char *secs, const char *hex)
+{
+	struct buf *msg = NULL, *reply = NULL, *blob = NULL;
+	uint64_t *lat = NULL, t0, t, end;
+	size_t n = 0, cap = 0, i;
+	u_char data[32];
+	uint8_t type;
+	int hi, lo, r, ret = 1;
+
+	if ((blob = buf_new()) == NULL)
+		goto out;
+	for (i = 0; hex[i] != '\0' && hex[i + 1] != '\0'; i += 2) {
+		if ((hi = hexval(hex[i])) < 0 || (lo = hexval(hex[i + 1])) < 0 ||
+		    buf_put_u8(blob, (uint8_t)(hi << 4 | lo)) != 0)
+			goto out;
+	}
+	end = aio_now_ns() + (uint64_t)atoi(secs) * 1000000000ULL;
+	while ((t0 = aio_now_ns()) < end) {
+		memset(data, 0, sizeof(data));
+		memcpy(data, &t0, sizeof(t0));
+		buf_free(msg);
+		buf_free(reply);
+		reply = NULL;
+		if ((msg = buf_new()) == NULL ||
+		    buf_put_u8(msg, 13) != 0 ||	/* SSH_AGENTC_SIGN_REQUEST */
+		    buf_put_stringb(msg, blob) != 0 ||
+		    buf_put_string(msg, data, sizeof(data)) != 0 ||
+		    buf_put_u32(msg, 0) != 0)
+			goto out;
+		if ((r = aio_request(fd, msg, timeout_ms, &reply)) != 0 ||
+		    buf_get_u8(reply, &type) != 0 || type != 14) {
+			fprintf(stderr, "agentcli: sign failed\n");
+			goto out;
+		}
+		t = aio_now_ns();
+		if (n == cap) {
+			uint64_t *tmp;
+
+			cap = cap ? cap * 2 : 1024;
+			if ((tmp = realloc(lat, cap * sizeof(*lat))) == NULL)
+				goto out;
+			lat = tmp;
+		}
+		lat[n++] = t - t0;
+	}
+	if (n == 0)
+		goto out;
+	qsort(lat, n, sizeof(*lat), cmp_u64);
+	printf("ops %zu ops/s %.1f p50_ms %.2f p99_ms %.2f\n", n,
+	    (double)n / atoi(secs), lat[n / 2] / 1e6, lat[n * 99 / 100] / 1e6);
+	ret = 0;
+ out:
+	free(lat);
+	buf_free(msg);
+	buf_free(reply);
+	buf_free(blob);
+	return ret;
+}
+
 int main(int, char **);
 
 int
@@ -189,6 +261,8 @@ main(int argc, char **argv)
 		ret = cmd_count(fd);
 	else if (strcmp(argv[0], "raw") == 0 && argc == 2)
 		ret = cmd_raw(fd, argv[1]);
+	else if (strcmp(argv[0], "sign-bench") == 0 && argc == 3)
+		ret = cmd_sign_bench(fd, argv[1], argv[2]);
 	else
 		usage();
 	close(fd);

@@ -46,7 +46,12 @@ ssh-keygen -i -m PKCS8 -f "$TI_DIR/pub9d.pem" > "$TI_DIR/touch.pub" ||
     ti_fail "9d public key"
 
 ti_askpass_setup "pass:$CARD_PIN"
-ti_start_agent
+# The card through the module only: not also natively (piv-native.sh).
+if ti_is_openssh_agent; then
+	ti_start_agent
+else
+	ti_start_agent --no-piv
+fi
 ti_expect_ok "ssh-add -s ykcs11" ssh-add -s "$YKCS11"
 ssh-add -L > "$TI_DIR/keys.txt"
 grep '^ecdsa-sha2-nistp256 ' "$TI_DIR/keys.txt" | grep -v "$(cut -d' ' -f2 "$TI_DIR/touch.pub")" |

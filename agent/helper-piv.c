@@ -1,0 +1,421 @@
+/* The native PIV helper from the agent side (see helper-piv.h). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/agent.h"
+#include "agent/audit.h"
+#include "agent/backend.h"
+#include "agent/constraints.h"
+#include "agent/helper-piv.h"
+#include "agent/helper.h"
+#include "agent/idtab.h"
+#include "agent/keys.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/ipc.h"
+#include "common/key.h"
+#include "common/log.h"
+#include "token/piv-ipc.h"
+
+#define PIV_HELPER		"tokagent-piv-helper"
+#define HELPER_PIV_NAME_MAX	256
+
+static struct helper *helper_piv;
+/* The blobs of the keys the helper reported last, and those removed. */
+static struct buf **reported, **removed;
+static size_t nreported, nremoved;
+/* The last key list the helper sent, to offer them again (helper_piv_resync). */
+static struct buf *last_keys;
+
+static void
+helper_piv_blobs_free(struct buf ***v, size_t *n)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		buf_free((*v)[i]);
+	free(*v);
+	*v = NULL;
+	*n = 0;
+}
+
+static int
+helper_piv_blobs_has(struct buf **v, size_t n, const u_char *blob, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (buf_len(v[i]) == len && memcmp(buf_ptr(v[i]), blob,
+		    len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+helper_piv_blobs_add(struct buf ***v, size_t *n, const u_char *blob,
+    size_t len)
+{
+	struct buf **tmp;
+
+	if (*n >= HELPER_MAX_KEYS ||
+	    (tmp = recallocarray(*v, *n, *n + 1, sizeof(*tmp))) == NULL)
+		return TOK_ERR_ALLOC;
+	*v = tmp;
+	if (((*v)[*n] = buf_new()) == NULL)
+		return TOK_ERR_ALLOC;
+	if (buf_put(((*v)[*n]), blob, len) != 0) {
+		buf_free((*v)[*n]);
+		return TOK_ERR_ALLOC;
+	}
+	(*n)++;
+	return 0;
+}
+
+/* A device or card name from the helper: bounded, printable. */
+static int
+helper_piv_string(struct buf *m, char **sp)
+{
+	const u_char *cp;
+	size_t len, i;
+	int r;
+
+	*sp = NULL;
+	if ((r = buf_get_string_direct(m, &cp, &len)) != 0)
+		return r;
+	if (len == 0 || len > HELPER_PIV_NAME_MAX)
+		return TOK_ERR_INVALID_FORMAT;
+	for (i = 0; i < len; i++) {
+		if (cp[i] < 0x20 || cp[i] == 0x7f)
+			return TOK_ERR_INVALID_FORMAT;
+	}
+	if ((*sp = malloc(len + 1)) == NULL)
+		return TOK_ERR_ALLOC;
+	memcpy(*sp, cp, len);
+	(*sp)[len] = '\0';
+	return 0;
+}
+
+/* The serial in a label "<card> #<serial> PIV <slot>", or NULL. */
+static char *
+helper_piv_serial(const char *label)
+{
+	const char *p, *e;
+
+	if ((p = strrchr(label, '#')) == NULL)
+		return NULL;
+	p++;
+	for (e = p; *e >= '0' && *e <= '9'; e++)
+		;
+	if (e == p || *e != ' ')
+		return NULL;
+	return strndup(p, e - p);
+}
+
+static int
+helper_piv_new_identity(struct helper *h, uint64_t handle, struct key *k,
+    const char *label)
+{
+	struct identity *id;
+	struct constraints cons;
+	int r;
+
+	memset(&cons, 0, sizeof(cons));
+	if ((id = calloc(1, sizeof(*id))) == NULL ||
+	    (id->blob = buf_new()) == NULL) {
+		free(id);
+		return TOK_ERR_ALLOC;
+	}
+	if ((r = key_dup_public(k, &id->key)) != 0 ||
+	    (r = key_to_blob(k, id->blob)) != 0 ||
+	    (r = key_fingerprint(k, &id->fingerprint)) != 0)
+		goto fail;
+	if ((id->comment = strdup(label)) == NULL) {
+		r = TOK_ERR_ALLOC;
+		goto fail;
+	}
+	id->token_serial = helper_piv_serial(label);
+	id->helper = h;
+	id->handle = handle;
+	id->present = 1;
+	/* No constraints of its own: the agent's defaults (-t) apply. */
+	keys_apply_constraints(id, &cons);
+	verbose("PIV key %s %s", id->fingerprint, id->comment);
+	audit_event("add", NULL, id, "ok", "PIV card");
+	return keys_insert(id);
+ fail:
+	identity_free(id);
+	return r;
+}
+
+/* IPC_EVENT: the keys of every card present now. */
+static int
+helper_piv_sync(struct helper *h, struct buf *m)
+{
+	struct identity *id, *next;
+	struct buf **now = NULL, **keep = NULL;
+	size_t nnow = 0, nkeep = 0, i, len;
+	struct key *k = NULL;
+	const u_char *blob;
+	uint64_t handle;
+	uint32_t n, j;
+	char *label = NULL;
+	int r;
+
+	if ((r = buf_get_u32(m, &n)) != 0)
+		return r;
+	if (n > HELPER_MAX_KEYS)
+		return TOK_ERR_PROTOCOL;
+	for (j = 0; j < n; j++) {
+		if ((r = buf_get_u64(m, &handle)) != 0 ||
+		    (r = key_froms(m, &k)) != 0 ||
+		    (r = helper_piv_string(m, &label)) != 0)
+			goto out;
+		if (key_has_private(k) || key_is_cert(k)) {
+			r = TOK_ERR_PROTOCOL;
+			goto out;
+		}
+		blob = key_blob(k, &len);
+		if ((r = helper_piv_blobs_add(&now, &nnow, blob, len)) != 0)
+			goto out;
+		if ((id = idtab_lookup(agent_idtab, blob, len)) != NULL) {
+			/* Ours: the handle may have changed (replugged). */
+			if (id->helper == h) {
+				id->handle = handle;
+				id->present = 1;
+			}
+			/* Else added through PKCS#11: listed once, there. */
+		} else if (!helper_piv_blobs_has(removed, nremoved, blob,
+		    len) && (r = helper_piv_new_identity(h, handle, k,
+		    label)) != 0)
+			goto out;
+		key_free(k);
+		k = NULL;
+		free(label);
+		label = NULL;
+	}
+	if ((r = buf_expect_empty(m)) != 0)
+		goto out;
+	/* The keys of pulled cards go. */
+	for (id = idtab_first(agent_idtab); id != NULL; id = next) {
+		next = idtab_next(id);
+		if (id->helper == h && !helper_piv_blobs_has(now, nnow,
+		    buf_ptr(id->blob), buf_len(id->blob))) {
+			id->helper = NULL;	/* the helper forgot it */
+			keys_drop(id, "card removed");
+		}
+	}
+	/* Removed keys whose card was pulled come back when plugged in. */
+	for (i = 0; i < nremoved; i++) {
+		if (helper_piv_blobs_has(now, nnow, buf_ptr(removed[i]),
+		    buf_len(removed[i])) && (r = helper_piv_blobs_add(&keep,
+		    &nkeep, buf_ptr(removed[i]), buf_len(removed[i]))) != 0)
+			goto out;
+	}
+	helper_piv_blobs_free(&removed, &nremoved);
+	removed = keep;
+	nremoved = nkeep;
+	keep = NULL;
+	nkeep = 0;
+	helper_piv_blobs_free(&reported, &nreported);
+	reported = now;
+	nreported = nnow;
+	now = NULL;
+	nnow = 0;
+	r = 0;
+ out:
+	helper_piv_blobs_free(&now, &nnow);
+	helper_piv_blobs_free(&keep, &nkeep);
+	key_free(k);
+	free(label);
+	return r;
+}
+
+static void
+helper_piv_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
+{
+	struct helper_note note;
+	char *device = NULL, *name = NULL, *what = NULL;
+	uint32_t reqid, value;
+	uint8_t flag;
+	int r = TOK_ERR_INVALID_FORMAT;
+
+	(void)arg;
+	memset(&note, 0, sizeof(note));
+	switch (type) {
+	case IPC_EVENT:
+		if ((r = buf_get_cstring(m, &what, NULL)) != 0)
+			break;
+		buf_free(last_keys);
+		if ((last_keys = buf_dup(m)) == NULL) {
+			r = TOK_ERR_ALLOC;
+			break;
+		}
+		if ((r = helper_piv_sync(h, m)) != 0)
+			break;
+		verbose("PIV: %s", what);
+		audit_token("token-change", "piv", what, "");
+		break;
+	case IPC_PIV_TOUCH:
+	case IPC_PIV_PIN_WANTED:
+		if ((r = buf_get_u32(m, &reqid)) != 0 ||
+		    (r = helper_piv_string(m, &device)) != 0 ||
+		    (r = helper_piv_string(m, &name)) != 0)
+			break;
+		if (type == IPC_PIV_TOUCH) {
+			if ((r = buf_get_u8(m, &flag)) != 0)
+				break;
+			if (flag > 1) {
+				r = TOK_ERR_INVALID_FORMAT;
+				break;
+			}
+			note.type = HELPER_NOTE_TOUCH;
+			value = flag;
+		} else {
+			if ((r = buf_get_u32(m, &value)) != 0)
+				break;
+			note.type = HELPER_NOTE_PIN_WANTED;
+		}
+		if ((r = buf_expect_empty(m)) != 0)
+			break;
+		note.device = device;
+		note.name = name;
+		note.value = value;
+		if (!helper_note(h, reqid, &note))
+			debug_f("note for request %u, which no longer waits",
+			    reqid);
+		break;
+	default:
+		r = TOK_ERR_INVALID_FORMAT;
+		break;
+	}
+	if (r != 0)
+		error_fr(r, "bad event %u from the PIV helper", type);
+	free(what);
+	free(device);
+	free(name);
+}
+
+static int
+helper_piv_login(struct helper *h, const char *device, const char *pin,
+    helper_reply_cb *cb, void *arg, uint32_t *idp)
+{
+	struct buf *p;
+	int r;
+
+	if ((p = buf_new()) == NULL)
+		return TOK_ERR_ALLOC;
+	if ((r = buf_put_cstring(p, device)) == 0 &&
+	    (r = buf_put_cstring(p, pin)) == 0)
+		r = helper_request(h, IPC_PIV_PIN, p, cb, arg, idp);
+	buf_free(p);
+	return r;
+}
+
+static void
+helper_piv_key_removed(const struct identity *id)
+{
+	if (helper_piv_blobs_add(&removed, &nremoved, buf_ptr(id->blob),
+	    buf_len(id->blob)) != 0)
+		error_f("cannot remember that %s was removed", id->fingerprint);
+}
+
+static const struct backend helper_piv_backend = {
+	.kind = "piv",
+	.keys_given_back = 0,
+	.token_noun = "PIV card",
+	.pin_per_device = 1,
+	.describe_signs = 1,
+	.login = helper_piv_login,
+	.key_removed = helper_piv_key_removed,
+};
+
+/* A restarted helper reads the cards again and reports their keys. */
+static void
+helper_piv_restarted(struct helper *h, void *arg)
+{
+	struct identity *id, *next;
+
+	(void)arg;
+	for (id = idtab_first(agent_idtab); id != NULL; id = next) {
+		next = idtab_next(id);
+		if (id->helper != h)
+			continue;
+		id->helper = NULL;	/* the new helper never had it */
+		keys_drop(id, "PIV helper restarted; listed again when "
+		    "it has read the card");
+	}
+	buf_free(last_keys);
+	last_keys = NULL;
+}
+
+void
+helper_piv_start(void)
+{
+	char *prog, *argv[2];
+
+	if (helper_piv != NULL)
+		return;
+	if ((prog = helper_find_program(PIV_HELPER)) == NULL) {
+		error("PIV cards need %s, which was not found", PIV_HELPER);
+		return;
+	}
+	argv[0] = prog;
+	argv[1] = NULL;
+	/* A restarted helper reports its cards' keys again. */
+	helper_piv = helper_spawn(&helper_piv_backend, "piv", prog, argv,
+	    helper_piv_event, helper_piv_restarted, NULL);
+	free(prog);
+}
+
+void
+helper_piv_forget_pins(void)
+{
+	if (helper_piv != NULL &&
+	    helper_request(helper_piv, IPC_PIV_FORGET, NULL, NULL, NULL,
+	    NULL) != 0)
+		error("could not clear the PIV PIN cache");
+}
+
+void
+helper_piv_keys_removed_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < nreported; i++) {
+		if (!helper_piv_blobs_has(removed, nremoved,
+		    buf_ptr(reported[i]), buf_len(reported[i])) &&
+		    helper_piv_blobs_add(&removed, &nremoved,
+		    buf_ptr(reported[i]), buf_len(reported[i])) != 0)
+			error_f("cannot remember a removed key");
+	}
+	helper_piv_forget_pins();
+}
+
+void
+helper_piv_resync(void)
+{
+	struct buf *m;
+	int r;
+
+	if (helper_piv == NULL || last_keys == NULL)
+		return;
+	if ((m = buf_fromb(last_keys)) == NULL)
+		return;
+	if ((r = helper_piv_sync(helper_piv, m)) != 0)
+		error_fr(r, "PIV keys");
+	buf_free(m);
+}
+
+void
+helper_piv_shutdown(void)
+{
+	helper_stop(helper_piv);
+	helper_piv = NULL;
+	helper_piv_blobs_free(&reported, &nreported);
+	helper_piv_blobs_free(&removed, &nremoved);
+	buf_free(last_keys);
+	last_keys = NULL;
+}
