@@ -24,7 +24,10 @@ agent_libagent_la_SOURCES = \
 	agent/sign.c agent/sign.h \
 	agent/tokens.c agent/tokens.h \
 	agent/userauth.c agent/userauth.h
-agent_libagent_la_CPPFLAGS = $(AM_CPPFLAGS) -DLIBEXECDIR='"$(pkglibexecdir)"'
+# Helpers are found in one place: see agent/progdir.h.
+agent_libagent_la_SOURCES += agent/progdir.c agent/progdir.h
+agent_libagent_la_CPPFLAGS = $(AM_CPPFLAGS) -DLIBEXECDIR='"$(pkglibexecdir)"' \
+	-DBINDIR='"$(bindir)"'
 
 bin_PROGRAMS += agent/tokagent
 agent_tokagent_SOURCES = agent/tokagent.c
