@@ -33,6 +33,13 @@ bin_PROGRAMS += agent/tokagent
 agent_tokagent_SOURCES = agent/tokagent.c
 agent_tokagent_LDADD = agent/libagent.la common/libcommon.la \
 	$(OPENSSL_LIBS) $(LIBBSD_LIBS)
+# The listening socket: socket activation (sd_listen_fds) when libsystemd
+# has it, stale-socket replacement.
+agent_tokagent_SOURCES += agent/agentsock.c agent/agentsock.h
+if HAVE_SD_LISTEN_FDS
+agent_tokagent_CPPFLAGS = $(AM_CPPFLAGS) $(SYSTEMD_CFLAGS)
+agent_tokagent_LDADD += $(SYSTEMD_LIBS)
+endif
 
 # Desktop touch notices: a small program on sd-bus the agent runs per notice,
 # so the agent itself links no D-Bus library.  Built when libsystemd is found.

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/agentsock.h"
 #include "agent/child.h"
 #include "agent/client.h"
 #include "agent/conn.h"
@@ -42,6 +43,8 @@
 
 static char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static char socket_dir[PATH_MAX];
+/* Set when systemd passed the socket: its path is systemd's, not ours. */
+static char activated_path[sizeof(socket_path)];
 static pid_t parent_pid;
 
 enum {
@@ -67,6 +70,7 @@ static const struct option long_options[] = {
 	{ "import-resident-on-plug", no_argument, NULL,
 	    OPT_IMPORT_RESIDENT_ON_PLUG },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -81,6 +85,7 @@ usage(int status)
 	    "allowed_providers]\n"
 	    "                [-t life] [options] command [arg ...]\n"
 	    "       tokagent [-c | -s] -k\n"
+	    "       tokagent -V\n"
 	    "       tokagent --import-resident[=DEVICE]\n"
 	    "\n"
 	    "  -a PATH   bind the agent socket to PATH\n"
@@ -124,6 +129,7 @@ usage(int status)
 	    "                           of the security keys plugged in (or "
 	    "of DEVICE only,\n"
 	    "                           e.g. /dev/hidraw3 or unix:PATH)\n"
+	    "  -V, --version            print the version and exit\n"
 	    "  -h, --help               this text\n", AGENT_DEFAULT_ALLOWLIST,
 	    AGENT_DEFAULT_WEBSAFE);
 	exit(status);
@@ -224,9 +230,7 @@ kill_agent(int csh)
 static int
 make_socket(const char *requested)
 {
-	struct sockaddr_un sun;
 	const char *base;
-	mode_t old;
 	int fd;
 
 	if (requested != NULL) {
@@ -250,23 +254,12 @@ make_socket(const char *requested)
 		    sizeof(socket_path))
 			fatal_f("socket path too long");
 	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	strlcpy(sun.sun_path, socket_path, sizeof(sun.sun_path));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
-	    SOCK_NONBLOCK, 0)) == -1)
-		fatal_f("socket: %s", strerror(errno));
-	old = umask(0177);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		umask(old);
-		error("bind %s: %s", socket_path, strerror(errno));
-		socket_path[0] = '\0';
+	/* A dead agent's socket is replaced, a live agent's is not. */
+	if ((fd = agentsock_bind(socket_path)) < 0) {
+		socket_path[0] = '\0';	/* not ours: never unlinked */
 		cleanup_socket();
 		exit(1);
 	}
-	umask(old);
-	if (listen(fd, SOMAXCONN) == -1)
-		fatal_f("listen: %s", strerror(errno));
 	return fd;
 }
 
@@ -332,7 +325,7 @@ main(int argc, char **argv)
 
 	/* The agent's own keys-in-memory guarantee starts before anything else. */
 	harden_process();
-	while ((ch = getopt_long(argc, argv, "+a:cDdE:hkO:P:st:", long_options,
+	while ((ch = getopt_long(argc, argv, "+a:cDdE:hkO:P:st:V", long_options,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'a':
@@ -423,6 +416,9 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(0);
+		case 'V':
+			printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+			exit(0);
 		default:
 			usage(1);
 		}
@@ -442,9 +438,19 @@ main(int argc, char **argv)
 	    (dflag ? LOG_LEVEL_DEBUG2 : LOG_LEVEL_INFO), 1);
 	raise_fd_limit();
 	parent_pid = getpid();
-	fd = make_socket(bind_path);
+	fd = argc > 0 ? -1 :
+	    agentsock_activated(activated_path, sizeof(activated_path));
+	if (fd != -1) {
+		/* Run by the service manager: foreground, log to stderr. */
+		if (!dflag)
+			Dflag = 1;
+		logit("socket-activated on %s", activated_path);
+	} else
+		fd = make_socket(bind_path);
 
-	if (Dflag || dflag) {
+	if (activated_path[0] != '\0')
+		;	/* nobody to print the variables for */
+	else if (Dflag || dflag) {
 		printf(csh ? "setenv SSH_AUTH_SOCK %s;\n" :
 		    "SSH_AUTH_SOCK=%s; export SSH_AUTH_SOCK;\n", socket_path);
 		printf("echo Agent pid %ld;\n", (long)parent_pid);
@@ -513,7 +519,8 @@ main(int argc, char **argv)
 	conn_listen(fd, geteuid());
 	if (argc > 0)
 		(void)loop_add_timer(PARENT_CHECK_MS, check_parent, NULL);
-	verbose("listening on %s", socket_path);
+	verbose("listening on %s", activated_path[0] != '\0' ?
+	    activated_path : socket_path);
 
 	while (loop_running())
 		loop_run_once();

@@ -15,6 +15,12 @@
 #	TEST_AGENT	agent under test (default $top_builddir/agent/tokagent);
 #			TEST_AGENT=/usr/bin/ssh-agent runs the suite against
 #			OpenSSH's agent
+#	TI_SK_MODULE	the OpenSSH middleware the FIDO tests load (default
+#			the build tree's tokagent-sk.so)
+#	TI_INSTALLCHECK=yes	(a make variable) `make installcheck` runs
+#			INSTALLCHECK_TESTS (tests/integ/pkg.mk) with TEST_AGENT,
+#			TI_SK_MODULE and the TI_*_DIR of tests/integ/pkg.mk
+#			pointing into the installed tree ($DESTDIR$prefix)
 #	TI_AGENT_WRAPPER	command prefix for the agent (e.g. valgrind ...;
 #			see tests/valgrind/check); with it, stopped processes get
 #			10 s instead of 2 s between TERM and KILL

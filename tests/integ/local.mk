@@ -7,3 +7,4 @@ include tests/integ/sk.mk
 include tests/integ/dest.mk
 include tests/integ/p11.mk
 include tests/integ/fido.mk
+include tests/integ/pkg.mk
