@@ -37,3 +37,6 @@ dist_doc_DATA = LICENSE NEWS README.md
 # The middleware is dlopen'ed by path: its libtool archive is of no use.
 install-exec-hook:
 	rm -f $(DESTDIR)$(pkglibdir)/tokagent-sk.la
+# ... so libtool's uninstall, which reads it, needs help.
+uninstall-local:
+	rm -f $(DESTDIR)$(pkglibdir)/tokagent-sk.so
