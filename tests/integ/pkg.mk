@@ -70,6 +70,9 @@ INSTALLCHECK_TESTS = \
 	tests/integ/core-login.sh \
 	tests/integ/p11-agent.sh \
 	tests/integ/fido-login.sh
+# Its logs, also when make check ran another TESTS (make distcheck in CI).
+CLEANFILES += test-suite-installed.log $(INSTALLCHECK_TESTS:.sh=.log) \
+	$(INSTALLCHECK_TESTS:.sh=.trs)
 installcheck-local:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(INSTALLCHECK_TESTS)' \
 	    TEST_SUITE_LOG=test-suite-installed.log TI_INSTALLCHECK=yes
