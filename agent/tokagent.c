@@ -245,7 +245,7 @@ make_socket(const char *requested)
 			base = "/tmp";
 		/* mkdtemp makes the directory 0700. */
 		if ((size_t)snprintf(socket_dir, sizeof(socket_dir),
-		    "%s/tokagent.XXXXXXXXXX", base) >= sizeof(socket_dir) ||
+		    "%s/tokagent.XXXXXX", base) >= sizeof(socket_dir) ||
 		    mkdtemp(socket_dir) == NULL)
 			fatal_f("could not make a socket directory in %s: %s",
 			    base, strerror(errno));
