@@ -96,4 +96,18 @@ ti_expect_fail "agent on a directory" timeout 10 "$TEST_AGENT" -D -a "$TI_DIR/di
 [ -d "$TI_DIR/dir" ] || ti_fail "the directory went away"
 ti_expect_fail "agent in a missing directory" timeout 10 \
     "$TEST_AGENT" -D -a "$TI_DIR/nodir/s"
+
+# Someone else's dead socket is not ours to remove (needs root to make one).
+if [ "$(id -u)" = 0 ]; then
+	ti_log "another user's stale socket: never removed"
+	/usr/bin/python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])' "$TI_DIR/other.sock" || ti_fail "could not make a socket"
+	chown 65534 "$TI_DIR/other.sock"
+	ti_expect_fail "agent on another user's socket" timeout 10 \
+	    "$TEST_AGENT" -D -a "$TI_DIR/other.sock"
+	ti_assert_contains "$(cat "$TI_DIR/last.out")" \
+	    "belongs to uid 65534: not replaced" "message"
+	[ -S "$TI_DIR/other.sock" ] || ti_fail "another user's socket removed"
+fi
 exit 0
