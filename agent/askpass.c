@@ -1,6 +1,7 @@
 /* Asynchronous askpass children (see askpass.h). */
 #include "config.h"
 
+#include <sys/queue.h>
 #include <sys/wait.h>
 #include <ctype.h>
 #include <errno.h>
@@ -23,6 +24,7 @@
 #define ASKPASS_ANSWER_MAX	1024
 
 struct askpass {
+	LIST_ENTRY(askpass) entry;	/* in askpass_all */
 	enum askpass_kind kind;
 	pid_t pid;
 	int fd;
@@ -35,6 +37,8 @@ struct askpass {
 	void *arg;
 };
 
+static LIST_HEAD(, askpass) askpass_all = LIST_HEAD_INITIALIZER(askpass_all);
+
 const char *
 askpass_program(void)
 {
@@ -46,6 +50,7 @@ askpass_program(void)
 static void
 askpass_free(struct askpass *ap)
 {
+	LIST_REMOVE(ap, entry);
 	loop_remove_fd(ap->lf);
 	loop_cancel_timer(ap->timer);
 	if (ap->fd != -1)
@@ -174,6 +179,7 @@ askpass_spawn(enum askpass_kind kind, const char *prog,
 	if ((ap = calloc(1, sizeof(*ap))) == NULL ||
 	    (ap->answer = secmem_alloc(ASKPASS_ANSWER_MAX + 1)) == NULL)
 		goto fail;
+	LIST_INSERT_HEAD(&askpass_all, ap, entry);
 	ap->kind = kind;
 	ap->fd = -1;
 	ap->cb = cb;
@@ -214,8 +220,10 @@ askpass_spawn(enum askpass_kind kind, const char *prog,
 		close(p[0]);
 	if (p[1] != -1)
 		close(p[1]);
-	if (ap != NULL)
+	if (ap != NULL && ap->answer != NULL) {
+		LIST_REMOVE(ap, entry);	/* listed once both allocations worked */
 		secmem_free(ap->answer);
+	}
 	free(ap);
 	return NULL;
 }
@@ -247,4 +255,24 @@ askpass_cancel(struct askpass *ap)
 {
 	if (ap != NULL)
 		askpass_free(ap);
+}
+
+int
+askpass_dismiss_all(void)
+{
+	struct askpass *ap, *next;
+	int n = 0;
+
+	for (ap = LIST_FIRST(&askpass_all); ap != NULL; ap = next) {
+		next = LIST_NEXT(ap, entry);
+		if (ap->kind == ASKPASS_NOTIFY)
+			continue;
+		/* A callback may cancel other prompts: start over. */
+		askpass_finish(ap, TOK_ERR_CANCELLED);
+		n++;
+		next = LIST_FIRST(&askpass_all);
+		while (next != NULL && next->kind == ASKPASS_NOTIFY)
+			next = LIST_NEXT(next, entry);
+	}
+	return n;
 }

@@ -45,6 +45,12 @@ struct askpass *askpass_start_notifier(const char *prog, char *const argv[],
     askpass_cb *cb, void *arg);
 /* askpass_cancel: kill the prompt; its callback will not be called.  NULL ok. */
 void askpass_cancel(struct askpass *ap);
+/*
+ * askpass_dismiss_all: end every confirm and secret prompt now, as if the
+ * user had refused (their callbacks get TOK_ERR_CANCELLED): on screen lock
+ * and suspend.  Returns how many were dismissed.
+ */
+int askpass_dismiss_all(void);
 /* askpass_program: the program used ($SSH_ASKPASS or the default). */
 const char *askpass_program(void);
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/audit.h"
 #include "agent/client.h"
 #include "agent/resident.h"
 #include "agent/tokens.h"
@@ -131,5 +132,165 @@ client_import_resident(const char *device)
 	buf_free(req);
 	buf_free(reply);
 	close(fd);
+	return status;
+}
+
+int
+client_audit(int argc, char **argv)
+{
+	struct buf *req = NULL, *reply = NULL;
+	char *json = NULL, *line = NULL;
+	unsigned long want = 50;
+	uint32_t n, i;
+	uint8_t type;
+	char *end;
+	int fd = -1, r, json_out = 0, status = 1, a;
+
+	for (a = 1; a < argc; a++) {
+		if (strcmp(argv[a], "--json") == 0)
+			json_out = 1;
+		else {
+			want = strtoul(argv[a], &end, 10);
+			if (*argv[a] == '\0' || *end != '\0' || want == 0 ||
+			    want > AUDIT_RING) {
+				fprintf(stderr, "usage: tokagent audit [--json]"
+				    " [N]  (N from 1 to %d)\n", AUDIT_RING);
+				return 2;
+			}
+		}
+	}
+	if ((fd = client_connect()) == -1)
+		return 2;
+	if ((req = buf_new()) == NULL ||
+	    buf_put_u8(req, SSH_AGENTC_EXTENSION) != 0 ||
+	    buf_put_cstring(req, AUDIT_EXT_NAME) != 0 ||
+	    buf_put_u32(req, (uint32_t)want) != 0) {
+		fprintf(stderr, "out of memory\n");
+		goto out;
+	}
+	if ((r = client_request(fd, req, &reply)) != 0) {
+		fprintf(stderr, "agent: %s\n", tok_strerror(r));
+		goto out;
+	}
+	if (buf_get_u8(reply, &type) != 0 ||
+	    type != SSH_AGENT_EXTENSION_RESPONSE ||
+	    buf_get_cstring(reply, NULL, NULL) != 0 ||
+	    buf_get_u32(reply, &n) != 0 || n > AUDIT_RING) {
+		fprintf(stderr, "The agent gave no audit records (is it "
+		    "tokagent, and local?).\n");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (buf_get_cstring(reply, &json, NULL) != 0 ||
+		    buf_get_cstring(reply, &line, NULL) != 0) {
+			fprintf(stderr, "The agent's reply is malformed.\n");
+			goto out;
+		}
+		printf("%s\n", json_out ? json : line);
+		free(json);
+		free(line);
+		json = line = NULL;
+	}
+	if (buf_expect_empty(reply) != 0) {
+		fprintf(stderr, "The agent's reply is malformed.\n");
+		goto out;
+	}
+	status = 0;
+ out:
+	free(json);
+	free(line);
+	buf_free(req);
+	buf_free(reply);
+	if (fd != -1)
+		close(fd);
+	return status;
+}
+
+int
+client_events(int argc, char **argv)
+{
+	struct buf *req = NULL, *in = NULL, *m = NULL, *out = NULL;
+	char *name = NULL, *json = NULL;
+	u_char tmp[4096];
+	uint8_t type;
+	ssize_t n;
+	int fd = -1, status = 1, acked = 0;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: tokagent events\n");
+		return 2;
+	}
+	if ((fd = client_connect()) == -1)
+		return 2;
+	if ((req = buf_new()) == NULL || (in = buf_new()) == NULL ||
+	    (out = buf_new()) == NULL ||
+	    buf_put_u8(req, SSH_AGENTC_EXTENSION) != 0 ||
+	    buf_put_cstring(req, AUDIT_EVENTS_EXT_NAME) != 0 ||
+	    frame_put(out, req) != 0) {
+		fprintf(stderr, "out of memory\n");
+		goto out;
+	}
+	if (write(fd, buf_ptr(out), buf_len(out)) != (ssize_t)buf_len(out)) {
+		fprintf(stderr, "write to agent: %s\n", strerror(errno));
+		goto out;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (;;) {
+		if (frame_take(in, CLIENT_REPLY_MAX, &m) != 0) {
+			fprintf(stderr, "The agent's message is too long.\n");
+			goto out;
+		}
+		if (m == NULL) {
+			if ((n = read(fd, tmp, sizeof(tmp))) <= 0) {
+				/* The agent went away: that ends the stream. */
+				status = acked ? 0 : 1;
+				if (!acked)
+					fprintf(stderr, "The agent refused to "
+					    "send events.\n");
+				goto out;
+			}
+			if (buf_put(in, tmp, (size_t)n) != 0)
+				goto out;
+			continue;
+		}
+		if (buf_get_u8(m, &type) != 0)
+			goto bad;
+		if (!acked) {
+			if (type != SSH_AGENT_SUCCESS) {
+				fprintf(stderr, "The agent refused to send "
+				    "events.\n");
+				goto out;
+			}
+			acked = 1;
+		} else {
+			if (type != SSH_AGENT_EXTENSION_RESPONSE ||
+			    buf_get_cstring(m, &name, NULL) != 0 ||
+			    strcmp(name, AUDIT_EVENTS_EXT_NAME) != 0 ||
+			    buf_get_cstring(m, &json, NULL) != 0 ||
+			    buf_expect_empty(m) != 0)
+				goto bad;
+			if (printf("%s\n", json) < 0) {
+				status = 0;	/* the reader went away */
+				goto out;
+			}
+			free(name);
+			free(json);
+			name = json = NULL;
+		}
+		buf_free(m);
+		m = NULL;
+	}
+ bad:
+	fprintf(stderr, "The agent's message is malformed.\n");
+ out:
+	free(name);
+	free(json);
+	buf_free(m);
+	buf_free(req);
+	buf_free(in);
+	buf_free(out);
+	if (fd != -1)
+		close(fd);
 	return status;
 }

@@ -13,4 +13,17 @@
  */
 int client_import_resident(const char *device);
 
+/*
+ * client_audit: `tokagent audit [--json] [N]`: print the agent's last N
+ * (default 50) audit records, as "TIME SUMMARY" lines or as JSON lines.
+ * Returns the exit status (0, 1 failed, 2 no agent or usage).
+ */
+int client_audit(int argc, char **argv);
+/*
+ * client_events: `tokagent events`: print every audit record (one JSON
+ * line each) as it happens, until the agent goes away or the output
+ * closes.  Returns the exit status.
+ */
+int client_events(int argc, char **argv);
+
 #endif /* AGENT_CLIENT_H */

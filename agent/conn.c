@@ -12,6 +12,7 @@
 #include "agent/dest.h"
 #include "agent/dispatch.h"
 #include "agent/loop.h"
+#include "agent/procinfo.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/frame.h"
@@ -45,6 +46,8 @@ conn_free(struct conn *c)
 	buf_free(c->in);
 	buf_free(c->out);
 	dest_bindings_free(c->bindings);
+	procinfo_chain_free(c->procs);
+	free(c->client_json);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -245,6 +248,28 @@ conn_reply_status(struct conn *c, int ok)
 		fatal_f("out of memory");
 	conn_reply(c, b);
 	buf_free(b);
+}
+
+int
+conn_push(struct conn *c, const struct buf *msg, size_t max)
+{
+	int r;
+
+	if (c->closing || buf_len(c->out) > max)
+		return TOK_ERR_NO_BUFFER_SPACE;
+	if ((r = frame_put(c->out, msg)) != 0)
+		return r;
+	if (!c->dispatching)
+		conn_update_events(c);
+	return 0;
+}
+
+const struct procinfo_chain *
+conn_procs(struct conn *c)
+{
+	if (c->procs == NULL)
+		c->procs = procinfo_chain_get(c->pid);
+	return c->procs;
 }
 
 void

@@ -13,6 +13,7 @@
 
 struct buf;
 struct dest_binding_set;
+struct procinfo_chain;
 
 #define CONN_MSG_MAX	(256 * 1024)	/* larger messages close the connection */
 
@@ -29,6 +30,8 @@ struct conn {
 	void (*op_cancel)(void *op);
 	int closing;
 	int dispatching;
+	struct procinfo_chain *procs;	/* see conn_procs */
+	char *client_json;		/* its audit "client" object, made once */
 	struct conn *next, *prev;
 };
 
@@ -56,6 +59,19 @@ void conn_wait(struct conn *c, void *op, void (*cancel)(void *op));
 struct conn *conn_new(int fd, uid_t uid, pid_t pid);
 /* conn_free: close c now, cancelling its request in flight. */
 void conn_free(struct conn *c);
+/*
+ * conn_push: queue msg (a message body, type byte first) to c outside any
+ * request (events for a subscriber).  Refused with TOK_ERR_NO_BUFFER_SPACE
+ * when more than max bytes are already waiting for c to read: a client
+ * that stops reading loses messages, never the agent's time.
+ */
+int conn_push(struct conn *c, const struct buf *msg, size_t max);
+/*
+ * conn_procs: the requesting process and its ancestors (procinfo.h), read
+ * from /proc once per connection (the peer's pid does not change).  NULL
+ * on no memory.  Owned by c.
+ */
+const struct procinfo_chain *conn_procs(struct conn *c);
 /* conn_count: open client connections. */
 size_t conn_count(void);
 /* conn_close_all: close every client connection (at exit). */

@@ -17,6 +17,7 @@
 #include "agent/keys.h"
 #include "agent/lock.h"
 #include "agent/sign.h"
+#include "agent/audit.h"
 #include "agent/resident.h"
 #include "agent/tokens.h"
 #include "common/buf.h"
@@ -29,6 +30,8 @@ static const char *const dispatch_extensions[] = {
 	EXT_QUERY,
 	DEST_SESSION_BIND_NAME,
 	RESIDENT_EXT,
+	AUDIT_EXT_NAME,
+	AUDIT_EVENTS_EXT_NAME,
 	NULL,
 };
 
@@ -127,6 +130,54 @@ dispatch_session_bind(struct conn *c, struct buf *m)
 	conn_reply_status(c, 1);
 }
 
+/*
+ * audit@tokagent [uint32 max]: recent audit records; events@tokagent: the
+ * connection receives every record from now on.  Local clients only: the
+ * records name local processes and other destinations.
+ */
+static void
+dispatch_audit(struct conn *c, struct buf *m, int subscribe)
+{
+	struct buf *b = NULL;
+	uint32_t max = AUDIT_RING;
+	int r;
+
+	if (dest_bindings_is_remote(c->bindings)) {
+		error("client %llu (pid %ld): audit records are not given to "
+		    "forwarded connections", (unsigned long long)c->serial,
+		    (long)c->pid);
+		conn_reply_status(c, 0);
+		return;
+	}
+	if (subscribe) {
+		if ((r = buf_expect_empty(m)) != 0 ||
+		    (r = audit_subscribe(c)) != 0) {
+			error_fr(r, "events subscription");
+			conn_reply_status(c, 0);
+			return;
+		}
+		/* Queued before the first event; the request stays open. */
+		if ((b = buf_new()) == NULL ||
+		    buf_put_u8(b, SSH_AGENT_SUCCESS) != 0 ||
+		    conn_push(c, b, 0) != 0)
+			error_f("could not acknowledge the subscription");
+		buf_free(b);
+		return;
+	}
+	if (buf_len(m) != 0 && ((r = buf_get_u32(m, &max)) != 0 ||
+	    (r = buf_expect_empty(m)) != 0)) {
+		error_fr(r, "audit request");
+		conn_reply_status(c, 0);
+		return;
+	}
+	if ((b = buf_new()) == NULL)
+		r = TOK_ERR_ALLOC;
+	else if ((r = buf_put_u8(b, SSH_AGENT_EXTENSION_RESPONSE)) == 0 &&
+	    (r = buf_put_cstring(b, AUDIT_EXT_NAME)) == 0)
+		r = audit_ring_reply(b, max, AUDIT_REPLY_MAX_BYTES);
+	dispatch_reply_buf(c, b, r);
+}
+
 static void
 dispatch_extension(struct conn *c, struct buf *m)
 {
@@ -144,6 +195,10 @@ dispatch_extension(struct conn *c, struct buf *m)
 		dispatch_session_bind(c, m);
 	else if (strcmp(name, RESIDENT_EXT) == 0)
 		resident_import(c, m);
+	else if (strcmp(name, AUDIT_EXT_NAME) == 0)
+		dispatch_audit(c, m, 0);
+	else if (strcmp(name, AUDIT_EVENTS_EXT_NAME) == 0)
+		dispatch_audit(c, m, 1);
 	else {
 		debug_f("unsupported extension \"%s\"", name);
 		conn_reply_status(c, 0);

@@ -10,6 +10,7 @@
 #include "agent/dest.h"
 #include "agent/helper.h"
 #include "agent/idtab.h"
+#include "agent/audit.h"
 #include "agent/keys.h"
 #include "agent/loop.h"
 #include "agent/tokens.h"
@@ -98,6 +99,7 @@ keys_drop(struct identity *id, const char *why)
 {
 	verbose("removing key %s %s (%s)", id->fingerprint,
 	    id->comment, why);
+	audit_event("remove", NULL, id, "ok", why);
 	idtab_unlink(agent_idtab, id);
 	keys_helper_drop(id->helper, id->handle);
 	identity_free(id);
@@ -256,9 +258,11 @@ keys_add_reply(int r, uint8_t type, struct buf *reply, const char *detail,
 		verbose("added %s key %s %s%s%s", key_type_name(id->key),
 		    id->fingerprint, id->comment, id->confirm ? " [confirm]" : "",
 		    id->expires_ms ? " [lifetime]" : "");
+		audit_event("add", c, id, "ok", NULL);
 	} else {
 		error("add key from pid %ld failed: %s%s%s", (long)c->pid,
 		    tok_strerror(r), detail ? ": " : "", detail ? detail : "");
+		audit_event("add", c, NULL, "failed", tok_strerror(r));
 	}
 	add_op_free(op);
 	conn_reply_status(c, r == 0);

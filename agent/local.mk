@@ -6,6 +6,7 @@ noinst_LTLIBRARIES += agent/libagent.la
 agent_libagent_la_SOURCES = \
 	agent/agent.h agent/state.c \
 	agent/askpass.c agent/askpass.h \
+	agent/audit.c agent/audit.h \
 	agent/child.c agent/child.h \
 	agent/client.c agent/client.h \
 	agent/conn.c agent/conn.h \
@@ -18,8 +19,12 @@ agent_libagent_la_SOURCES = \
 	agent/lock.c agent/lock.h \
 	agent/loop.c agent/loop.h \
 	agent/notice.c agent/notice.h \
+	agent/policy.c agent/policy.h \
+	agent/policy-stage.c agent/policy-stage.h \
 	agent/procinfo.c agent/procinfo.h \
 	agent/prompt.c agent/prompt.h \
+	agent/purpose.c agent/purpose.h \
+	agent/session.c agent/session.h \
 	agent/resident.c agent/resident.h \
 	agent/sign.c agent/sign.h \
 	agent/tokens.c agent/tokens.h \
@@ -27,24 +32,31 @@ agent_libagent_la_SOURCES = \
 # Helpers are found in one place: see agent/progdir.h.
 agent_libagent_la_SOURCES += agent/progdir.c agent/progdir.h
 agent_libagent_la_CPPFLAGS = $(AM_CPPFLAGS) -DLIBEXECDIR='"$(pkglibexecdir)"' \
-	-DBINDIR='"$(bindir)"'
+	-DBINDIR='"$(bindir)"' -DSYSCONFDIR='"$(sysconfdir)"'
+agent_libagent_la_CFLAGS = $(AM_CFLAGS) -pthread
+agent_libagent_la_LIBADD = -lpthread
 
 bin_PROGRAMS += agent/tokagent
 agent_tokagent_SOURCES = agent/tokagent.c
+agent_tokagent_CPPFLAGS = $(AM_CPPFLAGS) -DSYSCONFDIR='"$(sysconfdir)"'
 agent_tokagent_LDADD = agent/libagent.la common/libcommon.la \
 	$(OPENSSL_LIBS) $(LIBBSD_LIBS)
 # The listening socket: socket activation (sd_listen_fds) when libsystemd
 # has it, stale-socket replacement.
 agent_tokagent_SOURCES += agent/agentsock.c agent/agentsock.h
 if HAVE_SD_LISTEN_FDS
-agent_tokagent_CPPFLAGS = $(AM_CPPFLAGS) $(SYSTEMD_CFLAGS)
+agent_tokagent_CPPFLAGS += $(SYSTEMD_CFLAGS)
 agent_tokagent_LDADD += $(SYSTEMD_LIBS)
 endif
 
 # Desktop touch notices: a small program on sd-bus the agent runs per notice,
 # so the agent itself links no D-Bus library.  Built when libsystemd is found.
 if HAVE_SYSTEMD
-pkglibexec_PROGRAMS += agent/tokagent-notify-desktop
+pkglibexec_PROGRAMS += agent/tokagent-notify-desktop agent/tokagent-session-watch
+agent_tokagent_session_watch_SOURCES = agent/session-watch.c
+agent_tokagent_session_watch_CPPFLAGS = $(AM_CPPFLAGS) $(SYSTEMD_CFLAGS)
+agent_tokagent_session_watch_LDADD = common/libcommon.la $(SYSTEMD_LIBS) \
+	$(OPENSSL_LIBS) $(LIBBSD_LIBS)
 agent_tokagent_notify_desktop_SOURCES = agent/notify-desktop.c
 agent_tokagent_notify_desktop_CPPFLAGS = $(AM_CPPFLAGS) $(SYSTEMD_CFLAGS)
 agent_tokagent_notify_desktop_LDADD = common/libcommon.la $(SYSTEMD_LIBS) \

@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 
 #include "agent/conn.h"
+#include "agent/audit.h"
 #include "agent/lock.h"
 #include "agent/loop.h"
 #include "agent/tokens.h"
@@ -23,6 +24,7 @@
 #define LOCK_DELAY_MAX_MS	10000
 
 static int lock_locked;
+static int lock_session_locked;	/* the screen is locked (policy "lock") */
 static u_char lock_salt[LOCK_SALT_LEN];
 static u_char lock_hash[LOCK_HASH_LEN];
 static unsigned int lock_failures;
@@ -35,7 +37,16 @@ struct lock_delay {
 int
 lock_is_locked(void)
 {
-	return lock_locked;
+	return lock_locked || lock_session_locked;
+}
+
+void
+lock_session(int locked)
+{
+	if (locked == lock_session_locked)
+		return;
+	lock_session_locked = locked;
+	logit("agent %s with the screen", locked ? "locked" : "unlocked");
 }
 
 static int
@@ -86,6 +97,7 @@ lock_lock(struct conn *c, struct buf *m)
 	/* Cached PINs do not survive a lock. */
 	tokens_forget_secrets();
 	logit("agent locked by pid %ld", (long)c->pid);
+	audit_event("lock", c, NULL, "ok", NULL);
 	conn_reply_status(c, 1);
 }
 
@@ -134,6 +146,7 @@ lock_unlock(struct conn *c, struct buf *m)
 		lock_locked = 0;
 		lock_failures = 0;
 		logit("agent unlocked by pid %ld", (long)c->pid);
+		audit_event("unlock", c, NULL, "ok", NULL);
 		conn_reply_status(c, 1);
 		return;
 	}
@@ -145,6 +158,7 @@ lock_unlock(struct conn *c, struct buf *m)
 		delay = LOCK_DELAY_MAX_MS;
 	error("unlock failed (pid %ld); answering in %llu ms", (long)c->pid,
 	    (unsigned long long)delay);
+	audit_event("unlock", c, NULL, "refused", "wrong passphrase");
 	/* Slow down guessing without stalling anyone else. */
 	if ((d = calloc(1, sizeof(*d))) == NULL ||
 	    (d->timer = loop_add_timer(delay, lock_delay_done, d)) == NULL) {

@@ -11,6 +11,12 @@ struct conn;
 
 /* lock_is_locked: 1 while the agent is locked. */
 int lock_is_locked(void);
+/*
+ * lock_session: lock (1) or unlock (0) the agent with the user's screen
+ * (policy on-screen-lock lock).  Independent of the passphrase lock: only
+ * the screen's unlock ends it.
+ */
+void lock_session(int locked);
 /* lock_lock: SSH_AGENTC_LOCK (m after the type byte). */
 void lock_lock(struct conn *c, struct buf *m);
 /* lock_unlock: SSH_AGENTC_UNLOCK (m after the type byte). */

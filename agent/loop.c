@@ -7,10 +7,13 @@
 
 #include <sys/queue.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent/loop.h"
 #include "common/log.h"
@@ -225,4 +228,61 @@ int
 loop_running(void)
 {
 	return !loop_stopped;
+}
+
+/* ---- Signals, through a self-pipe ---------------------------------------- */
+
+#define LOOP_NSIG	65
+
+static int loop_sig_pipe[2] = { -1, -1 };
+static loop_signal_cb *loop_sig_cb[LOOP_NSIG];
+
+static void
+loop_sig_handler(int sig)
+{
+	int saved_errno = errno;
+	u_char c = (u_char)sig;
+
+	/* A full pipe drops the byte: the same signal is pending anyway. */
+	(void)!write(loop_sig_pipe[1], &c, 1);
+	errno = saved_errno;
+}
+
+static void
+loop_sig_read(int fd, int events, void *arg)
+{
+	u_char sigs[64];
+	ssize_t n, i;
+
+	(void)events;
+	(void)arg;
+	while ((n = read(fd, sigs, sizeof(sigs))) > 0) {
+		for (i = 0; i < n; i++) {
+			if (sigs[i] < LOOP_NSIG && loop_sig_cb[sigs[i]] != NULL)
+				loop_sig_cb[sigs[i]](sigs[i]);
+		}
+	}
+}
+
+void
+loop_on_signal(int sig, loop_signal_cb *cb)
+{
+	struct sigaction sa;
+
+	if (sig <= 0 || sig >= LOOP_NSIG)
+		fatal_f("signal %d out of range", sig);
+	if (loop_sig_pipe[0] == -1) {
+		if (pipe2(loop_sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+			fatal_f("pipe2");
+		if (loop_add_fd(loop_sig_pipe[0], LOOP_READ, loop_sig_read,
+		    NULL) == NULL)
+			fatal_f("out of memory");
+	}
+	loop_sig_cb[sig] = cb;
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sa.sa_handler = cb != NULL ? loop_sig_handler : SIG_DFL;
+	if (sigaction(sig, &sa, NULL) != 0)
+		fatal_f("sigaction(%d)", sig);
 }

@@ -35,6 +35,13 @@ void loop_remove_fd(struct loop_fd *lf);
 struct loop_timer *loop_add_timer(uint64_t ms, loop_timer_cb *cb, void *arg);
 /* loop_cancel_timer: cancel a timer that has not fired; NULL ok. */
 void loop_cancel_timer(struct loop_timer *lt);
+/*
+ * loop_on_signal: call cb(sig) from the loop (not from the signal handler)
+ * when signal sig arrives; cb NULL restores the default action.  Fatal on
+ * failure.  Signals that arrive together may be reported once.
+ */
+typedef void loop_signal_cb(int sig);
+void loop_on_signal(int sig, loop_signal_cb *cb);
 /* loop_run_once: wait for and dispatch one round of events and timers. */
 void loop_run_once(void);
 /* loop_stop: make loop_running() return 0 (from a signal handler too). */

@@ -118,3 +118,66 @@ procinfo_describe(pid_t pid)
 	free(pname);
 	return s;
 }
+
+/* The command line of pid, arguments joined by spaces, bounded. */
+static char *
+procinfo_cmdline(pid_t pid)
+{
+	char path[64], buf[PROCINFO_CMDLINE_MAX + 1];
+	FILE *f;
+	size_t n, i;
+
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	while (n > 0 && buf[n - 1] == '\0')
+		n--;
+	for (i = 0; i < n; i++) {
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	}
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+struct procinfo_chain *
+procinfo_chain_get(pid_t pid)
+{
+	struct procinfo_chain *ch;
+	char path[64], exe[PATH_MAX];
+	ssize_t n;
+	size_t i;
+
+	if ((ch = calloc(1, sizeof(*ch))) == NULL)
+		return NULL;
+	for (; pid > 1 && ch->n < PROCINFO_CHAIN_MAX; pid = procinfo_parent(pid)) {
+		ch->p[ch->n].pid = pid;
+		snprintf(path, sizeof(path), "/proc/%ld/exe", (long)pid);
+		if ((n = readlink(path, exe, sizeof(exe) - 1)) > 0) {
+			exe[n] = '\0';
+			ch->p[ch->n].exe = strdup(exe);
+		}
+		ch->p[ch->n].cmdline = procinfo_cmdline(pid);
+		ch->n++;
+	}
+	for (i = 0; i < ch->n; i++)
+		ch->exes[i] = ch->p[i].exe != NULL ? ch->p[i].exe : "";
+	ch->exes[ch->n] = NULL;
+	return ch;
+}
+
+void
+procinfo_chain_free(struct procinfo_chain *ch)
+{
+	size_t i;
+
+	if (ch == NULL)
+		return;
+	for (i = 0; i < ch->n; i++) {
+		free(ch->p[i].exe);
+		free(ch->p[i].cmdline);
+	}
+	free(ch);
+}

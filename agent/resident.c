@@ -17,6 +17,7 @@
 #include "agent/lock.h"
 #include "agent/loop.h"
 #include "agent/notice.h"
+#include "agent/audit.h"
 #include "agent/resident.h"
 #include "agent/tokens.h"
 #include "common/buf.h"
@@ -368,6 +369,7 @@ resident_ask(struct resident_op *op, int wrong)
 		r = TOK_ERR_SYSTEM;
 		goto out;
 	}
+	audit_token("pin-prompt", "fido", op->name, op->device);
 	op->tries++;
 	r = 0;
  out:

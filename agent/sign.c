@@ -7,6 +7,7 @@
 
 #include "agent/agent.h"
 #include "agent/askpass.h"
+#include "agent/audit.h"
 #include "agent/conn.h"
 #include "agent/dest.h"
 #include "agent/helper.h"
@@ -15,13 +16,16 @@
 #include "agent/lock.h"
 #include "agent/loop.h"
 #include "agent/notice.h"
+#include "agent/policy-stage.h"
 #include "agent/prompt.h"
+#include "agent/purpose.h"
 #include "agent/sign.h"
 #include "agent/tokens.h"
 #include "agent/userauth.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/ipc.h"
+#include "common/json.h"
 #include "common/key.h"
 #include "common/log.h"
 #include "common/secmem.h"
@@ -50,6 +54,8 @@ struct sign_op {
 	char *pin_device;	/* the sk helper's token that wants a PIN */
 	char *pin_name;
 	uint32_t pin_retries;
+	struct purpose *purpose;	/* what the data is for */
+	char rule[POLICY_MAX_WHERE];	/* the policy rule that decided */
 	LIST_ENTRY(sign_op) entry;	/* in sign_ops while at a helper */
 };
 
@@ -73,7 +79,83 @@ sign_op_free(struct sign_op *op)
 	free(op->description);
 	free(op->pin_device);
 	free(op->pin_name);
+	purpose_free(op->purpose);
 	free(op);
+}
+
+/*
+ * The audit record of a sign request: its outcome (event "sign"), or a
+ * touch the token waits for ("touch": result "waiting" or "done", with
+ * the token's name and device).
+ */
+static void
+sign_record(struct sign_op *op, const char *event, const char *result,
+    const char *reason, const char *token, const char *device)
+{
+	const struct purpose *p = op->purpose;
+	struct identity *id;
+	struct json *rec;
+	char *summary = NULL;
+
+	if ((rec = audit_begin(event)) == NULL)
+		return;
+	id = idtab_lookup(agent_idtab, buf_ptr(op->blob), buf_len(op->blob));
+	audit_key(rec, id);
+	audit_client(rec, op->c);
+	if (token != NULL) {
+		json_obj_begin(rec, "token");
+		json_str(rec, "name", token);
+		json_str(rec, "device", device);
+		json_obj_end(rec);
+	}
+	if (p != NULL && p->use == POLICY_USE_SSHSIG)
+		json_str(rec, "namespace", p->sshsig_namespace);
+	if (p != NULL && (p->use == POLICY_USE_LOGIN || p->bound)) {
+		json_obj_begin(rec, "destination");
+		json_str(rec, "user", p->user);
+		json_str(rec, "host", p->host);
+		json_str(rec, "hostkey", p->hostkey_fp);
+		json_int(rec, "hops", (int64_t)p->hops);
+		json_bool(rec, "forwarded", p->forwarded);
+		json_obj_end(rec);
+	}
+	json_str(rec, "purpose", p == NULL ? NULL :
+	    p->use == POLICY_USE_LOGIN ? "login" :
+	    p->use == POLICY_USE_SSHSIG ? "sshsig" : "other");
+	if (id != NULL) {
+		json_arr_begin(rec, "constraints");
+		if (id->confirm)
+			json_str(rec, NULL, "confirm");
+		if (id->expires_ms != 0)
+			json_str(rec, NULL, "lifetime");
+		if (id->dest != NULL)
+			json_str(rec, NULL, "destination");
+		if (op->rule[0] != '\0')
+			json_str(rec, NULL, "policy");
+		json_arr_end(rec);
+	}
+	json_str(rec, "result", result);
+	if (reason != NULL)
+		json_str(rec, "reason", reason);
+	if (op->rule[0] != '\0')
+		json_str(rec, "rule", op->rule);
+	if (asprintf(&summary, "%s %s: key %s%s%s for pid %ld%s%s%s%s%s%s",
+	    event, result, id != NULL ? id->fingerprint : "(unknown)",
+	    p != NULL && p->sshsig_namespace ? " namespace " : "",
+	    p != NULL && p->sshsig_namespace ? p->sshsig_namespace : "",
+	    (long)op->c->pid,
+	    p != NULL && p->user ? " as " : "", p != NULL && p->user ? p->user : "",
+	    p != NULL && p->host ? "@" : "", p != NULL && p->host ? p->host : "",
+	    reason ? ": " : "", reason ? reason : "") < 0)
+		summary = NULL;
+	audit_commit(rec, summary);
+	free(summary);
+}
+
+static void
+sign_audit(struct sign_op *op, const char *result, const char *reason)
+{
+	sign_record(op, "sign", result, reason, NULL, NULL);
 }
 
 static void
@@ -96,6 +178,10 @@ sign_fail(struct sign_op *op, int r, const char *why)
 		why = NULL;
 	error("sign request from pid %ld refused: %s%s%s", (long)c->pid,
 	    tok_strerror(r), why ? ": " : "", why ? why : "");
+	sign_audit(op, r == TOK_ERR_CONSTRAINT_REFUSED ||
+	    r == TOK_ERR_CONFIRM_DENIED || r == TOK_ERR_AGENT_LOCKED ||
+	    r == TOK_ERR_KEY_NOT_FOUND ? "refused" : "failed",
+	    why != NULL ? why : tok_strerror(r));
 	sign_op_free(op);
 	conn_reply_status(c, 0);
 }
@@ -189,6 +275,7 @@ sign_reply(int r, uint8_t type, struct buf *reply, const char *detail,
 		return;
 	}
 	debug_f("signed with %s for pid %ld", id->fingerprint, (long)op->c->pid);
+	sign_audit(op, "ok", NULL);
 	conn_reply(op->c, b);
 	buf_free(b);
 	sign_op_free(op);
@@ -275,6 +362,9 @@ sign_touch_event(uint32_t reqid, const char *device, const char *name,
 	if ((op = sign_sk_op(reqid)) == NULL)
 		return;
 	sign_touch_over(op);
+	/* For status bars and touch detectors (tokagent events). */
+	sign_record(op, "touch", begin ? "waiting" : "done", NULL, name,
+	    device);
 	if (!begin)
 		return;
 	logit("waiting for touch on %s (%s): %s", device, name,
@@ -367,8 +457,9 @@ sign_request(struct conn *c, struct buf *m)
 {
 	struct sign_op *op = NULL;
 	struct identity *id;
+	struct policy_verdict v;
 	const char *reason = NULL;
-	char *prompt = NULL;
+	char *prompt = NULL, *why = NULL;
 	int r, confirm;
 
 	if ((op = calloc(1, sizeof(*op))) == NULL ||
@@ -401,11 +492,27 @@ sign_request(struct conn *c, struct buf *m)
 		    "logins and SSHSIG data");
 		return;
 	}
+	if ((op->purpose = purpose_read(c, id, buf_ptr(op->data),
+	    buf_len(op->data))) == NULL) {
+		sign_fail(op, TOK_ERR_ALLOC, NULL);
+		return;
+	}
+	policy_stage_decide(c, id, op->purpose, &v);
+	strlcpy(op->rule, v.where, sizeof(op->rule));
+	if (!v.allow) {
+		if (asprintf(&why, "refused by policy (%s): %s", v.where,
+		    v.reason) < 0)
+			why = NULL;
+		sign_fail(op, TOK_ERR_CONSTRAINT_REFUSED, why != NULL ? why :
+		    v.reason);
+		free(why);
+		return;
+	}
 	if (!id->present) {
 		sign_fail(op, TOK_ERR_DEVICE_NOT_PRESENT, id->comment);
 		return;
 	}
-	confirm = id->confirm || (agent_opts.confirm_forwarded &&
+	confirm = id->confirm || v.confirm || (agent_opts.confirm_forwarded &&
 	    dest_bindings_count(c->bindings) > 1);
 	/* Words for prompts and touch notices; software keys rarely need them. */
 	if (confirm || id->helper != agent_soft)

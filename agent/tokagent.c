@@ -34,6 +34,9 @@
 #include "agent/keys.h"
 #include "agent/loop.h"
 #include "agent/notice.h"
+#include "agent/audit.h"
+#include "agent/policy-stage.h"
+#include "agent/session.h"
 #include "agent/tokens.h"
 #include "common/harden.h"
 #include "common/log.h"
@@ -56,6 +59,10 @@ enum {
 	OPT_NO_DESKTOP_NOTIFY,
 	OPT_IMPORT_RESIDENT,
 	OPT_IMPORT_RESIDENT_ON_PLUG,
+	OPT_POLICY,
+	OPT_AUDIT_LOG,
+	OPT_NO_SESSION_WATCH,
+	OPT_EVENT_COMMAND,
 };
 
 static const struct option long_options[] = {
@@ -69,6 +76,10 @@ static const struct option long_options[] = {
 	{ "import-resident", optional_argument, NULL, OPT_IMPORT_RESIDENT },
 	{ "import-resident-on-plug", no_argument, NULL,
 	    OPT_IMPORT_RESIDENT_ON_PLUG },
+	{ "policy", required_argument, NULL, OPT_POLICY },
+	{ "audit-log", required_argument, NULL, OPT_AUDIT_LOG },
+	{ "no-session-watch", no_argument, NULL, OPT_NO_SESSION_WATCH },
+	{ "event-command", required_argument, NULL, OPT_EVENT_COMMAND },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -87,6 +98,8 @@ usage(int status)
 	    "       tokagent [-c | -s] -k\n"
 	    "       tokagent -V\n"
 	    "       tokagent --import-resident[=DEVICE]\n"
+	    "       tokagent audit [--json] [N]\n"
+	    "       tokagent events\n"
 	    "\n"
 	    "  -a PATH   bind the agent socket to PATH\n"
 	    "  -c / -s   print C-shell / Bourne shell commands\n"
@@ -129,8 +142,19 @@ usage(int status)
 	    "                           of the security keys plugged in (or "
 	    "of DEVICE only,\n"
 	    "                           e.g. /dev/hidraw3 or unix:PATH)\n"
+	    "  --policy=FILE            per-key policy (default "
+	    "~/.config/tokagent/policy,\n"
+	    "                           else %s/tokagent/policy; "
+	    "see tokagent-policy(5))\n"
+	    "  --audit-log=FILE         append an audit record (JSON) per "
+	    "event to FILE\n"
+	    "  --no-session-watch       do not watch screen lock and suspend "
+	    "(logind)\n"
+	    "  --event-command=CMD      run CMD (with sh -c) once; every audit "
+	    "record goes to\n"
+	    "                           its standard input as a JSON line\n"
 	    "  -V, --version            print the version and exit\n"
-	    "  -h, --help               this text\n", AGENT_DEFAULT_ALLOWLIST,
+	    "  -h, --help               this text\n", SYSCONFDIR, AGENT_DEFAULT_ALLOWLIST,
 	    AGENT_DEFAULT_WEBSAFE);
 	exit(status);
 }
@@ -271,6 +295,13 @@ on_signal(int sig)
 }
 
 static void
+on_sighup(int sig)
+{
+	(void)sig;
+	policy_stage_reload();
+}
+
+static void
 check_parent(void *arg)
 {
 	(void)arg;
@@ -317,7 +348,9 @@ main(int argc, char **argv)
 {
 	int ch, csh = -1, Dflag = 0, dflag = 0, kflag = 0, fd, devnull;
 	int websafe_set = 0;
-	const char *bind_path = NULL;
+	const char *bind_path = NULL, *policy_file = NULL, *audit_log = NULL;
+	int session_watch = 1;
+	const char *event_command = NULL;
 	char pidbuf[32];
 	struct sigaction sa;
 	long life;
@@ -414,6 +447,18 @@ main(int argc, char **argv)
 		case OPT_IMPORT_RESIDENT_ON_PLUG:
 			agent_opts.import_resident_on_plug = 1;
 			break;
+		case OPT_POLICY:
+			policy_file = optarg;
+			break;
+		case OPT_AUDIT_LOG:
+			audit_log = optarg;
+			break;
+		case OPT_NO_SESSION_WATCH:
+			session_watch = 0;
+			break;
+		case OPT_EVENT_COMMAND:
+			event_command = optarg;
+			break;
 		case 'h':
 			usage(0);
 		case 'V':
@@ -425,6 +470,11 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	/* Client commands for a running agent, not a command to run. */
+	if (argc > 0 && strcmp(argv[0], "audit") == 0)
+		return client_audit(argc, argv);
+	if (argc > 0 && strcmp(argv[0], "events") == 0)
+		return client_events(argc, argv);
 	if (argc > 0 && (csh != -1 || Dflag || dflag || kflag))
 		usage(1);
 	if (Dflag && dflag)
@@ -437,6 +487,9 @@ main(int argc, char **argv)
 	log_init("tokagent", dflag > 1 ? LOG_LEVEL_DEBUG3 :
 	    (dflag ? LOG_LEVEL_DEBUG2 : LOG_LEVEL_INFO), 1);
 	raise_fd_limit();
+	/* A bad policy stops the start, before the socket exists. */
+	if (policy_stage_start(policy_file, audit_log) != 0)
+		exit(1);
 	parent_pid = getpid();
 	fd = argc > 0 ? -1 :
 	    agentsock_activated(activated_path, sizeof(activated_path));
@@ -506,10 +559,16 @@ main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 
 	loop_init();
 	child_init();
+	/* SIGHUP reads the policy file again (ssh-agent would exit). */
+	loop_on_signal(SIGHUP, on_sighup);
+	policy_stage_open_audit(!(Dflag || dflag));
+	if (event_command != NULL && audit_hook_start(event_command) != 0)
+		fatal_f("could not start the event command");
+	if (session_watch)
+		session_watch_start();
 	if ((agent_idtab = idtab_new()) == NULL)
 		fatal_f("out of memory");
 	start_soft_helper();
@@ -527,9 +586,12 @@ main(int argc, char **argv)
 
 	verbose("exiting");
 	conn_close_all();
+	session_watch_stop();
 	tokens_shutdown();
 	helper_stop(agent_soft);
 	idtab_free(agent_idtab);
+	audit_shutdown();
+	policy_stage_stop();
 	close(fd);
 	cleanup_socket();
 	return 0;

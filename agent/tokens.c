@@ -17,6 +17,7 @@
 #include "agent/idtab.h"
 #include "agent/keys.h"
 #include "agent/resident.h"
+#include "agent/audit.h"
 #include "agent/tokens.h"
 #include "common/buf.h"
 #include "common/err.h"
@@ -327,6 +328,7 @@ tokens_provider_event(struct helper *h, uint8_t type, struct buf *m,
 		return;
 	}
 	verbose("provider %s: %s", p->path, what);
+	audit_token("token-change", "pkcs11", what, p->path);
 	free(what);
 }
 
@@ -672,6 +674,8 @@ tokens_sk_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 			r = TOK_ERR_INVALID_FORMAT;
 			break;
 		}
+		audit_token(flag ? "token-plug" : "token-pull", "fido", name,
+		    device);
 		resident_device_event(device, name, flag);
 		break;
 	default:
@@ -874,6 +878,8 @@ tokens_login_start(struct identity *id, const char *device, const char *name,
 	if ((op->ap = askpass_start(ASKPASS_SECRET, prompt,
 	    TOKENS_PIN_TIMEOUT_MS, tokens_pin_entered, op)) == NULL)
 		goto fail;
+	audit_event("pin-prompt", NULL, id, NULL, name != NULL ? name :
+	    id->provider);
 	free(prompt);
 	free(token);
 	free(wrong);

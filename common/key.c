@@ -42,6 +42,9 @@ static const struct key_kt key_kts[] = {
 	    "nistp256", "prime256v1", 32, 256, "SHA256" },
 	{ KEY_ED25519_SK, "sk-ssh-ed25519@openssh.com",
 	    "sk-ssh-ed25519-cert-v01@openssh.com", NULL, NULL, 0, 256, NULL },
+	{ KEY_MLDSA44_ED25519, "ssh-mldsa44-ed25519@openssh.com",
+	    "ssh-mldsa44-ed25519-cert-v01@openssh.com", NULL, NULL, 0, 256,
+	    NULL },
 };
 #define KEY_NKTS	(sizeof(key_kts) / sizeof(key_kts[0]))
 
@@ -126,6 +129,7 @@ key_free(struct key *k)
 	if (k == NULL)
 		return;
 	EVP_PKEY_free(k->pkey);
+	key_mldsa_free(k);
 	free(k->sk_application);
 	freezero(k->sk_key_handle, k->sk_khlen);
 	freezero(k->sk_reserved, k->sk_reservedlen);
@@ -181,6 +185,11 @@ key_put_pub_fields(const struct key *k, struct buf *b)
 		if ((r = key_put_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_E,
 		    b)) == 0)
 			r = key_put_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_N, b);
+		break;
+	case KEY_MLDSA44_ED25519:
+		if (k->mldsa_pub == NULL)
+			return TOK_ERR_INVALID_ARGUMENT;
+		r = buf_put_string(b, k->mldsa_pub, KEY_MLDSA_PK_LEN);
 		break;
 	default:
 		return TOK_ERR_KEY_TYPE_UNKNOWN;
@@ -479,6 +488,11 @@ key_parse_pub_fields(struct buf *b, struct key *k)
 		    (r = buf_get_bignum2_bytes_direct(b, &n, &nlen)) != 0 ||
 		    (r = key_rsa_pkey(n, nlen, e, elen, NULL, 0, NULL, 0,
 		    NULL, 0, NULL, 0, &k->pkey)) != 0)
+			goto out;
+		break;
+	case KEY_MLDSA44_ED25519:
+		if ((r = buf_get_string_direct(b, &p, &plen)) != 0 ||
+		    (r = key_mldsa_set_public(k, p, plen)) != 0)
 			goto out;
 		break;
 	default:

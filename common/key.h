@@ -11,7 +11,10 @@
  * Wire formats: RFC 4253 6.6 (ssh-rsa), RFC 5656 (ecdsa-sha2-nistp*),
  * RFC 8709 (ssh-ed25519), RFC 8332 (rsa-sha2-256/512), OpenSSH
  * PROTOCOL.certkeys (*-cert-v01@openssh.com), PROTOCOL.u2f (sk-*) and
- * draft-miller-ssh-agent (private key encodings in ADD_IDENTITY).
+ * draft-miller-ssh-agent (private key encodings in ADD_IDENTITY) and
+ * draft-miller-sshm-mldsa44-ed25519-composite-sigs as OpenSSH 10 implements
+ * it (ssh-mldsa44-ed25519@openssh.com: ML-DSA-44 (FIPS 204) combined with
+ * Ed25519; the private key is the two 32-byte seeds).
  *
  * Every parser here takes untrusted bytes: it is bounded, rejects trailing
  * data, invalid curve points and RSA moduli outside
@@ -43,6 +46,7 @@ enum key_type {
 	KEY_ED25519,
 	KEY_ECDSA_SK,
 	KEY_ED25519_SK,
+	KEY_MLDSA44_ED25519,	/* ssh-mldsa44-ed25519@openssh.com */
 };
 
 #define KEY_RSA_MIN_BITS	1024
@@ -154,7 +158,8 @@ int key_dup_plain(const struct key *k, struct key **plainp) KEY_WUR;
 /*
  * key_evp: the key's OpenSSL key (with the private half when
  * key_has_private), owned by k and valid for its life; sk keys have one
- * too.  Do not modify or free it (EVP_PKEY_up_ref to keep it longer).
+ * too; for ML-DSA hybrids it is the Ed25519 half.  Do not modify or free
+ * it (EVP_PKEY_up_ref to keep it longer).
  */
 EVP_PKEY *key_evp(const struct key *k);
 /* key_free: free k, zeroing private material.  NULL is accepted. */
@@ -323,8 +328,9 @@ int key_private_from_agent(struct buf *msg, struct key **keyp,
 int key_private_to_agent(const struct key *k, const char *comment,
     struct buf *out) KEY_WUR;
 /*
- * key_generate: a new private software key.  type KEY_ED25519 (bits
- * ignored), KEY_ECDSA (bits 256/384/521), KEY_RSA (bits in the allowed range).
+ * key_generate: a new private software key.  type KEY_ED25519 or
+ * KEY_MLDSA44_ED25519 (bits ignored), KEY_ECDSA (bits 256/384/521), KEY_RSA
+ * (bits in the allowed range).
  */
 int key_generate(enum key_type type, u_int bits, struct key **keyp) KEY_WUR;
 /*
@@ -332,7 +338,8 @@ int key_generate(enum key_type type, u_int bits, struct key **keyp) KEY_WUR;
  * to sigout.  Ed25519; ECDSA with SHA-256/384/512 by curve; RSA with
  * rsa-sha2-256 (agent_flags & 0x02), rsa-sha2-512 (0x04, preferred when
  * both are set), else ssh-rsa (SHA-1).  For certificates the certified key
- * signs (the signature is the same as for the plain key).
+ * signs (the signature is the same as for the plain key).  ML-DSA hybrid
+ * signatures are randomized (hedged).
  * TOK_ERR_KEY_TYPE_MISMATCH for sk keys (they sign in sk/),
  * TOK_ERR_KEY_NOT_FOUND when k has no private key.
  */

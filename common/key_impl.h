@@ -9,12 +9,18 @@
 
 #include "common/key.h"
 
+struct mldsa44_key;
+
 #define KEY_ED25519_PK_LEN	32
 #define KEY_ED25519_SK_LEN	64	/* seed || pk, as OpenSSH keeps it */
 #define KEY_ED25519_SIG_LEN	64
 #define KEY_EC_POINT_MAX	(1 + 2 * 66)
 #define KEY_SK_KEYHANDLE_MAX	2048
 #define KEY_SK_RESERVED_MAX	1024
+/* ssh-mldsa44-ed25519@openssh.com: ML-DSA-44 part, then the Ed25519 part. */
+#define KEY_MLDSA_PK_LEN	(1312 + 32)
+#define KEY_MLDSA_SEED_LEN	(32 + 32)	/* the private key OpenSSH keeps */
+#define KEY_MLDSA_SIG_LEN	(2420 + 64)
 
 /* One row per plain key type. */
 struct key_kt {
@@ -60,6 +66,9 @@ struct key {
 	size_t sk_khlen;
 	u_char *sk_reserved;
 	size_t sk_reservedlen;
+	u_char *mldsa_pub;	/* KEY_MLDSA_PK_LEN bytes, ML-DSA hybrids */
+	u_char *mldsa_seed;	/* KEY_MLDSA_SEED_LEN bytes, secure memory */
+	struct mldsa44_key *mldsa;	/* expanded from mldsa_seed */
 	struct key_cert *cert;
 	u_char *blob;		/* exact public blob (cert blob for certs) */
 	size_t bloblen;
@@ -92,5 +101,29 @@ int key_check_pairwise(EVP_PKEY *pk);
 
 /* key_md_for_flags: the RSA hash and signature name for agent flags. */
 const EVP_MD *key_rsa_md(uint32_t agent_flags, const char **algp);
+
+/*
+ * ssh-mldsa44-ed25519@openssh.com (common/key_mldsa.c).  k->pkey holds the
+ * Ed25519 half (with its private key when k has one).
+ */
+/* key_mldsa_set_public: take the 1344-byte composite public key. */
+int key_mldsa_set_public(struct key *k, const u_char *pub, size_t len);
+/*
+ * key_mldsa_set_private: give k the private key from the 64-byte seed
+ * OpenSSH stores; both halves must yield k's public key.
+ */
+int key_mldsa_set_private(struct key *k, const u_char *seed, size_t len);
+/* key_mldsa_copy_private: give to a copy of the private key of from. */
+int key_mldsa_copy_private(const struct key *from, struct key *to);
+/* key_mldsa_generate: a new private key from fresh randomness. */
+int key_mldsa_generate(struct key **keyp);
+/* key_mldsa_sign: append the signature blob (name + composite). */
+int key_mldsa_sign(const struct key *k, const u_char *data, size_t datalen,
+    struct buf *sigout);
+/* key_mldsa_verify: the composite signature (2484 bytes) over data. */
+int key_mldsa_verify(const struct key *k, const u_char *sig, size_t siglen,
+    const u_char *data, size_t datalen);
+/* key_mldsa_free: free the hybrid parts of k (used by key_free). */
+void key_mldsa_free(struct key *k);
 
 #endif /* COMMON_KEY_IMPL_H */

@@ -183,6 +183,12 @@ key_priv_fields(struct buf *b, struct key *k, int is_cert)
 	case KEY_ED25519_SK:
 		r = key_priv_sk(b, k, is_cert);
 		break;
+	case KEY_MLDSA44_ED25519:
+		/* Both halves' seeds; certificates repeat no public key. */
+		if ((r = buf_get_string_direct(b, &p, &plen)) != 0)
+			goto out;
+		r = key_mldsa_set_private(k, p, plen);
+		break;
 	default:
 		r = TOK_ERR_KEY_TYPE_UNKNOWN;
 		break;
@@ -327,6 +333,13 @@ key_private_to_agent(const struct key *k, const char *comment,
 			    out)) != 0)
 				goto out;
 		break;
+	case KEY_MLDSA44_ED25519:
+		if ((!is_cert && (r = buf_put_string(out, k->mldsa_pub,
+		    KEY_MLDSA_PK_LEN)) != 0) ||
+		    (r = buf_put_string(out, k->mldsa_seed,
+		    KEY_MLDSA_SEED_LEN)) != 0)
+			goto out;
+		break;
 	case KEY_ECDSA_SK:
 	case KEY_ED25519_SK:
 		if (is_cert) {
@@ -367,6 +380,8 @@ key_generate(enum key_type type, u_int bits, struct key **keyp)
 	case KEY_ED25519:
 		pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 		break;
+	case KEY_MLDSA44_ED25519:
+		return key_mldsa_generate(keyp);
 	case KEY_ECDSA:
 		for (i = 0; kt == NULL && i < 3; i++) {
 			static const char *curves[] = {

@@ -140,6 +140,8 @@ key_sign(const struct key *k, const u_char *data, size_t datalen,
 		return TOK_ERR_KEY_TYPE_MISMATCH;
 	if (!k->has_private)
 		return TOK_ERR_KEY_NOT_FOUND;
+	if (k->kt->type == KEY_MLDSA44_ED25519)
+		return key_mldsa_sign(k, data, datalen, sigout);
 	alg = k->kt->name;
 	switch (k->kt->type) {
 	case KEY_ED25519:
@@ -282,6 +284,14 @@ key_sig_parse(const struct key *k, const u_char *sig, size_t siglen,
 		sp->sig = p;
 		sp->siglen = len;
 		break;
+	case KEY_MLDSA44_ED25519:
+		if (len != KEY_MLDSA_SIG_LEN) {
+			r = TOK_ERR_INVALID_FORMAT;
+			goto out;
+		}
+		sp->sig = p;
+		sp->siglen = len;
+		break;
 	default:
 		r = TOK_ERR_KEY_TYPE_UNKNOWN;
 		goto out;
@@ -394,6 +404,8 @@ key_verify(const struct key *k, const u_char *sig, size_t siglen,
 		    data, datalen);
 	case KEY_ECDSA:
 		return key_verify_ecdsa(k->pkey, &sp, data, datalen);
+	case KEY_MLDSA44_ED25519:
+		return key_mldsa_verify(k, sp.sig, sp.siglen, data, datalen);
 	case KEY_RSA:
 		modlen = (size_t)EVP_PKEY_get_size(k->pkey);
 		if (sp.siglen == modlen)
@@ -683,7 +695,10 @@ key_cert_make(const struct key *k, const struct key *ca, uint32_t type,
 	    (r = buf_put_stringb(b, sig)) != 0 ||
 	    (r = key_from_blob(buf_ptr(b), buf_len(b), &c)) != 0)
 		goto out;
-	if (k->has_private) {
+	if (k->has_private && k->kt->type == KEY_MLDSA44_ED25519) {
+		if ((r = key_mldsa_copy_private(k, c)) != 0)
+			goto out;
+	} else if (k->has_private) {
 		if (EVP_PKEY_up_ref(k->pkey) != 1) {
 			r = TOK_ERR_LIBCRYPTO;
 			goto out;

@@ -7,6 +7,7 @@ common_libcommon_la_SOURCES = \
 	common/frame.c common/frame.h \
 	common/harden.c common/harden.h \
 	common/ipc.c common/ipc.h \
+	common/json.c common/json.h \
 	common/log.c common/log.h \
 	common/secmem.c common/secmem.h
 common_libcommon_la_LIBADD = $(OPENSSL_LIBS) $(LIBBSD_LIBS)

@@ -1,2 +1,2 @@
 # man/: manual pages.
-dist_man_MANS += man/tokagent.1
+dist_man_MANS += man/tokagent.1 man/tokagent-policy.5

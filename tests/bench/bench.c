@@ -16,9 +16,15 @@
  * host key made here.  A scenario whose stack is missing says so in its
  * note instead of failing the bench.
  *
+ * ML-DSA hybrid keys (ssh-mldsa44-ed25519@openssh.com) need OpenSSH 10: the
+ * sign-mldsa44 scenario runs tokagent against OpenSSH 10.5's own ssh-agent
+ * ($OPENSSH10_BIN/ssh-agent, or --ssh-agent-10 PATH), with the key made by
+ * its ssh-keygen and added by its ssh-add; its ssh-agent column is that
+ * agent's.
+ *
  * usage: bench [--duration SECONDS] [--scenario NAME]
  *	[--agent-only tokagent|ssh-agent] [--tokagent PATH] [--ssh-agent PATH]
- *	[--list]
+ *	[--ssh-agent-10 PATH] [--list]
  * Every scenario is bounded in time: no read waits more than a few
  * seconds, so an agent that blocks (OpenSSH during a confirm prompt) is
  * reported as blocked instead of hanging the bench.
@@ -52,7 +58,8 @@
 #include "common/err.h"
 #include "tests/integ/agentio.h"
 
-#define BENCH_NAGENTS		2
+#define BENCH_NAGENTS		3	/* tokagent, ssh-agent, OpenSSH 10's */
+#define BENCH_OSSH10		2	/* index of OpenSSH 10's agent */
 #define BENCH_IO_TIMEOUT_MS	3000
 #define BENCH_MAX_SAMPLES	(2 * 1024 * 1024)
 #define BENCH_MANY_KEYS		10000
@@ -115,13 +122,21 @@ struct bench_keys {
 	struct buf *sid;	/* the session id bound */
 	struct buf *hostblob;	/* the host key's public blob */
 	struct buf *ed1blob;	/* public blob of ed[1], the constrained key */
+
+	/* ML-DSA-44 + Ed25519 (OpenSSH 10 tools) */
+	int mldsa_ok;
+	char mldsa_why[96];
+	char mldsa[PATH_MAX];
+	struct buf *mldsablob;
 };
 
 static double duration_s = 2.0;
 static struct bench_agent agents[BENCH_NAGENTS] = {
 	{ .name = "tokagent" },
 	{ .name = "ssh-agent" },
+	{ .name = "ssh-agent-10" },
 };
+static char ossh10_bin[PATH_MAX];	/* OpenSSH 10 tools, or empty */
 static volatile sig_atomic_t interrupted;
 static char builddir[PATH_MAX];		/* the tokagent build tree */
 static char allowlist[2 * PATH_MAX];	/* -P for both agents */
@@ -691,6 +706,68 @@ sc_sign_ed25519_c4(struct bench_agent *a, const struct bench_keys *k,
     struct bench_result *res)
 {
 	sign_common(a, k->ed[0], k->edblob, 0, 4, res);
+}
+
+/*
+ * tokagent with a policy file ($XDG_CONFIG_HOME/tokagent/policy, read on
+ * SIGHUP) of text for the length of one run; ssh-agent signs as usual.
+ */
+static void
+sign_with_policy(struct bench_agent *a, const struct bench_keys *k,
+    const char *text, struct bench_result *res)
+{
+	char dir[sizeof(k->dir) + 16], path[sizeof(dir) + 16];
+	FILE *f;
+
+	if (strcmp(a->name, "tokagent") != 0) {
+		sign_common(a, k->ed[0], k->edblob, 0, 1, res);
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s/tokagent", k->dir);
+	snprintf(path, sizeof(path), "%s/policy", dir);
+	(void)mkdir(dir, 0700);
+	if ((f = fopen(path, "w")) == NULL || fputs(text, f) == EOF ||
+	    fclose(f) != 0) {
+		snprintf(res->note, sizeof(res->note), "cannot write the "
+		    "policy file");
+		return;
+	}
+	kill(a->pid, SIGHUP);
+	usleep(300 * 1000);	/* the reload is logged; a third of a second is ample */
+	sign_common(a, k->ed[0], k->edblob, 0, 1, res);
+	unlink(path);
+	kill(a->pid, SIGHUP);
+	usleep(300 * 1000);
+}
+
+/* 1,000 rules, none naming the key but the last: every one is looked at. */
+static void
+sc_sign_policy1000(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	size_t cap = 1000 * 64, len = 0;
+	char *text;
+	int i;
+
+	if ((text = malloc(cap)) == NULL)
+		return;
+	for (i = 0; i < 999; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+		    "key comment=nobody-%d-*\n\tdeny\n", i);
+	snprintf(text + len, cap - len, "key all\n\tmax-rate 10000/1s\n");
+	sign_with_policy(a, k, text, res);
+	free(text);
+}
+
+/* The audit trail to a file: one JSON record per signature. */
+static void
+sc_sign_audit(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	char text[sizeof(k->dir) + 32];
+
+	snprintf(text, sizeof(text), "audit-log %s/audit.json\n", k->dir);
+	sign_with_policy(a, k, text, res);
 }
 
 static void
@@ -1603,6 +1680,58 @@ sc_sign_dest(struct bench_agent *a, const struct bench_keys *k,
 	buf_free(msg);
 }
 
+/*
+ * An ML-DSA hybrid key, made and added with OpenSSH 10's ssh-keygen and
+ * ssh-add (Debian's 9.2 tools know no such key type).
+ */
+static int
+setup_mldsa(struct bench_keys *k)
+{
+	char keygen10[PATH_MAX + 16];
+	char *argv[] = { keygen10, (char *)"-q", (char *)"-t",
+	    (char *)"mldsa44-ed25519", (char *)"-N", (char *)"",
+	    (char *)"-f", k->mldsa, NULL };
+
+	if (ossh10_bin[0] == '\0') {
+		snprintf(k->mldsa_why, sizeof(k->mldsa_why),
+		    "OPENSSH10_BIN not set");
+		return -1;
+	}
+	snprintf(keygen10, sizeof(keygen10), "%s/ssh-keygen", ossh10_bin);
+	snprintf(k->mldsa, sizeof(k->mldsa), "%s/mldsa", k->dir);
+	if (run_quiet(argv, NULL) != 0 ||
+	    load_pub_blob(k->mldsa, &k->mldsablob) != 0) {
+		snprintf(k->mldsa_why, sizeof(k->mldsa_why),
+		    "OpenSSH 10 ssh-keygen failed");
+		return -1;
+	}
+	k->mldsa_ok = 1;
+	return 0;
+}
+
+static void
+sc_sign_mldsa(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	char add10[PATH_MAX + 16];
+	char *argv[] = { add10, (char *)k->mldsa, NULL };
+	struct buf *msg;
+
+	if (!k->mldsa_ok) {
+		snprintf(res->note, sizeof(res->note), "%s", k->mldsa_why);
+		return;
+	}
+	snprintf(add10, sizeof(add10), "%s/ssh-add", ossh10_bin);
+	if (remove_all(a->sock) != 0 || run_quiet(argv, a->sock) != 0) {
+		snprintf(res->note, sizeof(res->note), "loading keys failed");
+		return;
+	}
+	if ((msg = make_sign_request(k->mldsablob, 0)) == NULL)
+		return;
+	request_loop(a->sock, msg, AIO_SIGN_RESPONSE, 1, res);
+	buf_free(msg);
+}
+
 struct scenario {
 	const char *name;
 	const char *what;
@@ -1618,6 +1747,10 @@ static const struct scenario scenarios[] = {
 	    0 },
 	{ "sign-ed25519-c4", "sign, Ed25519, 4 clients", sc_sign_ed25519_c4,
 	    0 },
+	{ "sign-ed25519-policy", "sign, Ed25519, 1,000 policy rules",
+	    sc_sign_policy1000, 0 },
+	{ "sign-ed25519-audit", "sign, Ed25519, audit log to a file",
+	    sc_sign_audit, 0 },
 	{ "sign-ecdsa256", "sign, ECDSA P-256", sc_sign_ecdsa, 0 },
 	{ "sign-ecdsa256-c4", "sign, ECDSA P-256, 4 clients",
 	    sc_sign_ecdsa_c4, 0 },
@@ -1644,8 +1777,17 @@ static const struct scenario scenarios[] = {
 	    sc_list_during_touch, 1 },
 	{ "sign-dest-bound", "sign, dest-constrained, bound conn",
 	    sc_sign_dest, 0 },
+	{ "sign-mldsa44", "sign, ML-DSA-44+Ed25519 (vs 10.5)",
+	    sc_sign_mldsa, 0 },
 };
 #define NSCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
+
+/* Scenarios measured against OpenSSH 10's agent instead of ssh-agent. */
+static int
+scenario_vs_ossh10(const struct scenario *sc)
+{
+	return sc->run == sc_sign_mldsa;
+}
 
 static void
 raise_nofile(void)
@@ -1681,7 +1823,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: bench [--duration SECONDS] [--scenario NAME]\n"
 	    "\t[--agent-only tokagent|ssh-agent] [--tokagent PATH]\n"
-	    "\t[--ssh-agent PATH] [--list]\n");
+	    "\t[--ssh-agent PATH] [--ssh-agent-10 PATH] [--list]\n");
 	exit(2);
 }
 
@@ -1751,6 +1893,7 @@ main(int argc, char **argv)
 		{ "agent-only", required_argument, NULL, 'o' },
 		{ "tokagent", required_argument, NULL, 't' },
 		{ "ssh-agent", required_argument, NULL, 'O' },
+		{ "ssh-agent-10", required_argument, NULL, 'T' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -1763,14 +1906,23 @@ main(int argc, char **argv)
 	FILE *f;
 	size_t i;
 	double ratio;
-	int ch, j, nup = 0, found = 0;
+	struct bench_agent *a;
+	int ch, j, nup = 0, found = 0, slot[2] = { 0, 1 };
 
 	memset(&keys, 0, sizeof(keys));
 	default_tokagent_path(argv[0], agents[0].path, sizeof(agents[0].path));
 	snprintf(agents[1].path, sizeof(agents[1].path), "%s",
 	    getenv("SSH_AGENT_BIN") != NULL ? getenv("SSH_AGENT_BIN") :
 	    "/usr/bin/ssh-agent");
-	while ((ch = getopt_long(argc, argv, "d:s:o:t:O:lh", longopts,
+	if (getenv("OPENSSH10_BIN") != NULL) {
+		snprintf(ossh10_bin, sizeof(ossh10_bin), "%s",
+		    getenv("OPENSSH10_BIN"));
+		if (snprintf(agents[BENCH_OSSH10].path,
+		    sizeof(agents[BENCH_OSSH10].path), "%s/ssh-agent",
+		    ossh10_bin) >= (int)sizeof(agents[BENCH_OSSH10].path))
+			agents[BENCH_OSSH10].path[0] = '\0';
+	}
+	while ((ch = getopt_long(argc, argv, "d:s:o:t:O:T:lh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
@@ -1794,6 +1946,16 @@ main(int argc, char **argv)
 		case 'O':
 			snprintf(agents[1].path, sizeof(agents[1].path), "%s",
 			    optarg);
+			break;
+		case 'T':
+			snprintf(agents[BENCH_OSSH10].path,
+			    sizeof(agents[BENCH_OSSH10].path), "%s", optarg);
+			/* its ssh-keygen and ssh-add sit beside it */
+			snprintf(ossh10_bin, sizeof(ossh10_bin), "%s", optarg);
+			if (strrchr(ossh10_bin, '/') != NULL)
+				*strrchr(ossh10_bin, '/') = '\0';
+			else
+				snprintf(ossh10_bin, sizeof(ossh10_bin), ".");
 			break;
 		case 'l':
 			for (i = 0; i < NSCENARIOS; i++)
@@ -1826,6 +1988,8 @@ main(int argc, char **argv)
 	}
 	snprintf(keys.dir, sizeof(keys.dir), "%s", tmpl);
 	snprintf(askpass, sizeof(askpass), "%s/askpass", tmpl);
+	/* tokagent's policy file, when a scenario writes one. */
+	setenv("XDG_CONFIG_HOME", tmpl, 1);
 	if ((f = fopen(askpass, "w")) == NULL) {
 		perror("bench: askpass");
 		goto out;
@@ -1854,9 +2018,16 @@ main(int argc, char **argv)
 	if (wanted(only_scenario, "sign-dest") && setup_dest(&keys) != 0)
 		fprintf(stderr, "bench: session binding: %s\n",
 		    keys.dest_why);
+	snprintf(keys.mldsa_why, sizeof(keys.mldsa_why), "not selected");
+	if (wanted(only_scenario, "sign-mldsa") && setup_mldsa(&keys) != 0)
+		fprintf(stderr, "bench: ML-DSA: %s\n", keys.mldsa_why);
 	for (j = 0; j < BENCH_NAGENTS; j++) {
-		if (only_agent != NULL && strcmp(only_agent,
-		    agents[j].name) != 0)
+		/* --agent-only ssh-agent covers OpenSSH 10's agent too */
+		if (only_agent != NULL && strncmp(only_agent,
+		    agents[j].name, strlen(only_agent)) != 0)
+			continue;
+		if (j == BENCH_OSSH10 && (!keys.mldsa_ok ||
+		    agents[j].path[0] == '\0'))
 			continue;
 		if (start_agent(&agents[j], tmpl, askpass) != 0)
 			printf("%s: failed to start (%s)\n", agents[j].name,
@@ -1880,22 +2051,24 @@ main(int argc, char **argv)
 		    strcmp(scenarios[i].name, only_scenario) != 0)
 			continue;
 		memset(res, 0, sizeof(res));
-		for (j = 0; j < BENCH_NAGENTS; j++) {
-			if (!agents[j].up)
+		/* column 2: ssh-agent, or OpenSSH 10's for its scenarios */
+		slot[1] = scenario_vs_ossh10(&scenarios[i]) ? BENCH_OSSH10 : 1;
+		for (j = 0; j < 2; j++) {
+			a = &agents[slot[j]];
+			if (!a->up)
 				continue;
-			scenarios[i].run(&agents[j], &keys, &res[j]);
-			if (waitpid(agents[j].pid, NULL, WNOHANG) ==
-			    agents[j].pid) {
-				agents[j].pid = 0;
-				agents[j].up = 0;
+			scenarios[i].run(a, &keys, &res[j]);
+			if (waitpid(a->pid, NULL, WNOHANG) == a->pid) {
+				a->pid = 0;
+				a->up = 0;
 				snprintf(res[j].note, sizeof(res[j].note),
-				    "agent died (see %s)", agents[j].log);
+				    "agent died (see %s)", a->log);
 				res[j].ok = 0;
 			}
 		}
 		printf("%-34s |", scenarios[i].what);
-		for (j = 0; j < BENCH_NAGENTS; j++)
-			print_cell(&res[j], &agents[j]);
+		for (j = 0; j < 2; j++)
+			print_cell(&res[j], &agents[slot[j]]);
 		if (res[0].ok && res[1].ok) {
 			if (scenarios[i].latency && res[0].p99_ms > 0)
 				ratio = res[1].p99_ms / res[0].p99_ms;
@@ -1907,15 +2080,18 @@ main(int argc, char **argv)
 			    scenarios[i].latency ? " (p99)" : "");
 		} else
 			printf(" -\n");
-		for (j = 0; j < BENCH_NAGENTS; j++) {
+		for (j = 0; j < 2; j++) {
 			if (res[j].note[0] != '\0')
-				printf("%34s   %s: %s\n", "", agents[j].name,
-				    res[j].note);
+				printf("%34s   %s: %s\n", "",
+				    agents[slot[j]].name, res[j].note);
 		}
 		fflush(stdout);
 	}
 	printf("\nratio: tokagent ops/s over ssh-agent's; for latency "
-	    "scenarios ssh-agent p99 over tokagent's (higher is better)\n");
+	    "scenarios ssh-agent p99 over tokagent's (higher is better);\n"
+	    "\"(vs 10.5)\": the ssh-agent column is OpenSSH 10.5's agent "
+	    "(%s)\n", agents[BENCH_OSSH10].path[0] != '\0' ?
+	    agents[BENCH_OSSH10].path : "OPENSSH10_BIN not set");
  out:
 	kill_agents();
 	if (keys.vfido_pid > 0) {
@@ -1932,6 +2108,7 @@ main(int argc, char **argv)
 	buf_free(keys.ecdsablob);
 	buf_free(keys.rsablob);
 	buf_free(keys.confirmblob);
+	buf_free(keys.mldsablob);
 	(void)run_quiet(rmargv, NULL);
 	return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * libFuzzer harness over the key parsers: public blobs (plain and
  * certificates), ADD_IDENTITY private encodings, signature verification and
- * public key lines.  The first input byte picks the parser.
+ * public key lines, and raw ML-DSA-44 (verification, expanded private keys,
+ * key generation from a seed).  The first input byte picks the parser.
  */
 #include "config.h"
 
@@ -13,6 +14,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/key.h"
+#include "common/mldsa44.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 
@@ -120,12 +122,43 @@ fuzz_line(const uint8_t *d, size_t len)
 	free(s);
 }
 
+/*
+ * Raw ML-DSA-44: pk || signature || message with OpenSSH's composite label
+ * as context; the first 2560 bytes as an encoded private key; the first 32
+ * as a seed.  Keys that parse must sign, and their signatures verify.
+ */
+static void
+fuzz_mldsa(const uint8_t *d, size_t len)
+{
+	static const char label[] = "COMPSIG-MLDSA44-Ed25519-SHA512";
+	const size_t pksig = MLDSA44_PK_LEN + MLDSA44_SIG_LEN;
+	struct mldsa44_key *k = NULL;
+	u_char sig[MLDSA44_SIG_LEN];
+
+	if (len >= pksig)
+		(void)mldsa44_verify(d, MLDSA44_PK_LEN, d + pksig, len - pksig,
+		    (const u_char *)label, sizeof(label) - 1,
+		    d + MLDSA44_PK_LEN, MLDSA44_SIG_LEN);
+	if (len >= MLDSA44_SK_LEN)
+		(void)mldsa44_key_from_sk(d, MLDSA44_SK_LEN, &k);
+	if (k == NULL && len >= MLDSA44_SEED_LEN &&
+	    mldsa44_key_from_seed(d, &k) != 0)
+		abort();
+	if (k == NULL)
+		return;
+	if (mldsa44_sign(k, d, len, NULL, 0, sig) != 0 ||
+	    mldsa44_verify(mldsa44_key_public(k), MLDSA44_PK_LEN, d, len,
+	    NULL, 0, sig, sizeof(sig)) != 0)
+		abort();
+	mldsa44_key_free(k);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	if (len < 1)
 		return 0;
-	switch (data[0] % 4) {
+	switch (data[0] % 5) {
 	case 0:
 		fuzz_blob(data + 1, len - 1);
 		break;
@@ -135,8 +168,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	case 2:
 		fuzz_verify(data + 1, len - 1);
 		break;
-	default:
+	case 3:
 		fuzz_line(data + 1, len - 1);
+		break;
+	default:
+		fuzz_mldsa(data + 1, len - 1);
 		break;
 	}
 	return 0;

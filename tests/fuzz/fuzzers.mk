@@ -5,3 +5,4 @@ include tests/fuzz/key.mk
 include tests/fuzz/p11.mk
 include tests/fuzz/vcard.mk
 include tests/fuzz/vfido.mk
+include tests/fuzz/policy.mk

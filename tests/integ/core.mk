@@ -13,6 +13,7 @@ CORE_INTEG_TESTS = \
 	tests/integ/core-keys.sh \
 	tests/integ/core-login.sh \
 	tests/integ/core-sshsig.sh \
+	tests/integ/core-mldsa.sh \
 	tests/integ/core-confirm.sh \
 	tests/integ/core-lifetime.sh \
 	tests/integ/core-lock.sh \

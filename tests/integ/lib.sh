@@ -25,6 +25,9 @@
 #			see tests/valgrind/check); with it, stopped processes get
 #			10 s instead of 2 s between TERM and KILL
 #	SSHD_BIN	sshd to run (default /usr/sbin/sshd)
+#	TI_SSHD_PUBKEY_ALGS	more algorithms for ti_start_sshd's
+#			PubkeyAcceptedAlgorithms (sshd takes a keyword's first
+#			value only, so extra config lines cannot add them)
 #	TI_DEBUG=1	agent started with -d (debug log), bash xtrace off
 #	TI_KEEP=1	keep $TI_DIR after the test (its path is printed)
 #	CI=true		skips become failures
@@ -460,7 +463,7 @@ ti_start_sshd()
 			echo "AllowTcpForwarding yes"
 			echo "X11Forwarding no"
 			echo "LogLevel DEBUG3"
-			echo "PubkeyAcceptedAlgorithms +ssh-rsa,ssh-rsa-cert-v01@openssh.com"
+			echo "PubkeyAcceptedAlgorithms +ssh-rsa,ssh-rsa-cert-v01@openssh.com${TI_SSHD_PUBKEY_ALGS:+,$TI_SSHD_PUBKEY_ALGS}"
 			[ -f "$d/user_ca.pub" ] &&
 			    echo "TrustedUserCAKeys $d/user_ca.pub"
 			for line in "$@"; do

@@ -7,4 +7,5 @@ include tests/integ/sk.mk
 include tests/integ/dest.mk
 include tests/integ/p11.mk
 include tests/integ/fido.mk
+include tests/integ/policy.mk
 include tests/integ/pkg.mk

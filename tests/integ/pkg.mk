@@ -44,6 +44,7 @@ TI_INSTALLED_FILES = \
 	$(DESTDIR)$(pkglibexecdir)/tokagent-pcsc-watcher \
 	$(DESTDIR)$(pkglibdir)/tokagent-sk.so \
 	$(DESTDIR)$(man1dir)/tokagent.1 \
+	$(DESTDIR)$(man5dir)/tokagent-policy.5 \
 	$(DESTDIR)$(pkgdatadir)/tokagent.sh \
 	$(DESTDIR)$(pkgdatadir)/tokagent.fish \
 	$(DESTDIR)$(pkgdatadir)/environment.d/60-tokagent.conf \
@@ -51,7 +52,8 @@ TI_INSTALLED_FILES = \
 	$(DESTDIR)$(docdir)/NEWS \
 	$(DESTDIR)$(docdir)/README.md
 if HAVE_SYSTEMD
-TI_INSTALLED_FILES += $(DESTDIR)$(pkglibexecdir)/tokagent-notify-desktop
+TI_INSTALLED_FILES += $(DESTDIR)$(pkglibexecdir)/tokagent-notify-desktop \
+	$(DESTDIR)$(pkglibexecdir)/tokagent-session-watch
 endif
 if INSTALL_SYSTEMD_UNITS
 TI_INSTALLED_FILES += $(DESTDIR)$(systemduserunitdir)/tokagent.socket \

@@ -5,3 +5,4 @@ include tests/unit/buf.mk
 include tests/unit/key.mk
 include tests/unit/dest.mk
 include tests/unit/agent.mk
+include tests/unit/policy.mk
