@@ -96,7 +96,7 @@ usage(int status)
 	    "allowed_providers]\n"
 	    "                [-t life] [options] command [arg ...]\n"
 	    "       tokagent [-c | -s] -k\n"
-	    "       tokagent -V\n"
+	    "       tokagent -V | version\n"
 	    "       tokagent --import-resident[=DEVICE]\n"
 	    "       tokagent audit [--json] [N]\n"
 	    "       tokagent events\n"
@@ -470,6 +470,11 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	/* "tokagent version", as -V: no agent needed. */
+	if (argc == 1 && strcmp(argv[0], "version") == 0) {
+		printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+		return 0;
+	}
 	/* Client commands for a running agent, not a command to run. */
 	if (argc > 0 && strcmp(argv[0], "audit") == 0)
 		return client_audit(argc, argv);
