@@ -24,7 +24,7 @@ AM_TESTS_ENVIRONMENT += \
 	    TEST_AGENT='$(DESTDIR)$(bindir)/tokagent'; \
 	    TI_SK_MODULE='$(DESTDIR)$(pkglibdir)/tokagent-sk.so'; \
 	    TI_HELPER_DIR='$(DESTDIR)$(pkglibexecdir)'; \
-	    TI_UNIT_DIR='$(DESTDIR)$(systemduserunitdir)'; \
+	    TI_UNIT_DIR='$(TI_INSTALLED_UNIT_DIR)'; \
 	    TI_SNIPPET_DIR='$(DESTDIR)$(pkgdatadir)'; \
 	    TI_ENVD_FILE='$(DESTDIR)$(pkgdatadir)/environment.d/60-tokagent.conf'; \
 	    TI_INSTALL_ROOT='$(DESTDIR)$(prefix)'; \
@@ -58,6 +58,10 @@ endif
 if INSTALL_SYSTEMD_UNITS
 TI_INSTALLED_FILES += $(DESTDIR)$(systemduserunitdir)/tokagent.socket \
 	$(DESTDIR)$(systemduserunitdir)/tokagent.service
+TI_INSTALLED_UNIT_DIR = $(DESTDIR)$(systemduserunitdir)
+else
+# --with-systemduserunitdir=no: the built units are tested instead.
+TI_INSTALLED_UNIT_DIR = $(abs_top_builddir)/contrib/systemd
 endif
 
 # The installed tree, tested: the files above, then the agent installed
