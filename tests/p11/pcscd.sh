@@ -31,6 +31,8 @@
 # Variables set: PCSCD_DIR PCSCD_PID PCSCD_LOG PCSCD_VPCD_PORT
 #	PCSCD_OPENSC_MODULE PCSCLITE_CSOCK_NAME (exported) VCARD_PID VCARD_LOG
 # Environment understood: CI=true (missing tools fail instead of skip),
+#	PCSCD_READER_NAME (the vpcd reader's name before " 00 00", default
+#	"Virtual PCD"; Yubico's tools want a name with "Yubico YubiKey" in it),
 #	PCSCD_NO_NAMESPACE=1 (force the lock mode), PCSCD_LOCK, VCARD_BIN,
 #	VCARD_DEBUG=1 (vcard -dd), PCSCD_DEBUG=1 (pcscd -d -a).
 
@@ -129,7 +131,7 @@ pcscd_start() {
 	PCSCD_VPCD_PORT=$(pcscd__free_port_pair) ||
 	    { pcscd__log "no free port"; return 1; }
 	cat > "$dir/reader.conf.d/vpcd" <<EOF
-FRIENDLYNAME "Virtual PCD"
+FRIENDLYNAME "${PCSCD_READER_NAME:-Virtual PCD}"
 DEVICENAME   /dev/null:$PCSCD_VPCD_PORT
 LIBPATH      $PCSCD_VPCD_DRIVER
 CHANNELID    $PCSCD_VPCD_PORT

@@ -37,7 +37,8 @@ sws=$(vc_apdus $LOGOUT $PIN "$SIGN9A" $SIGN9C_1 $SIGN9C_2 $SIGN9C_1 $SIGN9C_2 "$
     vc_fail "PIN-always sequence answered $sws"
 # Wrong lengths and unknown instructions.
 vc_expect_sw 6700 002000800431323334
-vc_expect_sw 6D00 00FD0000
+vc_expect_sw 6D00 00E20000
+vc_expect_sw 9000 00FD0000
 vc_expect_sw 6A86 00CB0000035C017E
 
 # Lockout after three wrong PINs, also for the right one.

@@ -3,8 +3,10 @@
 
 #include <sys/types.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -43,6 +45,22 @@
 #define INS_GET_RESPONSE	0xc0
 #define INS_GET_DATA		0xcb
 #define INS_PUT_DATA		0xdb
+/* YubiKey extensions. */
+#define INS_YK_MOVE_KEY		0xf6
+#define INS_YK_METADATA		0xf7
+#define INS_YK_SERIAL		0xf8
+#define INS_YK_ATTEST		0xf9
+#define INS_YK_SET_RETRIES	0xfa
+#define INS_YK_RESET		0xfb
+#define INS_YK_VERSION		0xfd
+#define INS_YK_IMPORT		0xfe
+#define INS_YK_SET_MGMT		0xff
+/* The OTP application's "get serial" (YubiKey NEO/4 way). */
+#define INS_OTP_API		0x01
+#define OTP_GET_SERIAL		0x10
+
+/* A touch with the "cached" policy lasts this long. */
+#define PIV_TOUCH_CACHE_MS	15000
 
 #define PIV_CHAIN_MAX		(16 * 1024)
 #define PIV_OBJ_MAX		(12 * 1024)
@@ -53,8 +71,22 @@ enum piv_challenge {
 	PIV_CHAL_MUTUAL,	/* we sent an encrypted witness; expect it clear */
 };
 
+enum piv_applet {
+	APPLET_NONE = 0,
+	APPLET_PIV,
+	APPLET_OTP,
+	APPLET_OATH,
+	APPLET_OPENPGP,
+	APPLET_MGMT,
+};
+
 struct vc_piv {
 	struct vc_state		*st;
+	enum piv_applet		 applet;
+	u_char			 version[3];
+	int			 (*touch)(void *, int);
+	void			*touch_arg;
+	int64_t			 touched_ms[256];	/* per key reference */
 	int			 pin_always_9c;
 	int			 pin_ok;	/* PIN verified */
 	int			 pin_always_ok;	/* PIN verified for one 9c use */
@@ -77,9 +109,60 @@ static const u_char piv_aid[] = {
 	0xa0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x01, 0x00
 };
 
-const u_char *
-vc_piv_atr(size_t *lenp)
+/* The YubiKey's other applications, answered so that SELECT leaves PIV. */
+static const u_char otp_aid[] = { 0xa0, 0x00, 0x00, 0x05, 0x27, 0x20, 0x01 };
+static const u_char oath_aid[] = { 0xa0, 0x00, 0x00, 0x05, 0x27, 0x21, 0x01 };
+static const u_char openpgp_aid[] = { 0xd2, 0x76, 0x00, 0x01, 0x24, 0x01 };
+static const u_char mgmt_aid[] = {
+	0xa0, 0x00, 0x00, 0x05, 0x27, 0x47, 0x11, 0x17
+};
+
+static int64_t
+piv_now_ms(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+vc_piv_set_version(struct vc_piv *piv, int major, int minor, int patch)
+{
+	piv->version[0] = major;
+	piv->version[1] = minor;
+	piv->version[2] = patch;
+}
+
+void
+vc_piv_fuzz_grant(struct vc_piv *piv, int pin, int mgmt)
+{
+	piv->applet = APPLET_PIV;
+	piv->pin_ok = piv->pin_always_ok = pin != 0;
+	piv->mgmt_ok = mgmt != 0;
+}
+
+void
+vc_piv_set_touch(struct vc_piv *piv, int (*touch)(void *, int), void *arg)
+{
+	piv->touch = touch;
+	piv->touch_arg = arg;
+}
+
+/* A YubiKey 5's (its historical bytes end in "YubiKey@"). */
+static const u_char yk_atr[] = {
+	0x3b, 0xfd, 0x13, 0x00, 0x00, 0x81, 0x31, 0xfe, 0x15, 0x80, 0x73,
+	0xc0, 0x21, 0xc0, 0x57, 0x59, 0x75, 0x62, 0x69, 0x4b, 0x65, 0x79,
+	0x40
+};
+
+const u_char *
+vc_piv_atr(int yubikey, size_t *lenp)
+{
+	if (yubikey) {
+		*lenp = sizeof(yk_atr);
+		return yk_atr;
+	}
 	*lenp = sizeof(piv_atr);
 	return piv_atr;
 }
@@ -98,6 +181,7 @@ vc_piv_new(struct vc_state *st, int pin_always_9c)
 	}
 	piv->st = st;
 	piv->pin_always_9c = pin_always_9c;
+	vc_piv_set_version(piv, 5, 7, 1);
 	return piv;
 }
 
@@ -129,10 +213,93 @@ piv_clear_security(struct vc_piv *piv)
 void
 vc_piv_reset(struct vc_piv *piv)
 {
+	size_t i;
+
 	piv_clear_security(piv);
+	piv->applet = APPLET_NONE;
+	for (i = 0; i < sizeof(piv->touched_ms) / sizeof(piv->touched_ms[0]);
+	    i++)
+		piv->touched_ms[i] = 0;
 	buf_reset(piv->chain);
 	piv->chain_active = 0;
 	buf_reset(piv->pending);
+}
+
+/* An AID that starts with prefix (at least its first 5 bytes). */
+static int
+piv_aid_match(const u_char *d, size_t dlen, const u_char *aid, size_t len)
+{
+	return dlen >= len && dlen <= 16 && memcmp(d, aid, len) == 0;
+}
+
+/*
+ * SELECT of another YubiKey application: it answers as the YubiKey does
+ * (roughly: version and status), and PIV is no longer selected: its
+ * security status is gone.  An unknown AID leaves the selection alone.
+ */
+static int
+piv_select_other(struct vc_piv *piv, const u_char *d, size_t dlen,
+    struct buf *resp, int *swp)
+{
+	struct buf *t = NULL;
+	u_char name[8];
+	char text[64];
+	enum piv_applet applet;
+	int r = TOK_ERR_INTERNAL;
+
+	if (piv_aid_match(d, dlen, otp_aid, sizeof(otp_aid)))
+		applet = APPLET_OTP;
+	else if (piv_aid_match(d, dlen, oath_aid, sizeof(oath_aid)))
+		applet = APPLET_OATH;
+	else if (piv_aid_match(d, dlen, openpgp_aid, sizeof(openpgp_aid)))
+		applet = APPLET_OPENPGP;
+	else if (piv_aid_match(d, dlen, mgmt_aid, sizeof(mgmt_aid)))
+		applet = APPLET_MGMT;
+	else {
+		*swp = SW_NOT_FOUND;
+		r = 0;
+		goto out;
+	}
+	if ((t = buf_new()) == NULL) {
+		r = TOK_ERR_ALLOC;
+		goto out;
+	}
+	switch (applet) {
+	case APPLET_OTP:
+		/* Version, programming sequence, touch level. */
+		if ((r = buf_put(resp, piv->version, 3)) != 0 ||
+		    (r = buf_put(resp, "\x00\x00\x00", 3)) != 0)
+			goto out;
+		break;
+	case APPLET_OATH:
+		/* Version and the device's name (salt). */
+		name[0] = (vc_state_serial(piv->st) >> 24) & 0xff;
+		name[1] = (vc_state_serial(piv->st) >> 16) & 0xff;
+		name[2] = (vc_state_serial(piv->st) >> 8) & 0xff;
+		name[3] = vc_state_serial(piv->st) & 0xff;
+		memcpy(name + 4, "vcrd", 4);
+		if ((r = vc_tlv_put(resp, 0x79, piv->version, 3)) != 0 ||
+		    (r = vc_tlv_put(resp, 0x71, name, sizeof(name))) != 0)
+			goto out;
+		break;
+	case APPLET_MGMT:
+		snprintf(text, sizeof(text), "Virtual mgr - FW version %u.%u.%u",
+		    piv->version[0], piv->version[1], piv->version[2]);
+		if ((r = buf_put(resp, text, strlen(text))) != 0)
+			goto out;
+		break;
+	default:
+		/* OpenPGP answers a plain 9000. */
+		break;
+	}
+	debug_f("application %d selected, PIV deselected", applet);
+	piv_clear_security(piv);
+	piv->applet = applet;
+	*swp = SW_OK;
+	r = 0;
+ out:
+	buf_free(t);
+	return r;
 }
 
 /* SELECT: the PIV AID, possibly right-truncated, answers the property template. */
@@ -155,10 +322,10 @@ piv_select(struct vc_piv *piv, const struct vc_apdu *a, const u_char *d,
 	}
 	if (dlen < 5 || dlen > sizeof(piv_aid) ||
 	    memcmp(d, piv_aid, dlen) != 0) {
-		*swp = SW_NOT_FOUND;
-		r = 0;
+		r = piv_select_other(piv, d, dlen, resp, swp);
 		goto out;
 	}
+	piv->applet = APPLET_PIV;
 	if (a->p2 == 0x0c) {
 		*swp = SW_OK;
 		r = 0;
@@ -288,7 +455,7 @@ piv_put_data(struct vc_piv *piv, const struct vc_apdu *a, const u_char *d,
 	}
 	if (piv_get_tag(b, &tag) != 0 || vc_tlv_get(b, &t, &v, &vlen) != 0 ||
 	    buf_expect_empty(b) != 0 || t != 0x53 ||
-	    (tag & 0xffff00) != 0x5fc100) {
+	    ((tag & 0xffff00) != 0x5fc100 && (tag & 0xffff00) != 0x5fff00)) {
 		*swp = SW_WRONG_DATA;
 		r = 0;
 		goto out;
@@ -420,6 +587,42 @@ piv_change_pin(struct vc_piv *piv, const struct vc_apdu *a, const u_char *d,
 	return 0;
 }
 
+/* The policies in force for keyref whose stored policies are pin, touch. */
+static int
+piv_pin_policy(struct vc_piv *piv, int keyref, int pin)
+{
+	if (pin != VC_PIN_POLICY_DEFAULT)
+		return pin;
+	if (keyref == 0x9c)
+		return piv->pin_always_9c ? VC_PIN_POLICY_ALWAYS :
+		    VC_PIN_POLICY_ONCE;
+	if (keyref == 0x9e || keyref == VC_REF_ATTEST)
+		return VC_PIN_POLICY_NEVER;
+	return VC_PIN_POLICY_ONCE;
+}
+
+static int
+piv_touch_policy(int touch)
+{
+	return touch == VC_TOUCH_POLICY_DEFAULT ? VC_TOUCH_POLICY_NEVER :
+	    touch;
+}
+
+/* Wait for a touch for keyref: 0 when touched, else a TOK_ERR_* code. */
+static int
+piv_wait_touch(struct vc_piv *piv, int keyref)
+{
+	int r;
+
+	if (piv->touch == NULL)
+		r = 0;
+	else
+		r = piv->touch(piv->touch_arg, keyref);
+	if (r == 0)
+		piv->touched_ms[keyref & 0xff] = piv_now_ms();
+	return r;
+}
+
 /* Management key authentication: external (81/82) or mutual (80/81). */
 static int
 piv_auth_mgmt(struct vc_piv *piv, const struct vc_apdu *a,
@@ -462,7 +665,9 @@ piv_auth_mgmt(struct vc_piv *piv, const struct vc_apdu *a,
 			if ((r = vc_crypto_encrypt_block(alg, key, keylen,
 			    piv->chal, blk)) != 0)
 				goto out;
-			if (CRYPTO_memcmp(blk, rsp, bs) == 0) {
+			if (CRYPTO_memcmp(blk, rsp, bs) == 0 &&
+			    (!vc_state_mgmt_touch(piv->st) ||
+			    piv_wait_touch(piv, VC_REF_MGMT) == 0)) {
 				piv->mgmt_ok = 1;
 				*swp = SW_OK;
 			}
@@ -486,7 +691,9 @@ piv_auth_mgmt(struct vc_piv *piv, const struct vc_apdu *a,
 		/* Mutual, step 2: the witness in clear, and the host's challenge. */
 		*swp = SW_SECURITY;
 		if (piv->chal_kind == PIV_CHAL_MUTUAL && wlen == bs &&
-		    clen == bs && CRYPTO_memcmp(w, piv->chal, bs) == 0) {
+		    clen == bs && CRYPTO_memcmp(w, piv->chal, bs) == 0 &&
+		    (!vc_state_mgmt_touch(piv->st) ||
+		    piv_wait_touch(piv, VC_REF_MGMT) == 0)) {
 			if ((r = vc_crypto_encrypt_block(alg, key, keylen, c,
 			    blk)) != 0 ||
 			    (r = vc_tlv_put(t, 0x82, blk, bs)) != 0 ||
@@ -517,6 +724,8 @@ piv_general_auth(struct vc_piv *piv, const struct vc_apdu *a,
 	EVP_PKEY *pkey;
 	u_int tag;
 	int r = TOK_ERR_INTERNAL, have_w = 0, have_c = 0, have_r = 0;
+	int pinpol, touchpol, origin;
+	int64_t now;
 
 	*swp = SW_WRONG_DATA;
 	if ((b = buf_from(d, dlen)) == NULL) {
@@ -560,16 +769,20 @@ piv_general_auth(struct vc_piv *piv, const struct vc_apdu *a,
 		    rsp, rsplen, have_r, resp, swp);
 		goto out;
 	}
-	if (!vc_state_keyref_valid(a->p2)) {
+	if (!vc_state_keyref_valid(a->p2) || a->p2 == VC_REF_ATTEST) {
 		*swp = SW_WRONG_P1P2;
 		r = 0;
 		goto out;
 	}
-	if ((pkey = vc_state_key(piv->st, a->p2)) == NULL) {
+	if ((pkey = vc_state_key(piv->st, a->p2)) == NULL ||
+	    vc_state_key_info(piv->st, a->p2, &pinpol, &touchpol,
+	    &origin) != 0) {
 		*swp = SW_REF_NOT_FOUND;
 		r = 0;
 		goto out;
 	}
+	pinpol = piv_pin_policy(piv, a->p2, pinpol);
+	touchpol = piv_touch_policy(touchpol);
 	if (vc_crypto_key_alg(pkey) != a->p1) {
 		*swp = SW_WRONG_P1P2;
 		r = 0;
@@ -580,14 +793,26 @@ piv_general_auth(struct vc_piv *piv, const struct vc_apdu *a,
 		r = 0;
 		goto out;
 	}
-	if ((a->p2 == 0x9c && piv->pin_always_9c && !piv->pin_always_ok) ||
-	    (a->p2 != 0x9e && !piv->pin_ok)) {
+	if ((pinpol == VC_PIN_POLICY_ALWAYS && !piv->pin_always_ok) ||
+	    (pinpol != VC_PIN_POLICY_NEVER && !piv->pin_ok)) {
 		*swp = SW_SECURITY;
 		r = 0;
 		goto out;
 	}
-	if (a->p2 == 0x9c)
+	if (pinpol == VC_PIN_POLICY_ALWAYS)
 		piv->pin_always_ok = 0;
+	now = piv_now_ms();
+	if (touchpol == VC_TOUCH_POLICY_ALWAYS ||
+	    (touchpol == VC_TOUCH_POLICY_CACHED &&
+	    (piv->touched_ms[a->p2] == 0 ||
+	    now - piv->touched_ms[a->p2] > PIV_TOUCH_CACHE_MS))) {
+		if ((r = piv_wait_touch(piv, a->p2)) != 0) {
+			verbose_f("key %02x: no touch: %s", a->p2, tok_strerror(r));
+			*swp = SW_SECURITY;
+			r = 0;
+			goto out;
+		}
+	}
 	if ((sig = buf_new()) == NULL || (t = buf_new()) == NULL) {
 		r = TOK_ERR_ALLOC;
 		goto out;
@@ -614,6 +839,33 @@ piv_general_auth(struct vc_piv *piv, const struct vc_apdu *a,
 	return r;
 }
 
+/*
+ * The optional AA (PIN policy) and AB (touch policy) of a GENERATE or
+ * IMPORT template of len bytes at p; 0 (default) when absent.
+ */
+static int
+piv_get_policies(const u_char *p, size_t len, int *pinp, int *touchp)
+{
+	const u_char *v;
+	size_t vlen;
+	int r;
+
+	*pinp = *touchp = 0;
+	if ((r = vc_tlv_find(p, len, 0xaa, &v, &vlen)) == 0) {
+		if (vlen != 1 || v[0] > VC_PIN_POLICY_ALWAYS)
+			return TOK_ERR_INVALID_FORMAT;
+		*pinp = v[0];
+	} else if (r != TOK_ERR_KEY_NOT_FOUND)
+		return r;
+	if ((r = vc_tlv_find(p, len, 0xab, &v, &vlen)) == 0) {
+		if (vlen != 1 || v[0] > VC_TOUCH_POLICY_CACHED)
+			return TOK_ERR_INVALID_FORMAT;
+		*touchp = v[0];
+	} else if (r != TOK_ERR_KEY_NOT_FOUND)
+		return r;
+	return 0;
+}
+
 static int
 piv_generate(struct vc_piv *piv, const struct vc_apdu *a, const u_char *d,
     size_t dlen, struct buf *resp, int *swp)
@@ -623,9 +875,10 @@ piv_generate(struct vc_piv *piv, const struct vc_apdu *a, const u_char *d,
 	size_t vlen, alglen;
 	u_int tag;
 	struct buf *b = NULL;
-	int r = TOK_ERR_INTERNAL;
+	int r = TOK_ERR_INTERNAL, pinpol, touchpol;
 
-	if (a->p1 != 0x00 || !vc_state_keyref_valid(a->p2)) {
+	if (a->p1 != 0x00 || !vc_state_keyref_valid(a->p2) ||
+	    a->p2 == VC_REF_ATTEST) {
 		*swp = SW_WRONG_P1P2;
 		r = 0;
 		goto out;
@@ -642,7 +895,8 @@ piv_generate(struct vc_piv *piv, const struct vc_apdu *a, const u_char *d,
 	/* AC { 80 alg [, aa pin policy, ab touch policy] } */
 	if (vc_tlv_get(b, &tag, &v, &vlen) != 0 || tag != 0xac ||
 	    buf_expect_empty(b) != 0 ||
-	    vc_tlv_find(v, vlen, 0x80, &alg, &alglen) != 0 || alglen != 1) {
+	    vc_tlv_find(v, vlen, 0x80, &alg, &alglen) != 0 || alglen != 1 ||
+	    piv_get_policies(v, vlen, &pinpol, &touchpol) != 0) {
 		*swp = SW_WRONG_DATA;
 		r = 0;
 		goto out;
@@ -655,7 +909,8 @@ piv_generate(struct vc_piv *piv, const struct vc_apdu *a, const u_char *d,
 		goto out;
 	}
 	if ((r = vc_crypto_pubkey_template(pkey, resp)) != 0 ||
-	    (r = vc_state_set_key(piv->st, a->p2, pkey)) != 0)
+	    (r = vc_state_set_key(piv->st, a->p2, pkey, pinpol, touchpol,
+	    VC_ORIGIN_GENERATED)) != 0)
 		goto out;
 	pkey = NULL;
 	if ((r = vc_state_save(piv->st)) != 0)
@@ -669,10 +924,365 @@ piv_generate(struct vc_piv *piv, const struct vc_apdu *a, const u_char *d,
 	return r;
 }
 
+/* YubiKey GET VERSION and GET SERIAL. */
+static int
+piv_yk_info(struct vc_piv *piv, const struct vc_apdu *a, struct buf *resp,
+    int *swp)
+{
+	uint32_t serial = vc_state_serial(piv->st);
+	int r;
+
+	if (a->ins == INS_YK_VERSION)
+		r = buf_put(resp, piv->version, 3);
+	else
+		r = buf_put_u32(resp, serial);
+	if (r != 0)
+		return r;
+	*swp = SW_OK;
+	return 0;
+}
+
 /*
- * Append up to max bytes of the pending response data and the status word:
- * 9000 when it was all sent, 61xx with what is left otherwise.
+ * YubiKey GET METADATA (P2: the reference): 01 algorithm, 02 PIN and
+ * touch policy, 03 origin, 04 public key, 05 default value, 06 retries.
  */
+static int
+piv_yk_metadata(struct vc_piv *piv, const struct vc_apdu *a,
+    struct buf *resp, int *swp)
+{
+	struct buf *t = NULL;
+	EVP_PKEY *pkey;
+	u_char v[2];
+	size_t keylen;
+	int r = TOK_ERR_INTERNAL, alg, pinpol, touchpol, origin;
+
+	if (a->p1 != 0x00) {
+		*swp = SW_WRONG_P1P2;
+		r = 0;
+		goto out;
+	}
+	if ((t = buf_new()) == NULL) {
+		r = TOK_ERR_ALLOC;
+		goto out;
+	}
+	*swp = SW_OK;
+	switch (a->p2) {
+	case VC_REF_PIN:
+	case VC_REF_PUK:
+		v[0] = vc_state_pin_max(piv->st, a->p2);
+		v[1] = vc_state_pin_retries(piv->st, a->p2);
+		if ((r = vc_tlv_put(resp, 0x01, "\xff", 1)) != 0 ||
+		    (r = vc_tlv_put(resp, 0x05,
+		    vc_state_pin_is_default(piv->st, a->p2) ? "\x01" : "\x00",
+		    1)) != 0 ||
+		    (r = vc_tlv_put(resp, 0x06, v, 2)) != 0)
+			goto out;
+		break;
+	case VC_REF_MGMT:
+		(void)vc_state_mgmt_key(piv->st, &alg, &keylen);
+		v[0] = alg;
+		if ((r = vc_tlv_put(resp, 0x01, v, 1)) != 0)
+			goto out;
+		v[0] = 0;
+		v[1] = vc_state_mgmt_touch(piv->st) ? VC_TOUCH_POLICY_ALWAYS :
+		    VC_TOUCH_POLICY_NEVER;
+		if ((r = vc_tlv_put(resp, 0x02, v, 2)) != 0 ||
+		    (r = vc_tlv_put(resp, 0x05,
+		    vc_state_mgmt_is_default(piv->st) ? "\x01" : "\x00",
+		    1)) != 0)
+			goto out;
+		break;
+	default:
+		if (!vc_state_keyref_valid(a->p2)) {
+			*swp = SW_WRONG_P1P2;
+			break;
+		}
+		if ((pkey = vc_state_key(piv->st, a->p2)) == NULL ||
+		    vc_state_key_info(piv->st, a->p2, &pinpol, &touchpol,
+		    &origin) != 0) {
+			*swp = SW_REF_NOT_FOUND;
+			break;
+		}
+		v[0] = vc_crypto_key_alg(pkey);
+		if ((r = vc_tlv_put(resp, 0x01, v, 1)) != 0)
+			goto out;
+		v[0] = piv_pin_policy(piv, a->p2, pinpol);
+		v[1] = piv_touch_policy(touchpol);
+		if ((r = vc_tlv_put(resp, 0x02, v, 2)) != 0)
+			goto out;
+		v[0] = origin;
+		if ((r = vc_tlv_put(resp, 0x03, v, 1)) != 0 ||
+		    (r = vc_crypto_pubkey_fields(pkey, t)) != 0 ||
+		    (r = vc_tlv_putb(resp, 0x04, t)) != 0)
+			goto out;
+		break;
+	}
+	r = 0;
+ out:
+	buf_free(t);
+	return r;
+}
+
+/*
+ * YubiKey ATTEST (P1: the slot): a certificate for a key generated on
+ * the card, signed by the attestation key in f9 and issued by the name
+ * in f9's certificate.
+ */
+static int
+piv_yk_attest(struct vc_piv *piv, const struct vc_apdu *a, struct buf *resp,
+    int *swp)
+{
+	EVP_PKEY *pkey, *signer;
+	const u_char *obj, *cert;
+	u_char *der = NULL;
+	size_t objlen, certlen, len = 0;
+	int r = TOK_ERR_INTERNAL, pinpol, touchpol, origin;
+
+	if (a->p2 != 0x00 || !vc_state_keyref_valid(a->p1) ||
+	    a->p1 == VC_REF_ATTEST) {
+		*swp = SW_WRONG_P1P2;
+		r = 0;
+		goto out;
+	}
+	if ((pkey = vc_state_key(piv->st, a->p1)) == NULL ||
+	    vc_state_key_info(piv->st, a->p1, &pinpol, &touchpol,
+	    &origin) != 0) {
+		*swp = SW_REF_NOT_FOUND;
+		r = 0;
+		goto out;
+	}
+	if (origin != VC_ORIGIN_GENERATED) {
+		/* Only keys made on the card can be vouched for. */
+		*swp = SW_WRONG_DATA;
+		r = 0;
+		goto out;
+	}
+	if ((signer = vc_state_key(piv->st, VC_REF_ATTEST)) == NULL ||
+	    vc_state_obj_get(piv->st, vc_state_cert_tag(VC_REF_ATTEST), &obj,
+	    &objlen) != 0 ||
+	    vc_tlv_find(obj, objlen, 0x70, &cert, &certlen) != 0) {
+		*swp = SW_REF_NOT_FOUND;
+		r = 0;
+		goto out;
+	}
+	if ((r = vc_crypto_attest(pkey, a->p1, signer, cert, certlen,
+	    piv->version, vc_state_serial(piv->st),
+	    piv_pin_policy(piv, a->p1, pinpol), piv_touch_policy(touchpol),
+	    &der, &len)) != 0) {
+		if (r == TOK_ERR_CERT_INVALID) {
+			*swp = SW_REF_NOT_FOUND;
+			r = 0;
+		}
+		goto out;
+	}
+	if ((r = buf_put(resp, der, len)) != 0)
+		goto out;
+	*swp = SW_OK;
+	r = 0;
+ out:
+	free(der);
+	return r;
+}
+
+/* YubiKey SET MANAGEMENT KEY: P2 FF (no touch) or FE (touch); alg 9B len key. */
+static int
+piv_yk_set_mgmt(struct vc_piv *piv, const struct vc_apdu *a,
+    const u_char *d, size_t dlen, int *swp)
+{
+	int r;
+
+	if (a->p1 != 0xff || (a->p2 != 0xff && a->p2 != 0xfe)) {
+		*swp = SW_WRONG_P1P2;
+		return 0;
+	}
+	if (!piv->mgmt_ok) {
+		*swp = SW_SECURITY;
+		return 0;
+	}
+	if (dlen < 3 || d[1] != VC_REF_MGMT || d[2] != dlen - 3 ||
+	    vc_crypto_block_size(d[0], dlen - 3) == 0) {
+		*swp = SW_WRONG_DATA;
+		return 0;
+	}
+	if ((r = vc_state_set_mgmt(piv->st, d[0], d + 3, dlen - 3,
+	    a->p2 == 0xfe)) != 0)
+		return r;
+	verbose_f("new management key (alg %02x%s)", d[0],
+	    a->p2 == 0xfe ? ", touch" : "");
+	*swp = SW_OK;
+	return 0;
+}
+
+/*
+ * YubiKey IMPORT KEY (P1 algorithm, P2 slot): RSA 01 p, 02 q, 03 dp,
+ * 04 dq, 05 qinv; EC 06 private scalar; AA PIN and AB touch policy.
+ */
+static int
+piv_yk_import(struct vc_piv *piv, const struct vc_apdu *a, const u_char *d,
+    size_t dlen, int *swp)
+{
+	struct vc_crypto_field f[VC_IMPORT_FIELDS];
+	struct buf *b = NULL;
+	EVP_PKEY *pkey = NULL;
+	const u_char *v;
+	size_t vlen;
+	u_int tag;
+	int r = TOK_ERR_INTERNAL, pinpol, touchpol;
+
+	memset(f, 0, sizeof(f));
+	if (!vc_state_keyref_valid(a->p2)) {
+		*swp = SW_WRONG_P1P2;
+		r = 0;
+		goto out;
+	}
+	if (!piv->mgmt_ok) {
+		*swp = SW_SECURITY;
+		r = 0;
+		goto out;
+	}
+	if ((b = buf_from(d, dlen)) == NULL) {
+		r = TOK_ERR_ALLOC;
+		goto out;
+	}
+	*swp = SW_WRONG_DATA;
+	while (buf_len(b) > 0) {
+		if (vc_tlv_get(b, &tag, &v, &vlen) != 0) {
+			r = 0;
+			goto out;
+		}
+		if (tag >= 0x01 && tag <= VC_IMPORT_FIELDS) {
+			if (f[tag - 1].p != NULL) {
+				r = 0;
+				goto out;
+			}
+			f[tag - 1].p = v;
+			f[tag - 1].len = vlen;
+		} else if (tag != 0xaa && tag != 0xab) {
+			r = 0;
+			goto out;
+		}
+	}
+	if (piv_get_policies(d, dlen, &pinpol, &touchpol) != 0) {
+		r = 0;
+		goto out;
+	}
+	if ((r = vc_crypto_import(a->p1, f, &pkey)) != 0) {
+		if (r == TOK_ERR_KEY_TYPE_UNKNOWN) {
+			*swp = SW_WRONG_P1P2;
+			r = 0;
+		} else if (r == TOK_ERR_KEY_INVALID) {
+			r = 0;
+		}
+		goto out;
+	}
+	if ((r = vc_state_set_key(piv->st, a->p2, pkey, pinpol, touchpol,
+	    VC_ORIGIN_IMPORTED)) != 0)
+		goto out;
+	pkey = NULL;
+	if ((r = vc_state_save(piv->st)) != 0)
+		goto out;
+	verbose_f("key imported (alg %02x) in %02x", a->p1, a->p2);
+	*swp = SW_OK;
+	r = 0;
+ out:
+	EVP_PKEY_free(pkey);
+	buf_free(b);
+	return r;
+}
+
+/* YubiKey SET PIN RETRIES (P1 PIN, P2 PUK): needs the management key and the PIN. */
+static int
+piv_yk_set_retries(struct vc_piv *piv, const struct vc_apdu *a, size_t dlen,
+    int *swp)
+{
+	int r;
+
+	if (dlen != 0) {
+		*swp = SW_WRONG_LENGTH;
+		return 0;
+	}
+	if (!piv->mgmt_ok || !piv->pin_ok) {
+		*swp = SW_SECURITY;
+		return 0;
+	}
+	if (a->p1 == 0 || a->p2 == 0) {
+		*swp = SW_WRONG_P1P2;
+		return 0;
+	}
+	if ((r = vc_state_set_retries(piv->st, a->p1, a->p2)) != 0)
+		return r;
+	piv->pin_ok = piv->pin_always_ok = 0;
+	verbose_f("retries: PIN %u, PUK %u (both back to their defaults)",
+	    a->p1, a->p2);
+	*swp = SW_OK;
+	return 0;
+}
+
+/* YubiKey RESET: only once both the PIN and the PUK are blocked. */
+static int
+piv_yk_reset(struct vc_piv *piv, const struct vc_apdu *a, size_t dlen,
+    int *swp)
+{
+	int r;
+
+	if (a->p1 != 0x00 || a->p2 != 0x00) {
+		*swp = SW_WRONG_P1P2;
+		return 0;
+	}
+	if (dlen != 0) {
+		*swp = SW_WRONG_LENGTH;
+		return 0;
+	}
+	if (vc_state_pin_retries(piv->st, VC_REF_PIN) != 0 ||
+	    vc_state_pin_retries(piv->st, VC_REF_PUK) != 0) {
+		*swp = SW_CONDITIONS;
+		return 0;
+	}
+	if ((r = vc_state_reset(piv->st)) != 0)
+		return r;
+	piv_clear_security(piv);
+	verbose_f("PIV application reset");
+	*swp = SW_OK;
+	return 0;
+}
+
+/* YubiKey MOVE KEY (P1 to, P2 from) or DELETE KEY (P1 FF, P2 slot). */
+static int
+piv_yk_move(struct vc_piv *piv, const struct vc_apdu *a, size_t dlen,
+    int *swp)
+{
+	int r;
+
+	if (dlen != 0) {
+		*swp = SW_WRONG_LENGTH;
+		return 0;
+	}
+	if (!vc_state_keyref_valid(a->p2) || a->p2 == VC_REF_ATTEST ||
+	    (a->p1 != 0xff && (!vc_state_keyref_valid(a->p1) ||
+	    a->p1 == VC_REF_ATTEST))) {
+		*swp = SW_WRONG_P1P2;
+		return 0;
+	}
+	if (!piv->mgmt_ok) {
+		*swp = SW_SECURITY;
+		return 0;
+	}
+	if (vc_state_key(piv->st, a->p2) == NULL) {
+		*swp = SW_REF_NOT_FOUND;
+		return 0;
+	}
+	if (a->p1 == 0xff)
+		r = vc_state_set_key(piv->st, a->p2, NULL, 0, 0, 0);
+	else
+		r = vc_state_move_key(piv->st, a->p2, a->p1);
+	if (r != 0 || (r = vc_state_save(piv->st)) != 0)
+		return r;
+	piv->touched_ms[a->p2] = 0;
+	*swp = SW_OK;
+	return 0;
+}
+
+/* Append the status word. */
 static int
 piv_put_sw(struct buf *rapdu, int sw)
 {
@@ -763,10 +1373,24 @@ vc_piv_process(struct vc_piv *piv, const u_char *capdu, size_t len,
 		dlen = a.lc;
 	}
 
-	switch (a.ins) {
-	case INS_SELECT:
+	if (a.ins == INS_SELECT) {
 		r = piv_select(piv, &a, d, dlen, piv->pending, &sw);
-		break;
+		goto done;
+	}
+	if (piv->applet == APPLET_OTP && a.ins == INS_OTP_API &&
+	    a.p1 == OTP_GET_SERIAL) {
+		r = buf_put_u32(piv->pending, vc_state_serial(piv->st));
+		sw = SW_OK;
+		goto done;
+	}
+	if (piv->applet != APPLET_PIV) {
+		/* Nothing selected (after power-up) or another application. */
+		debug_f("INS %02x with PIV not selected", a.ins);
+		sw = SW_INS_UNSUPPORTED;
+		r = 0;
+		goto done;
+	}
+	switch (a.ins) {
 	case INS_GET_DATA:
 		r = piv_get_data(piv, &a, d, dlen, piv->pending, &sw);
 		break;
@@ -786,12 +1410,37 @@ vc_piv_process(struct vc_piv *piv, const u_char *capdu, size_t len,
 	case INS_GENERATE:
 		r = piv_generate(piv, &a, d, dlen, piv->pending, &sw);
 		break;
+	case INS_YK_VERSION:
+	case INS_YK_SERIAL:
+		r = piv_yk_info(piv, &a, piv->pending, &sw);
+		break;
+	case INS_YK_METADATA:
+		r = piv_yk_metadata(piv, &a, piv->pending, &sw);
+		break;
+	case INS_YK_ATTEST:
+		r = piv_yk_attest(piv, &a, piv->pending, &sw);
+		break;
+	case INS_YK_SET_MGMT:
+		r = piv_yk_set_mgmt(piv, &a, d, dlen, &sw);
+		break;
+	case INS_YK_IMPORT:
+		r = piv_yk_import(piv, &a, d, dlen, &sw);
+		break;
+	case INS_YK_SET_RETRIES:
+		r = piv_yk_set_retries(piv, &a, dlen, &sw);
+		break;
+	case INS_YK_RESET:
+		r = piv_yk_reset(piv, &a, dlen, &sw);
+		break;
+	case INS_YK_MOVE_KEY:
+		r = piv_yk_move(piv, &a, dlen, &sw);
+		break;
 	default:
-		/* Including YubiKey's GET VERSION (FD): a plain PIV card. */
 		sw = SW_INS_UNSUPPORTED;
 		r = 0;
 		break;
 	}
+ done:
 	buf_reset(piv->chain);
 	if (r != 0) {
 		error_fr(r, "INS %02x", a.ins);
