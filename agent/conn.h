@@ -4,6 +4,19 @@
  * A connection's requests are answered in order; while one waits (for a
  * helper, a touch, a prompt) the connection reads nothing more, and every
  * other connection carries on.
+ *
+ * No client can hold up another: each connection's replies wait in its own
+ * output queue, and while more than CONN_OUT_MAX bytes wait there (a client
+ * that does not read) its further requests are neither read nor handled.
+ * A connection handles at most CONN_BATCH requests in a row before the
+ * others get their turn.  A client process (peer pid) may have at most
+ * CONN_CLIENT_INFLIGHT requests waiting at once over all its connections;
+ * its other connections wait, in order, for one of them to finish, so no
+ * client can fill a helper's queue (a list is answered at once, so it is
+ * never held back).  When descriptors run out (or the
+ * connections reach the limit that keeps some for helpers and prompts),
+ * the listening socket is not polled until a connection closes or a short
+ * back-off passes.
  */
 #ifndef AGENT_CONN_H
 #define AGENT_CONN_H
@@ -16,6 +29,11 @@ struct dest_binding_set;
 struct procinfo_chain;
 
 #define CONN_MSG_MAX	(256 * 1024)	/* larger messages close the connection */
+#define CONN_OUT_MAX	(256 * 1024)	/* output that stops a connection's input */
+#define CONN_BATCH	16		/* requests handled per connection per turn */
+#define CONN_CLIENT_INFLIGHT 8		/* waiting requests per client process */
+
+struct conn_client;
 
 struct conn {
 	uint64_t serial;		/* for logs */
@@ -30,9 +48,15 @@ struct conn {
 	void (*op_cancel)(void *op);
 	int closing;
 	int dispatching;
+	int parked;			/* waits for its client's in-flight budget */
+	int scheduled;			/* has requests left for its next turn */
+	int woken;			/* unparked; counted in client->nwoken */
+	struct conn_client *client;
 	struct procinfo_chain *procs;	/* see conn_procs */
 	char *client_json;		/* its audit "client" object, made once */
 	struct conn *next, *prev;
+	struct conn *park_next;		/* its client's parked connections */
+	struct conn *run_next;		/* connections with a turn to come */
 };
 
 /*

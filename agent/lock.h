@@ -1,7 +1,10 @@
 /*
  * Locking the agent with a passphrase (ssh-add -x / -X).  Only a salted
- * hash of the passphrase is kept.  Wrong passphrases are answered after a
- * growing delay, from a timer, so other clients are never stalled.
+ * hash of the passphrase is kept.  Unlock attempts are tried one at a time
+ * for the whole agent: after each wrong passphrase the next attempt, from
+ * any connection, waits a growing delay (a timer, so other clients are
+ * never stalled), and the wrong one is answered when that delay is over.
+ * Attempts beyond a bounded queue are refused untried.
  */
 #ifndef AGENT_LOCK_H
 #define AGENT_LOCK_H

@@ -1,14 +1,15 @@
 /*
- * The agent's event loop (see loop.h).  poll(2) over a dense array that is
- * rebuilt only when registrations change; removed entries are tombstoned
- * during dispatch so callbacks may add and remove freely.
+ * The agent's event loop (see loop.h).  epoll(7), level-triggered, so a
+ * round costs what is ready, not what is open (1,000 idle clients cost
+ * nothing); removed entries are tombstoned until the round ends so
+ * callbacks may add and remove freely.
  */
 #include "config.h"
 
+#include <sys/epoll.h>
 #include <sys/queue.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,25 +29,47 @@ struct loop_fd {
 };
 
 struct loop_timer {
-	uint64_t when;
+	uint64_t when;			/* deferred: the round it was added in */
+	int deferred;
 	loop_timer_cb *cb;
 	void *arg;
 	TAILQ_ENTRY(loop_timer) entry;
 };
 
+#define LOOP_MAX_EVENTS	256	/* per round; the rest come next round */
+
+/* Every registration, live or removed this round (freed when it ends). */
 static TAILQ_HEAD(, loop_fd) loop_fds = TAILQ_HEAD_INITIALIZER(loop_fds);
+static TAILQ_HEAD(, loop_fd) loop_dead = TAILQ_HEAD_INITIALIZER(loop_dead);
 static TAILQ_HEAD(, loop_timer) loop_timers =
     TAILQ_HEAD_INITIALIZER(loop_timers);
-static struct pollfd *loop_pfds;
-static struct loop_fd **loop_pfd_owner;
-static size_t loop_npfd, loop_pfd_alloc;
-static int loop_dirty = 1;
+static TAILQ_HEAD(, loop_timer) loop_deferred =
+    TAILQ_HEAD_INITIALIZER(loop_deferred);
+static uint64_t loop_round;
+static int loop_epfd = -1;
 static volatile sig_atomic_t loop_stopped;
+
+static void
+loop_epoll_open(void)
+{
+	if (loop_epfd == -1 &&
+	    (loop_epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal_f("epoll_create1: %s", strerror(errno));
+}
 
 void
 loop_init(void)
 {
 	loop_stopped = 0;
+	loop_epoll_open();
+}
+
+/* Hang-ups and errors are reported by epoll whatever is asked. */
+static uint32_t
+loop_epoll_events(int events)
+{
+	return ((events & LOOP_READ) ? EPOLLIN : 0) |
+	    ((events & LOOP_WRITE) ? EPOLLOUT : 0);
 }
 
 uint64_t
@@ -62,37 +85,54 @@ loop_now_ms(void)
 struct loop_fd *
 loop_add_fd(int fd, int events, loop_fd_cb *cb, void *arg)
 {
+	struct epoll_event ev;
 	struct loop_fd *lf;
 
+	loop_epoll_open();
 	if ((lf = calloc(1, sizeof(*lf))) == NULL)
 		return NULL;
 	lf->fd = fd;
 	lf->events = events;
 	lf->cb = cb;
 	lf->arg = arg;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = loop_epoll_events(events);
+	ev.data.ptr = lf;
+	if (epoll_ctl(loop_epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
+		error_f("epoll_ctl add fd %d: %s", fd, strerror(errno));
+		free(lf);
+		return NULL;
+	}
 	TAILQ_INSERT_TAIL(&loop_fds, lf, entry);
-	loop_dirty = 1;
 	return lf;
 }
 
 void
 loop_set_events(struct loop_fd *lf, int events)
 {
-	if (lf->events == events)
+	struct epoll_event ev;
+
+	if (lf->events == events || lf->dead)
 		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = loop_epoll_events(events);
+	ev.data.ptr = lf;
+	if (epoll_ctl(loop_epfd, EPOLL_CTL_MOD, lf->fd, &ev) == -1)
+		fatal_f("epoll_ctl mod fd %d: %s", lf->fd, strerror(errno));
 	lf->events = events;
-	loop_dirty = 1;
 }
 
 void
 loop_remove_fd(struct loop_fd *lf)
 {
-	if (lf == NULL)
+	if (lf == NULL || lf->dead)
 		return;
-	/* Freed after dispatch: poll results may still point at it. */
+	(void)epoll_ctl(loop_epfd, EPOLL_CTL_DEL, lf->fd, NULL);
+	/* Freed when the round ends: its results may still point at it. */
 	lf->dead = 1;
 	lf->events = 0;
-	loop_dirty = 1;
+	TAILQ_REMOVE(&loop_fds, lf, entry);
+	TAILQ_INSERT_TAIL(&loop_dead, lf, entry);
 }
 
 struct loop_timer *
@@ -115,52 +155,31 @@ loop_add_timer(uint64_t ms, loop_timer_cb *cb, void *arg)
 	return lt;
 }
 
+struct loop_timer *
+loop_defer(loop_timer_cb *cb, void *arg)
+{
+	struct loop_timer *lt;
+
+	if ((lt = calloc(1, sizeof(*lt))) == NULL)
+		return NULL;
+	lt->when = loop_round;
+	lt->deferred = 1;
+	lt->cb = cb;
+	lt->arg = arg;
+	TAILQ_INSERT_TAIL(&loop_deferred, lt, entry);
+	return lt;
+}
+
 void
 loop_cancel_timer(struct loop_timer *lt)
 {
 	if (lt == NULL)
 		return;
-	TAILQ_REMOVE(&loop_timers, lt, entry);
+	if (lt->deferred)
+		TAILQ_REMOVE(&loop_deferred, lt, entry);
+	else
+		TAILQ_REMOVE(&loop_timers, lt, entry);
 	free(lt);
-}
-
-static void
-loop_rebuild(void)
-{
-	struct loop_fd *lf, *tmp;
-	size_t n = 0;
-	void *p;
-
-	TAILQ_FOREACH_SAFE(lf, &loop_fds, entry, tmp) {
-		if (lf->dead) {
-			TAILQ_REMOVE(&loop_fds, lf, entry);
-			free(lf);
-			continue;
-		}
-		n++;
-	}
-	if (n > loop_pfd_alloc) {
-		if ((p = reallocarray(loop_pfds, n, sizeof(*loop_pfds))) == NULL)
-			fatal_f("out of memory");
-		loop_pfds = p;
-		if ((p = reallocarray(loop_pfd_owner, n,
-		    sizeof(*loop_pfd_owner))) == NULL)
-			fatal_f("out of memory");
-		loop_pfd_owner = p;
-		loop_pfd_alloc = n;
-	}
-	n = 0;
-	TAILQ_FOREACH(lf, &loop_fds, entry) {
-		/* Polled even with no events: hang-ups are always reported. */
-		loop_pfds[n].fd = lf->fd;
-		loop_pfds[n].events = ((lf->events & LOOP_READ) ? POLLIN : 0) |
-		    ((lf->events & LOOP_WRITE) ? POLLOUT : 0);
-		loop_pfds[n].revents = 0;
-		loop_pfd_owner[n] = lf;
-		n++;
-	}
-	loop_npfd = n;
-	loop_dirty = 0;
 }
 
 static void
@@ -176,46 +195,64 @@ loop_run_timers(void)
 	}
 }
 
+/* Deferred calls added before this round's poll (not those they add). */
+static void
+loop_run_deferred(uint64_t round)
+{
+	struct loop_timer *lt;
+
+	while ((lt = TAILQ_FIRST(&loop_deferred)) != NULL && lt->when < round) {
+		TAILQ_REMOVE(&loop_deferred, lt, entry);
+		lt->cb(lt->arg);
+		free(lt);
+	}
+}
+
 void
 loop_run_once(void)
 {
+	struct epoll_event evs[LOOP_MAX_EVENTS];
 	struct loop_timer *lt;
 	struct loop_fd *lf;
-	int timeout = -1, n, ev;
-	uint64_t now;
-	size_t i;
+	int timeout = -1, n, ev, i;
+	uint64_t now, round;
 
-	if (loop_dirty)
-		loop_rebuild();
 	if ((lt = TAILQ_FIRST(&loop_timers)) != NULL) {
 		now = loop_now_ms();
 		timeout = lt->when <= now ? 0 :
 		    (lt->when - now > 60000 ? 60000 : (int)(lt->when - now));
 	}
-	n = poll(loop_pfds, loop_npfd, timeout);
+	if (!TAILQ_EMPTY(&loop_deferred))
+		timeout = 0;
+	loop_epoll_open();
+	n = epoll_wait(loop_epfd, evs, LOOP_MAX_EVENTS, timeout);
+	round = ++loop_round;
 	if (n == -1) {
-		if (errno != EINTR && errno != EAGAIN)
-			fatal_f("poll");
+		if (errno != EINTR)
+			fatal_f("epoll_wait: %s", strerror(errno));
 		n = 0;
 	}
-	for (i = 0; n > 0 && i < loop_npfd; i++) {
-		if (loop_pfds[i].revents == 0)
-			continue;
-		n--;
-		lf = loop_pfd_owner[i];
+	for (i = 0; i < n; i++) {
+		lf = evs[i].data.ptr;
 		if (lf->dead)
 			continue;
 		ev = 0;
-		if (loop_pfds[i].revents & POLLIN)
+		/* Not what a callback of this round stopped asking for. */
+		if ((evs[i].events & EPOLLIN) && (lf->events & LOOP_READ))
 			ev |= LOOP_READ;
-		if (loop_pfds[i].revents & (POLLHUP | POLLERR | POLLNVAL))
+		if (evs[i].events & (EPOLLHUP | EPOLLERR))
 			ev |= LOOP_HUP;
-		if (loop_pfds[i].revents & POLLOUT)
+		if ((evs[i].events & EPOLLOUT) && (lf->events & LOOP_WRITE))
 			ev |= LOOP_WRITE;
 		if (ev != 0)
 			lf->cb(lf->fd, ev, lf->arg);
 	}
 	loop_run_timers();
+	loop_run_deferred(round);
+	while ((lf = TAILQ_FIRST(&loop_dead)) != NULL) {
+		TAILQ_REMOVE(&loop_dead, lf, entry);
+		free(lf);
+	}
 }
 
 void

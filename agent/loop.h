@@ -33,7 +33,14 @@ void loop_set_events(struct loop_fd *lf, int events);
 void loop_remove_fd(struct loop_fd *lf);
 /* loop_add_timer: call cb(arg) once, ms milliseconds from now.  NULL on no memory. */
 struct loop_timer *loop_add_timer(uint64_t ms, loop_timer_cb *cb, void *arg);
-/* loop_cancel_timer: cancel a timer that has not fired; NULL ok. */
+/*
+ * loop_defer: call cb(arg) once, after the fd events of the next round (the
+ * poll then does not wait).  Work split into turns this way lets every
+ * ready fd be served in between.  Cancel with loop_cancel_timer.  NULL on
+ * no memory.
+ */
+struct loop_timer *loop_defer(loop_timer_cb *cb, void *arg);
+/* loop_cancel_timer: cancel a timer (or deferred call) that has not fired; NULL ok. */
 void loop_cancel_timer(struct loop_timer *lt);
 /*
  * loop_on_signal: call cb(sig) from the loop (not from the signal handler)

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <sys/queue.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,7 @@
 #define SSHSIG_MAGIC		"SSHSIG"
 #define SIGN_PIN_TRIES		3
 #define SIGN_NOTICE_DELAY_MS	250	/* before "touch your key" shows */
+#define SIGN_WHY_NOTICE_MS	10000	/* a failure's notice stays this long */
 
 struct sign_op {
 	struct conn *c;
@@ -169,6 +171,70 @@ sign_op_cancel(void *arg)
 	sign_op_free(op);
 }
 
+/*
+ * A failure the user can act on (token not present, touch timed out or
+ * denied, PIN blocked, wrong token) reaches the user through the notice
+ * channel, and the log at info level, naming the key and the token.  One
+ * such notice at a time, taken down after SIGN_WHY_NOTICE_MS.
+ */
+static struct notice *sign_why_notice;
+static struct loop_timer *sign_why_timer;
+
+static struct identity *sign_lookup(struct sign_op *);
+
+static void
+sign_why_over(void *arg)
+{
+	(void)arg;
+	loop_cancel_timer(sign_why_timer);
+	sign_why_timer = NULL;
+	notice_close(sign_why_notice);
+	sign_why_notice = NULL;
+}
+
+/* token: "security key NAME" from the sk helper, or NULL. */
+static void
+sign_say_why(struct sign_op *op, int r, const char *token)
+{
+	struct identity *id;
+	const char *reason;
+	char *text;
+
+	if ((id = sign_lookup(op)) == NULL || !key_is_sk(id->key))
+		return;
+	switch (r) {
+	case TOK_ERR_DEVICE_NOT_PRESENT:
+		reason = "security key not present";
+		break;
+	case TOK_ERR_DEVICE_TIMEOUT:
+		reason = "touch timed out";
+		break;
+	case TOK_ERR_TOUCH_DENIED:
+		reason = "touch denied";
+		break;
+	case TOK_ERR_PIN_BLOCKED:
+		reason = "PIN blocked";
+		break;
+	case TOK_ERR_KEY_NOT_FOUND:
+		reason = token != NULL ? "wrong security key: it does not hold "
+		    "the key" : "no security key present holds the key";
+		break;
+	default:
+		return;
+	}
+	if (asprintf(&text, "Key \"%s\" %s could not sign: %s%s%s%s",
+	    id->comment, id->fingerprint, reason, token != NULL ? " (" : "",
+	    token != NULL ? token : "", token != NULL ? ")" : "") < 0)
+		return;
+	logit("%s", text);
+	sign_why_over(NULL);
+	if ((sign_why_notice = notice_start("Security key", text)) != NULL &&
+	    (sign_why_timer = loop_add_timer(SIGN_WHY_NOTICE_MS,
+	    sign_why_over, NULL)) == NULL)
+		sign_why_over(NULL);
+	free(text);
+}
+
 static void
 sign_fail(struct sign_op *op, int r, const char *why)
 {
@@ -220,6 +286,8 @@ sign_reply(int r, uint8_t type, struct buf *reply, const char *detail,
 	struct identity *id;
 	struct buf *b = NULL;
 	const u_char *sig;
+	const char *token;
+	char *why;
 	size_t siglen;
 
 	LIST_REMOVE(op, entry);
@@ -251,9 +319,17 @@ sign_reply(int r, uint8_t type, struct buf *reply, const char *detail,
 		}
 	}
 	if (r != 0) {
+		token = detail != NULL &&
+		    strncmp(detail, "security key ", 13) == 0 ? detail : NULL;
+		sign_say_why(op, r, token);
 		/* Name the key when the helper did not say more. */
-		sign_fail(op, r, detail != NULL && *detail != '\0' ? detail :
-		    op->description);
+		if (token != NULL && op->description != NULL &&
+		    asprintf(&why, "%s, %s", token, op->description) != -1) {
+			sign_fail(op, r, why);
+			free(why);
+		} else
+			sign_fail(op, r, detail != NULL && *detail != '\0' ?
+			    detail : op->description);
 		return;
 	}
 	if ((id = sign_lookup(op)) == NULL) {
@@ -357,6 +433,7 @@ sign_touch_event(uint32_t reqid, const char *device, const char *name,
     int begin)
 {
 	struct sign_op *op;
+	struct identity *id;
 	char *text;
 
 	if ((op = sign_sk_op(reqid)) == NULL)
@@ -367,12 +444,28 @@ sign_touch_event(uint32_t reqid, const char *device, const char *name,
 	    device);
 	if (!begin)
 		return;
-	logit("waiting for touch on %s (%s): %s", device, name,
-	    op->description ? op->description : "");
-	if (asprintf(&text, "Touch your security key (%s) to allow %s", name,
-	    op->description ? op->description : "a signature") < 0) {
-		error_f("out of memory");
-		return;
+	if (begin == SIGN_TOUCH_SELECT) {
+		/* several tokens blink: the user shows which one has the key */
+		id = sign_lookup(op);
+		logit("waiting for a touch on the security key that holds "
+		    "key \"%s\": %s", id != NULL ? id->comment : "?",
+		    op->description ? op->description : "");
+		if (asprintf(&text, "Key \"%s\" is on one of several security "
+		    "keys: touch the security key that holds it, to allow %s",
+		    id != NULL ? id->comment : "?", op->description ?
+		    op->description : "a signature") < 0) {
+			error_f("out of memory");
+			return;
+		}
+	} else {
+		logit("waiting for touch on %s (%s): %s", device, name,
+		    op->description ? op->description : "");
+		if (asprintf(&text, "Touch your security key (%s) to allow "
+		    "%s", name, op->description ? op->description :
+		    "a signature") < 0) {
+			error_f("out of memory");
+			return;
+		}
 	}
 	op->notice_text = text;
 	/*
@@ -509,6 +602,7 @@ sign_request(struct conn *c, struct buf *m)
 		return;
 	}
 	if (!id->present) {
+		sign_say_why(op, TOK_ERR_DEVICE_NOT_PRESENT, NULL);
 		sign_fail(op, TOK_ERR_DEVICE_NOT_PRESENT, id->comment);
 		return;
 	}

@@ -16,9 +16,12 @@ struct conn;
 void sign_request(struct conn *c, struct buf *m);
 /*
  * sign_touch_event: the sk helper's token (device, named name for people)
- * for request reqid waits for a touch (begin) or no longer: show or close
- * the notification.
+ * for request reqid waits for a touch (begin 1) or no longer (0): show or
+ * close the notification.  begin SIGN_TOUCH_SELECT: several tokens wait
+ * for a touch so that the user shows which one holds the key (device and
+ * name are then "*").
  */
+#define SIGN_TOUCH_SELECT	2
 void sign_touch_event(uint32_t reqid, const char *device, const char *name,
     int begin);
 /*

@@ -16,6 +16,7 @@
 #include "agent/helper.h"
 #include "agent/idtab.h"
 #include "agent/keys.h"
+#include "agent/loop.h"
 #include "agent/resident.h"
 #include "agent/audit.h"
 #include "agent/tokens.h"
@@ -34,12 +35,15 @@
 #define PCSC_WATCHER		"tokagent-pcsc-watcher"
 #define P11_ADD_TIMEOUT_MS	(60 * 1000)
 #define P11_LOGIN_TIMEOUT_MS	(30 * 1000)
+#define P11_MAX_PROVIDERS	32	/* provider helpers at once */
 
 struct provider {
 	char *path;			/* realpath of the module */
 	struct helper *h;
 	struct buf *constraints;	/* as given to ssh-add -s; applied to each key */
 	int added;			/* an ssh-add -s of it has succeeded */
+	int nadding;			/* ssh-add -s requests in flight */
+	struct loop_timer *discard;	/* never added: its helper goes */
 	struct buf **removed;		/* blobs the user removed (ssh-add -d) */
 	size_t nremoved;
 	LIST_ENTRY(provider) entry;
@@ -61,6 +65,7 @@ struct login_op {
 };
 
 static LIST_HEAD(, provider) providers = LIST_HEAD_INITIALIZER(providers);
+static size_t nproviders;
 static struct helper *tokens_sk;
 static struct helper *tokens_pcsc;	/* card events, while providers exist */
 
@@ -374,6 +379,8 @@ tokens_provider_free(struct provider *p)
 		}
 	}
 	LIST_REMOVE(p, entry);
+	nproviders--;
+	loop_cancel_timer(p->discard);
 	helper_stop(p->h);
 	tokens_provider_unremove(p);
 	free(p->path);
@@ -382,12 +389,53 @@ tokens_provider_free(struct provider *p)
 }
 
 static void
+tokens_provider_discard_now(void *arg)
+{
+	struct provider *p = arg;
+
+	p->discard = NULL;
+	if (p->added || p->nadding > 0)
+		return;		/* added meanwhile, or being added again */
+	debug_f("provider %s was not added: stopping its helper", p->path);
+	tokens_provider_free(p);
+	if (LIST_EMPTY(&providers)) {
+		helper_stop(tokens_pcsc);
+		tokens_pcsc = NULL;
+	}
+}
+
+/*
+ * A provider never added keeps no helper: unless an ssh-add -s of it is in
+ * flight, it goes, from a timer (a helper callback may be on the stack).
+ */
+static void
+tokens_provider_maybe_discard(struct provider *p)
+{
+	if (p->added || p->nadding > 0 || p->discard != NULL)
+		return;
+	if ((p->discard = loop_add_timer(0, tokens_provider_discard_now,
+	    p)) == NULL)
+		error_f("provider %s: out of memory", p->path);
+}
+
+/* An ssh-add -s of p is over. */
+static void
+tokens_provider_add_done(struct provider *p)
+{
+	if (p->nadding > 0)
+		p->nadding--;
+	tokens_provider_maybe_discard(p);
+}
+
+static void
 provider_op_cancel(void *arg)
 {
 	struct provider_op *op = arg;
+	struct provider *p = op->p;
 
-	helper_cancel(op->p->h, op->reqid);
+	helper_cancel(p->h, op->reqid);
 	free(op);
+	tokens_provider_add_done(p);
 }
 
 static void
@@ -410,6 +458,7 @@ tokens_add_reply(int r, uint8_t type, struct buf *m, const char *detail,
 		    tok_strerror(r), detail ? ": " : "", detail ? detail : "");
 	else
 		logit("provider %s added by pid %ld", p->path, (long)c->pid);
+	tokens_provider_add_done(p);
 	conn_reply_status(c, r == 0);
 }
 
@@ -506,6 +555,12 @@ tokens_add_provider(struct conn *c, struct buf *m, int constrained)
 		r = TOK_ERR_PROVIDER_REFUSED;
 		goto fail;
 	}
+	if (p == NULL && nproviders >= P11_MAX_PROVIDERS) {
+		error("refusing provider %s: %d providers are loaded already; "
+		    "remove one first (ssh-add -e)", real, P11_MAX_PROVIDERS);
+		r = TOK_ERR_PROVIDER_REFUSED;
+		goto fail;
+	}
 	if (p == NULL) {
 		if ((prog = helper_find_program(P11_HELPER)) == NULL) {
 			error("%s not found", P11_HELPER);
@@ -532,6 +587,7 @@ tokens_add_provider(struct conn *c, struct buf *m, int constrained)
 			goto fail;
 		}
 		LIST_INSERT_HEAD(&providers, p, entry);
+		nproviders++;
 		tokens_pcsc_start();
 	}
 	/* A provider whose add failed (wrong PIN) may be added again. */
@@ -549,6 +605,7 @@ tokens_add_provider(struct conn *c, struct buf *m, int constrained)
 	    (r = helper_request(p->h, IPC_ADD_PROVIDER, payload,
 	    P11_ADD_TIMEOUT_MS, tokens_add_reply, op, &op->reqid)) != 0)
 		goto fail;
+	p->nadding++;
 	buf_free(payload);
 	free(path);
 	free(real);
@@ -558,6 +615,8 @@ tokens_add_provider(struct conn *c, struct buf *m, int constrained)
  fail:
 	error("add provider %s from pid %ld: %s", path ? path : "?",
 	    (long)c->pid, tok_strerror(r));
+	if (p != NULL)
+		tokens_provider_maybe_discard(p);
 	free(op);
 	buf_free(payload);
 	free(path);
@@ -647,7 +706,7 @@ tokens_sk_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 		    (r = buf_get_u8(m, &flag)) != 0 ||
 		    (r = buf_expect_empty(m)) != 0)
 			break;
-		if (flag > 1) {
+		if (flag > SIGN_TOUCH_SELECT) {
 			r = TOK_ERR_INVALID_FORMAT;
 			break;
 		}

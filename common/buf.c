@@ -201,7 +201,16 @@ buf_reserve(struct buf *b, size_t len, u_char **dpp)
 	}
 	need = b->size + len;
 	if (need > b->alloc) {
-		nalloc = need + BUF_ALLOC_QUANTUM - 1;
+		/*
+		 * Grow by half again at least: appending n bytes in small
+		 * pieces then costs O(n) copying, not O(n^2).
+		 */
+		nalloc = b->alloc + b->alloc / 2;
+		if (nalloc > b->max_size)
+			nalloc = b->max_size;
+		if (nalloc < need)
+			nalloc = need;
+		nalloc += BUF_ALLOC_QUANTUM - 1;
 		nalloc -= nalloc % BUF_ALLOC_QUANTUM;
 		if (nalloc < need)
 			return TOK_ERR_NO_BUFFER_SPACE;

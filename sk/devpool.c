@@ -18,12 +18,26 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "common/err.h"
 #include "common/log.h"
 #include "sk/devpool.h"
+#include "sk/devwatch.h"
 #include "sk/sk.h"
 
+#define SK_POOL_HOMES_MAX	256	/* key handles whose token we know */
+
+/* Which token a key handle last worked on (by SHA-256 of the handle). */
+struct sk_poolhome {
+	u_char kh_hash[32];
+	char *path;
+	unsigned long long used;	/* LRU stamp; 0: slot free */
+};
+
 /* A caller queued for a device. */
+struct sk_devpool;
+static void sk_devpool_home_drop(struct sk_devpool *, const char *);
 struct sk_poolwait {
 	TAILQ_ENTRY(sk_poolwait) entry;
 };
@@ -58,6 +72,8 @@ struct sk_devpool {
 	int timeout_ms;
 	sk_devpool_event_cb *event_cb;
 	void *event_arg;
+	struct sk_poolhome homes[SK_POOL_HOMES_MAX];
+	unsigned long long home_clock;
 };
 
 /* A change found by a scan, reported after the locks are dropped. */
@@ -137,6 +153,7 @@ void
 sk_devpool_free(struct sk_devpool *pool)
 {
 	struct sk_pooldev *d;
+	size_t i;
 
 	if (pool == NULL)
 		return;
@@ -145,6 +162,8 @@ sk_devpool_free(struct sk_devpool *pool)
 			fatal_f("device %s still in use", d->path);
 		sk_pooldev_unlink(pool, d);
 	}
+	for (i = 0; i < SK_POOL_HOMES_MAX; i++)
+		free(pool->homes[i].path);
 	pthread_cond_destroy(&pool->cond);
 	pthread_mutex_destroy(&pool->scan_lock);
 	pthread_mutex_destroy(&pool->lock);
@@ -573,6 +592,11 @@ sk_devpool_scan(struct sk_devpool *pool)
 			goto next;
 		/* Pulled: its handle goes, now or when its operation ends. */
 		if (!d->configured) {
+			/*
+			 * A discovered path (hidraw) may name another token
+			 * next time: forget which keys lived there.
+			 */
+			sk_devpool_home_drop(pool, d->path);
 			sk_pooldev_unlink(pool, d);
 			goto next;
 		}
@@ -662,4 +686,213 @@ sk_devpool_nopen(struct sk_devpool *pool)
 	}
 	pthread_mutex_unlock(&pool->lock);
 	return n;
+}
+
+/* --- which token holds a key ------------------------------------------ */
+
+static int
+sk_devpool_kh_hash(const u_char *kh, size_t len, u_char out[32])
+{
+	unsigned int outlen = 32;
+
+	if (EVP_Digest(kh, len, out, &outlen, EVP_sha256(), NULL) != 1 ||
+	    outlen != 32)
+		return TOK_ERR_LIBCRYPTO;
+	return 0;
+}
+
+/* The slot of hash (pool locked), or NULL. */
+static struct sk_poolhome *
+sk_devpool_home_find(struct sk_devpool *pool, const u_char hash[32])
+{
+	size_t i;
+
+	for (i = 0; i < SK_POOL_HOMES_MAX; i++)
+		if (pool->homes[i].used != 0 &&
+		    memcmp(pool->homes[i].kh_hash, hash, 32) == 0)
+			return &pool->homes[i];
+	return NULL;
+}
+
+void
+sk_devpool_remember(struct sk_devpool *pool, const u_char *kh, size_t len,
+    const char *path)
+{
+	struct sk_poolhome *h, *oldest;
+	u_char hash[32];
+	char *copy;
+	size_t i;
+
+	if (kh == NULL || len == 0 || path == NULL ||
+	    sk_devpool_kh_hash(kh, len, hash) != 0 ||
+	    (copy = strdup(path)) == NULL)
+		return;
+	pthread_mutex_lock(&pool->lock);
+	if ((h = sk_devpool_home_find(pool, hash)) == NULL) {
+		/* a free slot, else the least recently used */
+		oldest = &pool->homes[0];
+		for (i = 0; i < SK_POOL_HOMES_MAX; i++) {
+			if (pool->homes[i].used < oldest->used)
+				oldest = &pool->homes[i];
+		}
+		h = oldest;
+		memcpy(h->kh_hash, hash, 32);
+	}
+	free(h->path);
+	h->path = copy;
+	h->used = ++pool->home_clock;
+	pthread_mutex_unlock(&pool->lock);
+}
+
+int
+sk_devpool_recall(struct sk_devpool *pool, const u_char *kh, size_t len,
+    char **pathp)
+{
+	struct sk_poolhome *h;
+	u_char hash[32];
+	int r = 0;
+
+	*pathp = NULL;
+	if (kh == NULL || len == 0)
+		return 0;
+	if ((r = sk_devpool_kh_hash(kh, len, hash)) != 0)
+		return r;
+	pthread_mutex_lock(&pool->lock);
+	if ((h = sk_devpool_home_find(pool, hash)) != NULL &&
+	    (*pathp = strdup(h->path)) == NULL)
+		r = TOK_ERR_ALLOC;
+	pthread_mutex_unlock(&pool->lock);
+	return r;
+}
+
+void
+sk_devpool_forget(struct sk_devpool *pool, const u_char *kh, size_t len)
+{
+	struct sk_poolhome *h;
+	u_char hash[32];
+
+	if (kh == NULL || len == 0 || sk_devpool_kh_hash(kh, len, hash) != 0)
+		return;
+	pthread_mutex_lock(&pool->lock);
+	if ((h = sk_devpool_home_find(pool, hash)) != NULL) {
+		free(h->path);
+		memset(h, 0, sizeof(*h));
+	}
+	pthread_mutex_unlock(&pool->lock);
+}
+
+/* --- following tokens as they come and go ------------------------------ */
+
+/* ms until the first open idle handle is due for closing, or -1. */
+static int
+sk_devpool_reap_due(struct sk_devpool *pool, int idle_ms)
+{
+	struct sk_pooldev *d;
+	long long now = sk_devpool_now_ms(), due = -1, t;
+
+	pthread_mutex_lock(&pool->lock);
+	TAILQ_FOREACH(d, &pool->devs, entry) {
+		if (d->dev == NULL)
+			continue;
+		/* in use: look again when it could be idle long enough */
+		t = d->busy || !TAILQ_EMPTY(&d->waiters) ? now + idle_ms :
+		    d->idle_since_ms + idle_ms;
+		if (due < 0 || t < due)
+			due = t;
+	}
+	pthread_mutex_unlock(&pool->lock);
+	if (due < 0)
+		return -1;
+	return due <= now ? 0 : (int)(due - now);
+}
+
+/* The configured devices and whether each was last seen present. */
+static int
+sk_devpool_configured(struct sk_devpool *pool, char ***pathsp,
+    int **presentp, size_t *np)
+{
+	struct sk_pooldev *d;
+	char **paths = NULL;
+	int *present = NULL;
+	size_t n = 0;
+
+	*pathsp = NULL;
+	*presentp = NULL;
+	*np = 0;
+	if ((paths = calloc(SK_DEVICES_MAX, sizeof(*paths))) == NULL ||
+	    (present = calloc(SK_DEVICES_MAX, sizeof(*present))) == NULL) {
+		free(paths);
+		return TOK_ERR_ALLOC;
+	}
+	pthread_mutex_lock(&pool->lock);
+	TAILQ_FOREACH(d, &pool->devs, entry) {
+		if (!d->configured || n >= SK_DEVICES_MAX)
+			continue;
+		if ((paths[n] = strdup(d->path)) == NULL)
+			break;
+		present[n++] = d->present;
+	}
+	pthread_mutex_unlock(&pool->lock);
+	*pathsp = paths;
+	*presentp = present;
+	*np = n;
+	return 0;
+}
+
+int
+sk_devpool_watch(struct sk_devpool *pool, int idle_ms, int poll_ms,
+    int wake_fd)
+{
+	struct sk_devwatch *w = NULL;
+	char **paths = NULL;
+	int *present = NULL;
+	size_t n = 0;
+	int r, wr = 1;
+
+	if ((r = sk_devwatch_new(pool->discover, &w)) != 0)
+		return r;
+	for (;;) {
+		if (wr == 1 && (r = sk_devpool_scan(pool)) != 0)
+			debug_fr(r, "looking for tokens");
+		sk_devpool_reap(pool, idle_ms);
+		if (wr == 1) {
+			if ((r = sk_devpool_configured(pool, &paths, &present,
+			    &n)) != 0)
+				break;
+			r = sk_devwatch_set_unix(w, paths, present, n);
+			sk_devpool_paths_free(paths, n);
+			free(present);
+			paths = NULL;
+			present = NULL;
+			if (r != 0)
+				break;
+		}
+		wr = sk_devwatch_wait(w, wake_fd,
+		    sk_devpool_reap_due(pool, idle_ms), poll_ms);
+		if (wr == 2) {
+			r = 0;
+			break;
+		}
+		if (wr < 0) {
+			r = wr;
+			break;
+		}
+	}
+	sk_devwatch_free(w);
+	return r;
+}
+
+/* Forget every key noted on path (pool locked). */
+static void
+sk_devpool_home_drop(struct sk_devpool *pool, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < SK_POOL_HOMES_MAX; i++) {
+		if (pool->homes[i].used == 0 ||
+		    strcmp(pool->homes[i].path, path) != 0)
+			continue;
+		free(pool->homes[i].path);
+		memset(&pool->homes[i], 0, sizeof(pool->homes[i]));
+	}
 }

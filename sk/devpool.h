@@ -16,6 +16,7 @@
 #ifndef SK_DEVPOOL_H
 #define SK_DEVPOOL_H
 
+#include <sys/types.h>
 #include <stddef.h>
 
 #include "sk/sk.h"
@@ -118,6 +119,30 @@ void sk_devpool_reap(struct sk_devpool *pool, int idle_ms);
  */
 int sk_devpool_name(struct sk_devpool *pool, const char *path,
     char **namep) SK_WUR;
+/*
+ * Which token holds a key: sk_devpool_remember notes that the key handle
+ * kh (len bytes) lives on device path (it signed there, was enrolled or
+ * imported from there); sk_devpool_recall gives that path (*pathp a new
+ * string, NULL when unknown); sk_devpool_forget drops the note (the token
+ * no longer has the key).  A few hundred keys are remembered, least
+ * recently noted first out.
+ */
+void sk_devpool_remember(struct sk_devpool *pool, const u_char *kh,
+    size_t len, const char *path);
+int sk_devpool_recall(struct sk_devpool *pool, const u_char *kh, size_t len,
+    char **pathp) SK_WUR;
+void sk_devpool_forget(struct sk_devpool *pool, const u_char *kh,
+    size_t len);
+/*
+ * sk_devpool_watch: follow tokens as they come and go (sk_devpool_scan,
+ * with its events, whenever sk/devwatch.h says something may have
+ * changed) and close handles idle for idle_ms (sk_devpool_reap), until
+ * wake_fd is readable; poll_ms bounds the sleep only where something can
+ * not be watched.  While nothing happens and no handle is open it makes
+ * no system call.  Returns 0 when woken, else TOK_ERR_*.
+ */
+int sk_devpool_watch(struct sk_devpool *pool, int idle_ms, int poll_ms,
+    int wake_fd) SK_WUR;
 /* sk_devpool_nopen: how many handles are open (for tests). */
 size_t sk_devpool_nopen(struct sk_devpool *pool);
 

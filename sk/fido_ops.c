@@ -28,11 +28,43 @@
 #define FIDO_OPS_X5C_MAX	8192
 #define FIDO_OPS_AUTHDATA_MAX	4096
 
-/* One open device. */
+/*
+ * One open device.  lock guards swapping dev (fido_ops_resync) against a
+ * cancel from another thread; operations themselves run unlocked.
+ */
 struct fido_ops_dev {
 	fido_dev_t *dev;
+	char *path;
 	int timeout_ms;
+	pthread_mutex_t lock;
 };
+
+static int fido_ops_open_raw(const char *path, int timeout_ms,
+    fido_dev_t **devp);
+
+/*
+ * After an operation given up on our side (timed out, then CTAPHID_CANCEL),
+ * the token's late answer is still on its way and would be taken for the
+ * answer to the next request on this handle: open a fresh handle (a new
+ * channel) and drop the old one.  If that fails the old one stays; the
+ * next operation then fails and the pool reopens.
+ */
+static void
+fido_ops_resync(struct fido_ops_dev *d)
+{
+	fido_dev_t *dev = NULL, *old;
+
+	if (fido_ops_open_raw(d->path, d->timeout_ms, &dev) != 0) {
+		debug_f("%s: reopen after a cancel failed", d->path);
+		return;
+	}
+	pthread_mutex_lock(&d->lock);
+	old = d->dev;
+	d->dev = dev;
+	pthread_mutex_unlock(&d->lock);
+	(void)fido_dev_close(old);
+	fido_dev_free(&old);
+}
 
 int
 sk_fido_err(int fido_err)
@@ -125,6 +157,7 @@ fido_ops_result(struct fido_ops_dev *d, int fr, long long start_ms)
 	if (fr == FIDO_ERR_RX && d->timeout_ms >= 0 &&
 	    fido_ops_now_ms() - start_ms >= d->timeout_ms) {
 		(void)fido_dev_cancel(d->dev);
+		fido_ops_resync(d);
 		return TOK_ERR_DEVICE_TIMEOUT;
 	}
 	return sk_fido_err(fr);
@@ -258,16 +291,34 @@ static int
 fido_ops_open(const char *path, int timeout_ms, void **devp)
 {
 	struct fido_ops_dev *d = NULL;
+	int r;
+
+	*devp = NULL;
+	fido_ops_init_once();
+	if ((d = calloc(1, sizeof(*d))) == NULL ||
+	    (d->path = strdup(path)) == NULL) {
+		if (d != NULL)
+			free(d);
+		return TOK_ERR_ALLOC;
+	}
+	d->timeout_ms = timeout_ms;
+	if ((r = fido_ops_open_raw(path, timeout_ms, &d->dev)) != 0) {
+		free(d->path);
+		free(d);
+		return r;
+	}
+	pthread_mutex_init(&d->lock, NULL);
+	*devp = d;
+	return 0;
+}
+
+static int
+fido_ops_open_raw(const char *path, int timeout_ms, fido_dev_t **devp)
+{
 	fido_dev_t *dev = NULL;
 	int fr, r = TOK_ERR_INTERNAL;
 
 	*devp = NULL;
-	fido_ops_init_once();
-	if ((d = calloc(1, sizeof(*d))) == NULL) {
-		r = TOK_ERR_ALLOC;
-		goto out;
-	}
-	d->timeout_ms = timeout_ms;
 	if (fido_unix_is_unix_path(path)) {
 		if ((r = fido_unix_open_dev(path, &dev)) != 0)
 			goto out;
@@ -288,17 +339,14 @@ fido_ops_open(const char *path, int timeout_ms, void **devp)
 		r = sk_fido_err(fr);
 		goto out;
 	}
-	d->dev = dev;
+	*devp = dev;
 	dev = NULL;
-	*devp = d;
-	d = NULL;
 	r = 0;
  out:
 	if (dev != NULL) {
 		(void)fido_dev_close(dev);
 		fido_dev_free(&dev);
 	}
-	free(d);
 	return r;
 }
 
@@ -313,6 +361,8 @@ fido_ops_close(void *dev)
 		(void)fido_dev_close(d->dev);
 		fido_dev_free(&d->dev);
 	}
+	pthread_mutex_destroy(&d->lock);
+	free(d->path);
 	free(d);
 }
 
@@ -582,8 +632,41 @@ static int
 fido_ops_cancel(void *dev)
 {
 	struct fido_ops_dev *d = dev;
+	int fr;
 
-	return sk_fido_err(fido_dev_cancel(d->dev));
+	pthread_mutex_lock(&d->lock);
+	fr = fido_dev_cancel(d->dev);
+	pthread_mutex_unlock(&d->lock);
+	return sk_fido_err(fr);
+}
+
+static int
+fido_ops_select_begin(void *dev)
+{
+	struct fido_ops_dev *d = dev;
+
+	return sk_fido_err(fido_dev_get_touch_begin(d->dev));
+}
+
+static int
+fido_ops_select_status(void *dev, int ms, int *touchedp)
+{
+	struct fido_ops_dev *d = dev;
+
+	*touchedp = 0;
+	return sk_fido_err(fido_dev_get_touch_status(d->dev, touchedp, ms));
+}
+
+static void
+fido_ops_select_cancel(void *dev)
+{
+	struct fido_ops_dev *d = dev;
+
+	pthread_mutex_lock(&d->lock);
+	(void)fido_dev_cancel(d->dev);
+	pthread_mutex_unlock(&d->lock);
+	/* its answer to the cancelled request must not meet the next one */
+	fido_ops_resync(d);
 }
 
 static int
@@ -608,6 +691,9 @@ const struct sk_devops sk_devops_fido = {
 	.get_assert = fido_ops_get_assert,
 	.resident = fido_ops_resident,
 	.cancel = fido_ops_cancel,
+	.select_begin = fido_ops_select_begin,
+	.select_status = fido_ops_select_status,
+	.select_cancel = fido_ops_select_cancel,
 	.pin_retries = fido_ops_pin_retries,
 	.present = fido_ops_present,
 };

@@ -7,10 +7,11 @@ noinst_LTLIBRARIES += sk/libsk.la
 sk_libsk_la_SOURCES = \
 	sk/sk.c sk/sk.h \
 	sk/devpool.c sk/devpool.h \
+	sk/devwatch.c sk/devwatch.h \
 	sk/fido_ops.c \
 	sk/fido_unix.c sk/fido_unix.h
-sk_libsk_la_CPPFLAGS = $(SK_CPPFLAGS)
-sk_libsk_la_LIBADD = $(FIDO2_LIBS) $(CBOR_LIBS) \
+sk_libsk_la_CPPFLAGS = $(SK_CPPFLAGS) $(UDEV_CFLAGS)
+sk_libsk_la_LIBADD = $(FIDO2_LIBS) $(CBOR_LIBS) $(UDEV_LIBS) \
 	$(OPENSSL_LIBS) $(LIBBSD_LIBS)
 
 # The OpenSSH SecurityKeyProvider middleware.  Only the four sk-api

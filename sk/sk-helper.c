@@ -15,9 +15,10 @@
  * CANCEL on its device if it runs, dropped if it has not started.
  *
  * PINs are kept per token (device path), in locked memory, and given to
- * that token only.  A watcher thread looks for tokens every
- * $TOKAGENT_FIDO_POLL_MS (default 1000) and announces them to the agent
- * (IPC_SK_DEVICE); a pulled token's PINs are forgotten and its handle
+ * that token only.  A watcher thread follows tokens without polling
+ * (udev events, inotify and held connections: sk/devwatch.h; where that
+ * is impossible it looks every $TOKAGENT_FIDO_POLL_MS, default 1000) and
+ * announces them to the agent (IPC_SK_DEVICE); a pulled token's PINs are forgotten and its handle
  * closed.  Devices: libfido2's discovery plus $TOKAGENT_FIDO_DEVICES.
  * $TOKAGENT_FIDO_TIMEOUT_MS bounds how long a token may wait for a touch
  * (default 60 s).  A key given an external middleware (IPC_SK_PROVIDER)
@@ -37,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <openssl/ecdsa.h>
@@ -98,6 +100,7 @@ struct skh_job {
 	struct buf *data;
 	struct skh_mw *mw;		/* NULL: libfido2 (internal) */
 	struct sk_ctx *ctx;		/* while running, under skh_lock */
+	char *why;			/* the token a failure is about */
 	TAILQ_ENTRY(skh_job) entry;
 };
 
@@ -125,6 +128,7 @@ static struct keystore *skh_keys;
 static TAILQ_HEAD(, skh_pin) skh_pins = TAILQ_HEAD_INITIALIZER(skh_pins);
 static int skh_eof;
 static int skh_watching;		/* the watcher thread runs */
+static int skh_wake[2] = { -1, -1 };	/* wakes the watcher to leave */
 static int skh_timeout_ms;
 static TAILQ_HEAD(, skh_mw) skh_mws = TAILQ_HEAD_INITIALIZER(skh_mws);
 static TAILQ_HEAD(, skh_keymw) skh_keymws =
@@ -202,12 +206,19 @@ static void
 skh_touch_event(uint32_t id, const char *device, int begin)
 {
 	struct buf *m;
-	char *name = skh_token_name(device);
+	char *name;
 
+	if (device == NULL) {
+		/* choosing a token by touch (sk.h: touch hook) */
+		device = "*";
+		if (begin)
+			begin = 2;
+	}
+	name = skh_token_name(device);
 	if ((m = buf_new()) == NULL || ipc_msg_start(m, 0, IPC_SK_TOUCH) != 0 ||
 	    buf_put_u32(m, id) != 0 || buf_put_cstring(m, device) != 0 ||
 	    buf_put_cstring(m, name) != 0 ||
-	    buf_put_u8(m, begin ? 1 : 0) != 0)
+	    buf_put_u8(m, (uint8_t)begin) != 0)
 		fatal_f("out of memory");
 	skh_send(m);
 	buf_free(m);
@@ -280,6 +291,24 @@ skh_pin_failed_hook(void *arg, const char *device, int r, int retries)
 	const struct skh_job *job = arg;
 
 	skh_pin_wanted(job->id, device, r, retries);
+}
+
+/* Why a signature fails, for the agent's notice: the token concerned. */
+static void
+skh_failed_hook(void *arg, const char *device, int r)
+{
+	struct skh_job *job = arg;
+	char *name;
+
+	(void)r;
+	free(job->why);
+	job->why = NULL;
+	if (device == NULL)
+		return;
+	name = skh_token_name(device);
+	if (asprintf(&job->why, "security key %s", name) == -1)
+		job->why = NULL;
+	free(name);
 }
 
 /* A token came or went (from the watcher). */
@@ -439,6 +468,7 @@ skh_run_job(struct skh_job *job)
 		hooks.touch = skh_touch_hook;
 		hooks.pin = skh_pin_hook;
 		hooks.pin_failed = skh_pin_failed_hook;
+		hooks.failed = skh_failed_hook;
 		hooks.arg = job;
 		sk_ctx_set_hooks(job->ctx, &hooks);
 		r = sk_ctx_sign(job->ctx, &req, &sig);
@@ -457,7 +487,7 @@ skh_run_job(struct skh_job *job)
  out:
 	if (r != 0)
 		skh_reply_failure(job->id, r, r == TOK_ERR_PIN_REQUIRED ?
-		    "the key needs the token's PIN" : NULL);
+		    "the key needs the token's PIN" : job->why);
 	secmem_free(pin);
 	sk_sig_free(sig);
 	buf_free(m);
@@ -564,6 +594,7 @@ skh_job_free(struct skh_job *job)
 	buf_free(job->kh);
 	buf_free(job->data);
 	sk_ctx_free(job->ctx);
+	free(job->why);
 	free(job);
 }
 
@@ -1083,27 +1114,13 @@ skh_handle(struct buf *m)
 static void *
 skh_watcher(void *arg)
 {
-	struct timespec ts;
 	int poll_ms = *(int *)arg, r;
 
+	/* sleeps until a token may have come or gone: no polling */
+	if ((r = sk_devpool_watch(skh_pool, SKH_IDLE_MS, poll_ms,
+	    skh_wake[0])) != 0)
+		error_fr(r, "watching tokens");
 	pthread_mutex_lock(&skh_lock);
-	while (!skh_eof) {
-		pthread_mutex_unlock(&skh_lock);
-		if ((r = sk_devpool_scan(skh_pool)) != 0)
-			debug_fr(r, "looking for tokens");
-		sk_devpool_reap(skh_pool, SKH_IDLE_MS);
-		pthread_mutex_lock(&skh_lock);
-		if (skh_eof)
-			break;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += poll_ms / 1000;
-		ts.tv_nsec += (long)(poll_ms % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		(void)pthread_cond_timedwait(&skh_done_cond, &skh_lock, &ts);
-	}
 	skh_watching = 0;
 	pthread_cond_broadcast(&skh_done_cond);
 	pthread_mutex_unlock(&skh_lock);
@@ -1160,7 +1177,8 @@ main(int argc, char **argv)
 	sk_devpool_set_timeout(skh_pool, skh_timeout_ms);
 	sk_devpool_set_events(skh_pool, skh_device_event, NULL);
 	skh_watching = 1;
-	if (pthread_attr_init(&attr) != 0 ||
+	if (pipe2(skh_wake, O_CLOEXEC) != 0 ||
+	    pthread_attr_init(&attr) != 0 ||
 	    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) != 0 ||
 	    pthread_create(&watcher, &attr, skh_watcher, &poll_ms) != 0)
 		fatal_f("cannot start the token watcher");
@@ -1196,6 +1214,8 @@ main(int argc, char **argv)
 		sk_ctx_cancel(job->ctx);
 	pthread_cond_broadcast(&skh_cond);
 	pthread_cond_broadcast(&skh_done_cond);
+	if (write(skh_wake[1], "", 1) != 1)
+		fatal_f("cannot stop the token watcher");
 	while (skh_nworkers > 0 || skh_watching)
 		pthread_cond_wait(&skh_done_cond, &skh_lock);
 	skh_forget_pins(NULL);

@@ -27,7 +27,10 @@
  *                      the helper, each labelled "APPLICATION on TOKEN".
  *   IPC_SK_TOUCH    <- (id 0) uint32 request id, string device, string
  *                      token name, byte begin: the token is waiting for a
- *                      touch for that request (begin 1), or no longer (0).
+ *                      touch for that request (begin 1), or no longer (0);
+ *                      begin 2: every token waits for a touch, so that the
+ *                      user shows which one holds the key (device and
+ *                      name "*").
  *   IPC_SK_PIN_WANTED <- (id 0) uint32 request id, string device, string
  *                      token name, uint32 retries left (0xffffffff:
  *                      unknown): sent just before a request fails with

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/bn.h>
 #include <openssl/ec.h>
@@ -30,6 +31,9 @@
 
 #define CREDPROT_UV_OPTIONAL_WITH_ID	0x02
 #define CREDPROT_UV_REQUIRED		0x03
+
+#define SK_SELECT_TIMEOUT_MS	(60 * 1000)	/* touch to choose a token */
+#define SK_SELECT_POLL_MS	50		/* per token, while choosing */
 
 struct sk_ctx {
 	const struct sk_devops *ops;
@@ -403,6 +407,15 @@ sk_ctx_set_hooks(struct sk_ctx *ctx, const struct sk_hooks *hooks)
 		ctx->hooks = *hooks;
 }
 
+static long long
+sk_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int
 sk_cancelled(struct sk_ctx *ctx)
 {
@@ -753,16 +766,163 @@ sk_choose(struct sk_ctx *ctx, const struct sk_sign_req *req, char **paths,
 	return 0;
 }
 
+/*
+ * Let the user say which token holds the key: every candidate waits for
+ * a touch (it blinks), the first touched is chosen and the others are
+ * told to stop.  The touch hook hears of it with device NULL, so the user
+ * is asked to "touch the security key that holds it".  On success d is
+ * the chosen device, checked out (the only one there is taken without a
+ * touch).  TOK_ERR_KEY_NOT_FOUND when no token could be asked,
+ * TOK_ERR_DEVICE_TIMEOUT when nobody touched one in time.
+ */
+static int
+sk_select_by_touch(struct sk_ctx *ctx, char **paths, size_t npaths,
+    struct sk_opendev *d)
+{
+	struct sk_opendev ds[SK_DEVICES_MAX];
+	int active[SK_DEVICES_MAX];
+	size_t i, n = 0, nactive;
+	long long deadline;
+	int r, touched = 0, chosen = -1;
+
+	memset(d, 0, sizeof(*d));
+	memset(ds, 0, sizeof(ds));
+	memset(active, 0, sizeof(active));
+	if (ctx->ops->select_begin == NULL ||
+	    ctx->ops->select_status == NULL ||
+	    ctx->ops->select_cancel == NULL)
+		return TOK_ERR_KEY_NOT_FOUND;
+	for (i = 0; i < npaths && n < SK_DEVICES_MAX; i++) {
+		/* a token busy with another request can not be touched now */
+		if (sk_dev_get(ctx, paths[i], 0, &ds[n]) != 0 ||
+		    ds[n].pd == NULL)
+			continue;
+		n++;
+	}
+	if (n == 0) {
+		r = TOK_ERR_KEY_NOT_FOUND;
+		goto out;
+	}
+	if (n == 1) {
+		/* the only token there: nothing to choose */
+		*d = ds[0];
+		memset(&ds[0], 0, sizeof(ds[0]));
+		r = 0;
+		goto out;
+	}
+	for (i = 0, nactive = 0; i < n; i++) {
+		if ((r = ctx->ops->select_begin(sk_dev(&ds[i]))) != 0) {
+			debug_fr(r, "select on %s", ds[i].path);
+			continue;
+		}
+		active[i] = 1;
+		nactive++;
+	}
+	if (nactive == 0) {
+		r = TOK_ERR_KEY_NOT_FOUND;
+		goto out;
+	}
+	sk_touch_hook(ctx, NULL, 1);
+	deadline = sk_now_ms() + SK_SELECT_TIMEOUT_MS;
+	r = TOK_ERR_DEVICE_TIMEOUT;
+	while (nactive > 0 && chosen < 0) {
+		if (sk_cancelled(ctx)) {
+			r = TOK_ERR_CANCELLED;
+			break;
+		}
+		if (sk_now_ms() >= deadline)
+			break;
+		for (i = 0; i < n && chosen < 0; i++) {
+			if (!active[i])
+				continue;
+			touched = 0;
+			if (ctx->ops->select_status(sk_dev(&ds[i]),
+			    SK_SELECT_POLL_MS, &touched) != 0) {
+				/* the token gave up (its own time-out) */
+				active[i] = 0;
+				nactive--;
+				continue;
+			}
+			if (touched)
+				chosen = (int)i;
+		}
+	}
+	sk_touch_hook(ctx, NULL, 0);
+	for (i = 0; i < n; i++)
+		if (active[i] && (int)i != chosen)
+			ctx->ops->select_cancel(sk_dev(&ds[i]));
+	if (chosen < 0)
+		goto out;
+	debug_f("%s chosen by touch", ds[chosen].path);
+	*d = ds[chosen];
+	memset(&ds[chosen], 0, sizeof(ds[chosen]));
+	r = 0;
+ out:
+	for (i = 0; i < n; i++)
+		sk_dev_put(ctx, &ds[i], 0);
+	return r;
+}
+
+/* Sign on the device path, checked out and waited for. */
+static int
+sk_sign_at(struct sk_ctx *ctx, const char *path,
+    const struct sk_sign_req *req, const u_char *cdh, struct sk_pinfail *pf,
+    struct sk_sig **sigp)
+{
+	struct sk_opendev d;
+	int r;
+
+	if ((r = sk_dev_get(ctx, path, 1, &d)) != 0)
+		return r;
+	r = sk_sign_on(ctx, &d, req, cdh, pf, sigp);
+	sk_dev_put(ctx, &d, r == TOK_ERR_DEVICE_NOT_PRESENT);
+	return r;
+}
+
+/* The device a failure is about (NULL: none in particular). */
+static void
+sk_blame(char **blamep, const char *path)
+{
+	free(*blamep);
+	*blamep = path == NULL ? NULL : strdup(path);
+}
+
+/* Tell the caller why a signature failed, when the user can act on it. */
+static void
+sk_report_failure(struct sk_ctx *ctx, int r, const char *device)
+{
+	if (ctx->hooks.failed == NULL)
+		return;
+	switch (r) {
+	case TOK_ERR_DEVICE_NOT_PRESENT:
+	case TOK_ERR_DEVICE_TIMEOUT:
+	case TOK_ERR_TOUCH_DENIED:
+	case TOK_ERR_PIN_BLOCKED:
+	case TOK_ERR_KEY_NOT_FOUND:
+		ctx->hooks.failed(ctx->hooks.arg, device, r);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * Device choice.  A PIN or a signature goes only to a token that holds
+ * the key: the one it last worked on when that one is there, else the
+ * only one, else the one a silent probe finds, else the one the user
+ * touches when asked to touch the security key that holds it (a
+ * credProtect "UV required" credential is invisible to a silent probe).
+ */
 int
 sk_ctx_sign(struct sk_ctx *ctx, const struct sk_sign_req *req,
     struct sk_sig **sigp)
 {
 	struct sk_opendev d;
 	struct sk_pinfail pf;
-	char **paths = NULL;
+	char **paths = NULL, *home = NULL, *blame = NULL;
 	u_char cdh[SK_CDH_LEN];
 	size_t i, npaths = 0;
-	int r = TOK_ERR_INTERNAL, pin_r;
+	int r = TOK_ERR_INTERNAL;
 
 	*sigp = NULL;
 	memset(&d, 0, sizeof(d));
@@ -787,49 +947,79 @@ sk_ctx_sign(struct sk_ctx *ctx, const struct sk_sign_req *req,
 		goto out;
 	}
 	if (npaths == 1) {
+		sk_blame(&blame, paths[0]);
 		if ((r = sk_dev_get(ctx, paths[0], 1, &d)) != 0)
 			goto out;
 		r = sk_sign_on(ctx, &d, req, cdh, &pf, sigp);
 		goto out;
 	}
+	/* the token the key last worked on, when it is there */
+	if ((r = sk_devpool_recall(ctx->pool, req->key_handle,
+	    req->key_handle_len, &home)) != 0)
+		goto out;
+	for (i = 0; home != NULL && i < npaths; i++) {
+		if (strcmp(paths[i], home) != 0)
+			continue;
+		debug_f("key last used on %s", home);
+		sk_blame(&blame, home);
+		r = sk_sign_at(ctx, home, req, cdh, &pf, sigp);
+		if (r != TOK_ERR_KEY_NOT_FOUND)
+			goto out;
+		/* not there any more (reset?): look again */
+		sk_blame(&blame, NULL);
+		sk_devpool_forget(ctx->pool, req->key_handle,
+		    req->key_handle_len);
+		break;
+	}
 	if ((r = sk_choose(ctx, req, paths, npaths, &d)) == 0) {
+		sk_blame(&blame, d.path);
 		r = sk_sign_on(ctx, &d, req, cdh, &pf, sigp);
 		goto out;
 	}
 	if (r != TOK_ERR_KEY_NOT_FOUND || (req->flags & SK_FLAG_UV) == 0)
 		goto out;
 	/*
-	 * A credential protected with credProtect=3 does not show without
-	 * user verification, so the silent probe can not find it: try each
-	 * token in turn, each with its own PIN.  A token without the
-	 * credential says so at once; a token whose PIN we lack is asked
-	 * for only if no other token holds the key.
+	 * No token admits to it silently: a credProtect "UV required"
+	 * credential shows only after user verification.  Sending a PIN to
+	 * each in turn would burn the retries of the wrong ones: ask the user
+	 * to touch the one that holds the key.  (A key without
+	 * verify-required that no probe finds is on none of the tokens:
+	 * asking for a touch would only stall every login that tries it.)
 	 */
-	r = TOK_ERR_KEY_NOT_FOUND;
-	pin_r = 0;
-	for (i = 0; i < npaths; i++) {
-		if ((r = sk_dev_get(ctx, paths[i], 1, &d)) != 0) {
-			if (r == TOK_ERR_CANCELLED)
-				goto out;
-			r = TOK_ERR_KEY_NOT_FOUND;
-			continue;
-		}
+	for (;;) {
+		sk_blame(&blame, NULL);
+		if ((r = sk_select_by_touch(ctx, paths, npaths, &d)) != 0)
+			goto out;
+		sk_blame(&blame, d.path);
 		r = sk_sign_on(ctx, &d, req, cdh, &pf, sigp);
-		sk_dev_put(ctx, &d, r == TOK_ERR_DEVICE_NOT_PRESENT);
-		if (r == TOK_ERR_PIN_REQUIRED) {
-			pin_r = r;
-			continue;
-		}
 		if (r != TOK_ERR_KEY_NOT_FOUND)
-			break;
+			goto out;
+		/* the user touched another token: ask again, without it */
+		error("%s does not hold the key: wrong security key touched",
+		    d.path);
+		for (i = 0; i < npaths; i++)
+			if (strcmp(paths[i], d.path) == 0)
+				break;
+		sk_dev_put(ctx, &d, 0);
+		if (i == npaths)
+			goto out;	/* cannot happen: not a candidate */
+		free(paths[i]);
+		paths[i] = paths[--npaths];
+		paths[npaths] = NULL;
+		if (npaths == 0)
+			goto out;
 	}
-	if (r == TOK_ERR_KEY_NOT_FOUND && pin_r != 0)
-		r = pin_r;
  out:
+	if (r == 0 && *sigp != NULL)
+		sk_devpool_remember(ctx->pool, req->key_handle,
+		    req->key_handle_len, (*sigp)->device);
 	sk_report_pin(ctx, r, &pf);
+	sk_report_failure(ctx, r, blame);
 	sk_dev_put(ctx, &d, r == TOK_ERR_DEVICE_NOT_PRESENT);
 	sk_devpool_paths_free(paths, npaths);
 	sk_pinfail_clear(&pf);
+	free(home);
+	free(blame);
 	explicit_bzero(cdh, sizeof(cdh));
 	return r;
 }
@@ -947,6 +1137,8 @@ sk_ctx_enroll(struct sk_ctx *ctx, const struct sk_enroll_req *req,
 		r = TOK_ERR_ALLOC;
 		goto out;
 	}
+	sk_devpool_remember(ctx->pool, (*keyp)->key_handle,
+	    (*keyp)->key_handle_len, d->path);
 	r = 0;
  out:
 	sk_report_pin(ctx, r, &pf);
@@ -1014,6 +1206,8 @@ sk_resident_on(struct sk_ctx *ctx, struct sk_opendev *d, const char *given,
 			r = TOK_ERR_ALLOC;
 			goto out;
 		}
+		sk_devpool_remember(ctx->pool, k->key_handle,
+		    k->key_handle_len, d->path);
 		if ((tmp = reallocarray(*keysp, *nkeysp + 1,
 		    sizeof(*tmp))) == NULL) {
 			r = TOK_ERR_ALLOC;

@@ -131,6 +131,16 @@ struct sk_devops {
 	int (*resident)(void *dev, const char *prefix, const char *pin,
 	    struct sk_devcred **credsp, size_t *ncredsp);
 	int (*cancel)(void *dev);
+	/*
+	 * Choosing a token by touch (each may be NULL: no choosing).
+	 * select_begin: make the token wait for a touch (it blinks), without
+	 * waiting.  select_status: *touchedp 1 once touched; waits up to ms;
+	 * an error when the token gave up.  select_cancel: stop the wait
+	 * (CTAPHID_CANCEL) and leave the handle fit for the next operation.
+	 */
+	int (*select_begin)(void *dev);
+	int (*select_status)(void *dev, int ms, int *touchedp);
+	void (*select_cancel)(void *dev);
 	/* pin_retries: PIN attempts left before lockout (may be NULL). */
 	int (*pin_retries)(void *dev, int *retriesp);
 	/*
@@ -210,6 +220,8 @@ struct sk_devpool;
  *
  * touch(arg, device, 1) is called just before an operation that needs a
  * touch is sent to device, and touch(arg, device, 0) when it finished.
+ * device NULL: several tokens wait for a touch, so that the user shows
+ * which one holds the key ("touch the security key that holds it").
  *
  * pin(arg, device, &pin) is asked for the PIN of device when an operation
  * there needs one and the request carries none: *pin is a new string from
@@ -219,11 +231,18 @@ struct sk_devpool;
  * pin_failed(arg, device, r, retries) is called just before an operation
  * fails with r = TOK_ERR_PIN_REQUIRED, _INVALID or _BLOCKED because of
  * device; retries: PIN attempts left there (-1: unknown).
+ *
+ * failed(arg, device, r) is called just before a signature fails for a
+ * reason the user can act on: r = TOK_ERR_DEVICE_NOT_PRESENT,
+ * _DEVICE_TIMEOUT (touch timed out), _TOUCH_DENIED, _PIN_BLOCKED or
+ * _KEY_NOT_FOUND (no token holds it, or the one touched does not);
+ * device: the token concerned, NULL when none in particular.
  */
 struct sk_hooks {
 	void (*touch)(void *arg, const char *device, int begin);
 	int (*pin)(void *arg, const char *device, char **pinp);
 	void (*pin_failed)(void *arg, const char *device, int r, int retries);
+	void (*failed)(void *arg, const char *device, int r);
 	void *arg;
 };
 
@@ -283,11 +302,15 @@ struct sk_sign_req {
 
 /*
  * sk_ctx_sign: sign with the token holding req->key_handle.  With one
- * device it is used directly; with several each is asked silently (no
- * touch) whether it holds the key handle: first the idle ones, then
- * those busy with other operations, each in its turn.  Without req->pin,
- * a verify-required key gets the PIN of the token chosen from the pin
- * hook.  Returns TOK_ERR_KEY_NOT_FOUND
+ * device it is used directly; with several, the one the key last worked
+ * on (signed, enrolled, imported) comes first; else each is asked
+ * silently (no touch) whether it holds the key handle: first the idle
+ * ones, then those busy with other operations, each in its turn; when
+ * none admits to a verify-required key (credProtect 3 hides it), the user
+ * is asked to touch the one that holds it (touch hook with device NULL).  A PIN or a signature request goes
+ * only to the token so chosen.  Without req->pin, a verify-required key
+ * gets the PIN of the token chosen from the pin hook.  Returns
+ * TOK_ERR_KEY_NOT_FOUND
  * when no device holds it, TOK_ERR_DEVICE_NOT_PRESENT when there is no
  * device, TOK_ERR_PIN_REQUIRED when the key needs a PIN and none was
  * given, TOK_ERR_PIN_INVALID, TOK_ERR_PIN_BLOCKED, TOK_ERR_TOUCH_DENIED,

@@ -41,7 +41,7 @@
 /* ------------------------------------------------------------------ */
 /* The fake token(s). */
 
-#define FAKE_NDEVS	2
+#define FAKE_NDEVS	3
 
 struct fake_dev {
 	int idx;
@@ -81,6 +81,12 @@ static struct fake_state {
 	int check_pin;			/* device N's PIN is "pin-fake:N" */
 	int pins[FAKE_NDEVS];		/* PINs received */
 	int foreign_pins;		/* PINs of another device received */
+	int touched;			/* 1 + the device the user touches
+					 * when asked to choose; 0: none */
+	int touched_next;		/* touched after a wrong token said
+					 * it has no such credential */
+	int selects[FAKE_NDEVS];	/* select_begin */
+	int select_cancels[FAKE_NDEVS];
 } fake;
 
 /* The index of "fake:N", or -1. */
@@ -241,9 +247,7 @@ fake_get_assert(void *dev, const struct sk_devassert_req *req,
 		r = sk_fido_err(FIDO_ERR_TX);
 		goto out;
 	}
-	if (req->up)
-		fake.touches[d->idx]++;
-	else
+	if (!req->up)
 		fake.probes[d->idx]++;
 	fake.last_pin = pin;
 	fake.last_uv = req->uv;
@@ -262,9 +266,14 @@ fake_get_assert(void *dev, const struct sk_devassert_req *req,
 	if (d->idx != fake.kh_dev || req->key_handle_len != fake.kh_len ||
 	    memcmp(req->key_handle, fake.kh, fake.kh_len) != 0 ||
 	    (fake.uv_required && pin == NULL && !req->uv)) {
+		if (pin != NULL && fake.touched_next != 0)
+			fake.touched = fake.touched_next;
 		r = sk_fido_err(FIDO_ERR_NO_CREDENTIALS);
 		goto out;
 	}
+	/* a token asks for a touch only for a credential it holds */
+	if (req->up)
+		fake.touches[d->idx]++;
 	ap->flags = req->up ? fake.flags : (fake.flags & ~SK_AUTHDATA_UP);
 	ap->counter = fake.counter;
 	ap->sig = fake_dup(fake.sig, fake.sig_len);
@@ -311,6 +320,39 @@ fake_cancel(void *dev)
 	return 0;
 }
 
+static int
+fake_select_begin(void *dev)
+{
+	struct fake_dev *d = dev;
+
+	pthread_mutex_lock(&fake_lock);
+	fake.selects[d->idx]++;
+	pthread_mutex_unlock(&fake_lock);
+	return 0;
+}
+
+static int
+fake_select_status(void *dev, int ms, int *touchedp)
+{
+	struct fake_dev *d = dev;
+
+	(void)ms;
+	pthread_mutex_lock(&fake_lock);
+	*touchedp = fake.touched == d->idx + 1;
+	pthread_mutex_unlock(&fake_lock);
+	return 0;
+}
+
+static void
+fake_select_cancel(void *dev)
+{
+	struct fake_dev *d = dev;
+
+	pthread_mutex_lock(&fake_lock);
+	fake.select_cancels[d->idx]++;
+	pthread_mutex_unlock(&fake_lock);
+}
+
 static const struct sk_devops fake_ops = {
 	.discover = fake_discover,
 	.open = fake_open,
@@ -320,6 +362,9 @@ static const struct sk_devops fake_ops = {
 	.get_assert = fake_get_assert,
 	.resident = fake_resident,
 	.cancel = fake_cancel,
+	.select_begin = fake_select_begin,
+	.select_status = fake_select_status,
+	.select_cancel = fake_select_cancel,
 	.present = fake_present,
 };
 
@@ -330,6 +375,7 @@ setup(void **state)
 {
 	pthread_mutex_lock(&fake_lock);
 	memset(&fake, 0, sizeof(fake));
+	fake.gone[2] = 1;	/* a third token only where a test plugs it */
 	pthread_mutex_unlock(&fake_lock);
 	fake.kh = test_kh;
 	fake.kh_len = sizeof(test_kh);
@@ -1228,6 +1274,8 @@ test_stale_reopen(void **state)
 	sig = NULL;
 	fake.gen[0]++;
 	fake.gen[1]++;
+	/* the token it signed on is remembered: forget, so both are probed */
+	sk_devpool_forget(pool, req.key_handle, req.key_handle_len);
 	memset(fake.stale, 0, sizeof(fake.stale));
 	memset(fake.opens, 0, sizeof(fake.opens));
 	memset(fake.touches, 0, sizeof(fake.touches));
@@ -1645,8 +1693,8 @@ test_pin_hook(void **state)
 	assert_int_equal(fake.pins[1], 1);
 
 	/*
-	 * credProtect 3: no silent probe finds it, each token is tried
-	 * with its own PIN.
+	 * credProtect 3: no silent probe would find it, but the token it
+	 * signed on is remembered: straight there, its PIN only.
 	 */
 	fake.uv_required = 1;
 	pinlog.n = 0;
@@ -1654,12 +1702,12 @@ test_pin_hook(void **state)
 	assert_string_equal(sig->device, "fake:1");
 	sk_sig_free(sig);
 	sig = NULL;
-	assert_int_equal(pinlog.n, 2);
-	assert_string_equal(pinlog.device[0], "fake:0");
-	assert_string_equal(pinlog.device[1], "fake:1");
-	assert_int_equal(fake.pins[0], 1);
+	assert_int_equal(pinlog.n, 1);
+	assert_string_equal(pinlog.device[0], "fake:1");
+	assert_int_equal(fake.pins[0], 0);
 	assert_int_equal(fake.pins[1], 2);
 	assert_int_equal(fake.foreign_pins, 0);
+	assert_int_equal(fake.selects[0] + fake.selects[1], 0);
 
 	/* the hook has none: PIN required, reported for the holder's path */
 	fake.uv_required = 0;
@@ -1677,11 +1725,153 @@ test_pin_hook(void **state)
 	sk_devpool_free(pool);
 }
 
+/*
+ * A credProtect 3 key on the third of three tokens, its token unknown: no
+ * silent probe finds it, so the user touches the token that holds it; only
+ * that one gets a PIN (issue: a PIN for one token sent to another burns its
+ * retries).  Nobody touching: a time-out, no PIN anywhere.
+ */
+static void
+test_select_by_touch(void **state)
+{
+	struct sk_devpool *pool = new_pool("fake:0,fake:1,fake:2", 0);
+	struct sk_ctx *ctx = pool_ctx(pool);
+	struct sk_hooks hooks;
+	struct sk_sign_req req;
+	struct sk_sig *sig = NULL;
+
+	memset(&pinlog, 0, sizeof(pinlog));
+	memset(&hooks, 0, sizeof(hooks));
+	hooks.pin = pinlog_pin;
+	hooks.pin_failed = pinlog_failed;
+	sk_ctx_set_hooks(ctx, &hooks);
+	fake.has_pin = 1;
+	fake.check_pin = 1;
+	fake.kh_dev = 2;
+	fake.uv_required = 1;
+	fake.touched = 3;
+	fake.gone[2] = 0;
+	sign_req(&req, SK_ALG_ED25519, SK_FLAG_UP | SK_FLAG_UV);
+	assert_int_equal(sk_ctx_sign(ctx, &req, &sig), 0);
+	assert_string_equal(sig->device, "fake:2");
+	sk_sig_free(sig);
+	sig = NULL;
+	assert_int_equal(pinlog.n, 1);
+	assert_string_equal(pinlog.device[0], "fake:2");
+	assert_int_equal(fake.pins[0], 0);
+	assert_int_equal(fake.pins[1], 0);
+	assert_int_equal(fake.pins[2], 1);
+	assert_int_equal(fake.selects[0], 1);
+	assert_int_equal(fake.selects[1], 1);
+	assert_int_equal(fake.selects[2], 1);
+	/* the untouched ones are told to stop */
+	assert_int_equal(fake.select_cancels[0], 1);
+	assert_int_equal(fake.select_cancels[1], 1);
+	assert_int_equal(fake.select_cancels[2], 0);
+	/* the next signature goes straight to it: no probe, no touch asked */
+	fake.probes[0] = fake.probes[1] = 0;
+	assert_int_equal(sk_ctx_sign(ctx, &req, &sig), 0);
+	assert_string_equal(sig->device, "fake:2");
+	sk_sig_free(sig);
+	sig = NULL;
+	assert_int_equal(fake.probes[0] + fake.probes[1], 0);
+	assert_int_equal(fake.selects[2], 1);
+	assert_int_equal(fake.pins[0] + fake.pins[1], 0);
+	sk_ctx_free(ctx);
+	sk_devpool_free(pool);
+
+	/*
+	 * The user touches the wrong token first: it gets its own PIN (never
+	 * another's), says it has no such key, and the choice is asked again
+	 * among the others.
+	 */
+	pool = new_pool("fake:0,fake:1,fake:2", 0);
+	ctx = pool_ctx(pool);
+	sk_ctx_set_hooks(ctx, &hooks);
+	memset(&pinlog, 0, sizeof(pinlog));
+	memset(fake.pins, 0, sizeof(fake.pins));
+	memset(fake.selects, 0, sizeof(fake.selects));
+	fake.touched = 1;
+	fake.touched_next = 3;
+	assert_int_equal(sk_ctx_sign(ctx, &req, &sig), 0);
+	assert_string_equal(sig->device, "fake:2");
+	sk_sig_free(sig);
+	sig = NULL;
+	assert_int_equal(fake.pins[0], 1);
+	assert_int_equal(fake.pins[1], 0);
+	assert_int_equal(fake.pins[2], 1);
+	assert_int_equal(fake.foreign_pins, 0);
+	assert_int_equal(fake.selects[0], 1);
+	assert_int_equal(fake.selects[1], 2);
+	assert_int_equal(fake.selects[2], 2);
+	sk_ctx_free(ctx);
+	sk_devpool_free(pool);
+}
+
+/*
+ * Which token a key lives on: remembered, recalled, forgotten when a
+ * discovered (hidraw) token is pulled, since its path may name another
+ * token next time; kept for a configured path; least recently noted first
+ * out when full.
+ */
+static void
+test_key_homes(void **state)
+{
+	struct sk_devpool *pool = new_pool("fake:2", 1);
+	static const u_char kh2[] = { 9, 9 };
+	u_char kh[4];
+	char *home = NULL;
+	int i;
+
+	fake.discoverable = 1;
+	fake.gone[2] = 0;
+	assert_int_equal(sk_devpool_scan(pool), 0);
+	assert_int_equal(sk_devpool_recall(pool, test_kh, sizeof(test_kh),
+	    &home), 0);
+	assert_null(home);
+	sk_devpool_remember(pool, test_kh, sizeof(test_kh), "fake:1");
+	sk_devpool_remember(pool, kh2, sizeof(kh2), "fake:2");
+	assert_int_equal(sk_devpool_recall(pool, test_kh, sizeof(test_kh),
+	    &home), 0);
+	assert_string_equal(home, "fake:1");
+	free(home);
+	/* pulled: forgotten for the discovered path, kept for the other */
+	fake.gone[1] = 1;
+	fake.gone[2] = 1;
+	assert_int_equal(sk_devpool_scan(pool), 0);
+	assert_int_equal(sk_devpool_recall(pool, test_kh, sizeof(test_kh),
+	    &home), 0);
+	assert_null(home);
+	assert_int_equal(sk_devpool_recall(pool, kh2, sizeof(kh2), &home), 0);
+	assert_string_equal(home, "fake:2");
+	free(home);
+	/* full: the oldest note goes first */
+	for (i = 0; i < 300; i++) {
+		memcpy(kh, &i, sizeof(kh));
+		sk_devpool_remember(pool, kh, sizeof(kh), "fake:0");
+	}
+	assert_int_equal(sk_devpool_recall(pool, kh2, sizeof(kh2), &home), 0);
+	assert_null(home);
+	i = 299;
+	memcpy(kh, &i, sizeof(kh));
+	assert_int_equal(sk_devpool_recall(pool, kh, sizeof(kh), &home), 0);
+	assert_string_equal(home, "fake:0");
+	free(home);
+	sk_devpool_forget(pool, kh, sizeof(kh));
+	assert_int_equal(sk_devpool_recall(pool, kh, sizeof(kh), &home), 0);
+	assert_null(home);
+	sk_devpool_free(pool);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fido_err),
+		cmocka_unit_test_setup_teardown(test_select_by_touch, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_key_homes, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_sign_ecdsa, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_sign_ecdsa_trailing,

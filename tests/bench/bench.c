@@ -16,6 +16,9 @@
  * host key made here.  A scenario whose stack is missing says so in its
  * note instead of failing the bench.
  *
+ * Hostile neighbours: list latency while another process floods slow
+ * signatures, pipelines lists without reading, or holds 1,000 idle
+ * connections; listing with 10,000 and 50,000 keys against 10.
  * ML-DSA hybrid keys (ssh-mldsa44-ed25519@openssh.com) need OpenSSH 10: the
  * sign-mldsa44 scenario runs tokagent against OpenSSH 10.5's own ssh-agent
  * ($OPENSSH10_BIN/ssh-agent, or --ssh-agent-10 PATH), with the key made by
@@ -85,7 +88,7 @@ struct bench_agent {
 struct bench_result {
 	int ok;			/* 0: scenario could not run */
 	double ops;		/* operations per second */
-	double p50_ms, p99_ms;
+	double p50_ms, p99_ms, max_ms;
 	char note[200];
 };
 
@@ -189,6 +192,7 @@ samples_summarise(struct samples *s, struct bench_result *res)
 	i99 = (s->n - 1) * 99 / 100;
 	res->p50_ms = (double)s->ns[i50] / 1e6;
 	res->p99_ms = (double)s->ns[i99] / 1e6;
+	res->max_ms = (double)s->ns[s->n - 1] / 1e6;
 }
 
 static void
@@ -915,10 +919,19 @@ list_while_pending(const char *sock, const struct buf *sign,
  * BENCH_ADD_BUDGET_S seconds (OpenSSH's agent adds in O(n) each); *addedp
  * gets how many were added.
  */
+static int add_many_keys_budget(const char *, int, int, int *);
+
 static int
 add_many_keys(const char *sock, int n, int *addedp)
 {
-	uint64_t deadline = aio_now_ns() + BENCH_ADD_BUDGET_S * 1000000000ULL;
+	return add_many_keys_budget(sock, n, BENCH_ADD_BUDGET_S, addedp);
+}
+
+/* As add_many_keys, within budget_s seconds. */
+static int
+add_many_keys_budget(const char *sock, int n, int budget_s, int *addedp)
+{
+	uint64_t deadline = aio_now_ns() + (uint64_t)budget_s * 1000000000ULL;
 	struct buf *msg = NULL;
 	EVP_PKEY *pkey = NULL;
 	u_char pub[32], priv[64];
@@ -1680,6 +1693,377 @@ sc_sign_dest(struct bench_agent *a, const struct bench_keys *k,
 	buf_free(msg);
 }
 
+/* --- hostile neighbours and many keys ---------------------------------- */
+
+#define BENCH_SLOW_BITS		"4096"	/* the flood's slow key */
+#define BENCH_FLOOD_CONNS	16	/* the sign flood's connections */
+#define BENCH_PIPELINED		1000	/* lists sent, never read */
+#define BENCH_PIPE_KEYS		200	/* keys loaded while pipelining */
+#define BENCH_IDLE_CONNS	1000
+#define BENCH_HUGE_ADD_S	90	/* adding 50,000 keys may take */
+#define BENCH_BIG_REPLY_MAX	(64 * 1024 * 1024)
+
+static char slow_key[PATH_MAX];
+static struct buf *slow_blob;
+
+/* The flood's RSA key, made on first use (ssh-keygen takes a while). */
+static int
+slow_key_ready(const struct bench_keys *k)
+{
+	if (slow_blob != NULL)
+		return 0;
+	snprintf(slow_key, sizeof(slow_key), "%s/slow", k->dir);
+	if (keygen("rsa", BENCH_SLOW_BITS, slow_key) != 0 ||
+	    load_pub_blob(slow_key, &slow_blob) != 0)
+		return TOK_ERR_INTERNAL;
+	return 0;
+}
+
+/*
+ * A flooding client in its own process: nconn connections that each send
+ * msg again as soon as the previous reply arrives, for secs seconds.
+ */
+static pid_t
+spawn_flood(const char *sock, const struct buf *msg, int nconn, double secs)
+{
+	struct pollfd pfd[BENCH_FLOOD_CONNS];
+	struct buf *reply;
+	uint64_t until;
+	pid_t pid;
+	int i, n = 0;
+
+	if (nconn > BENCH_FLOOD_CONNS)
+		nconn = BENCH_FLOOD_CONNS;
+	if ((pid = fork()) != 0)
+		return pid;
+	/* the bench's handler would stop the agents */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	until = aio_now_ns() + (uint64_t)(secs * 1e9);
+	for (i = 0; i < nconn; i++) {
+		if (aio_connect(sock, &pfd[n].fd) != 0)
+			continue;
+		pfd[n].events = POLLIN;
+		if (aio_send_msg(pfd[n].fd, msg) == 0)
+			n++;
+		else
+			close(pfd[n].fd);
+	}
+	while (n > 0 && aio_now_ns() < until) {
+		if (poll(pfd, (nfds_t)n, 100) <= 0)
+			continue;
+		for (i = 0; i < n; i++) {
+			if (pfd[i].revents == 0)
+				continue;
+			if (aio_recv_msg(pfd[i].fd, BENCH_IO_TIMEOUT_MS,
+			    &reply) != 0)
+				_exit(1);
+			buf_free(reply);
+			if (aio_send_msg(pfd[i].fd, msg) != 0)
+				_exit(1);
+		}
+	}
+	_exit(0);
+}
+
+/* A client in its own process that sends n lists and never reads. */
+static pid_t
+spawn_unread(const char *sock, int n)
+{
+	struct buf *all;
+	pid_t pid;
+	size_t off = 0;
+	ssize_t w;
+	int fd, i;
+
+	if ((pid = fork()) != 0)
+		return pid;
+	/* the bench's handler would stop the agents */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	if (aio_connect(sock, &fd) != 0 || (all = buf_new()) == NULL)
+		_exit(1);
+	for (i = 0; i < n; i++) {
+		if (buf_put_u32(all, 1) != 0 ||
+		    buf_put_u8(all, AIO_REQUEST_IDENTITIES) != 0)
+			_exit(1);
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
+		_exit(1);
+	while (off < buf_len(all)) {
+		w = send(fd, buf_ptr(all) + off, buf_len(all) - off,
+		    MSG_NOSIGNAL);
+		if (w > 0)
+			off += (size_t)w;
+		else if (w == -1 && errno == EAGAIN)
+			usleep(10000);	/* the agent stopped reading */
+		else
+			break;
+	}
+	for (;;)
+		pause();
+}
+
+static void
+stop_child(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
+/* One list on fd; the reply may be of any size (read and dropped). */
+static int
+list_any_size(int fd, u_char **bufp, size_t *allocp, uint32_t *nkeysp)
+{
+	static const u_char req[5] = { 0, 0, 0, 1, AIO_REQUEST_IDENTITIES };
+	struct pollfd pfd;
+	uint64_t deadline = aio_now_ns() + 30 * 1000000000ULL;
+	u_char hdr[9], *p;
+	size_t want, got = 0, len = 0;
+	ssize_t n;
+	void *np;
+
+	*nkeysp = 0;
+	if (aio_send_raw(fd, req, sizeof(req)) != 0)
+		return TOK_ERR_SYSTEM;
+	/* header: length, type, key count; then the rest */
+	for (want = sizeof(hdr), p = hdr; got < want;) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (aio_now_ns() > deadline)
+			return TOK_ERR_TIMEOUT;
+		if (poll(&pfd, 1, 1000) <= 0)
+			continue;
+		if ((n = read(fd, p + got, want - got)) <= 0) {
+			if (n == -1 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			return TOK_ERR_MESSAGE_INCOMPLETE;
+		}
+		got += (size_t)n;
+		if (p == hdr && got == sizeof(hdr)) {
+			len = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 |
+			    (size_t)hdr[2] << 8 | hdr[3];
+			if (len < 5 || len > BENCH_BIG_REPLY_MAX ||
+			    hdr[4] != AIO_IDENTITIES_ANSWER)
+				return TOK_ERR_PROTOCOL;
+			*nkeysp = (uint32_t)hdr[5] << 24 |
+			    (uint32_t)hdr[6] << 16 | (uint32_t)hdr[7] << 8 |
+			    hdr[8];
+			if (len - 5 > *allocp) {
+				if ((np = realloc(*bufp, len - 5)) == NULL)
+					return TOK_ERR_ALLOC;
+				*bufp = np;
+				*allocp = len - 5;
+			}
+			p = *bufp;
+			got = 0;
+			want = len - 5;
+		}
+	}
+	return 0;
+}
+
+/* Lists on one connection for duration_s; replies of any size. */
+static void
+list_loop_any_size(const char *sock, struct bench_result *res,
+    uint32_t *nkeysp)
+{
+	struct samples s;
+	u_char *big = NULL;
+	size_t alloc = 0;
+	uint64_t start, until, t0;
+	int fd = -1, r = 0;
+
+	memset(&s, 0, sizeof(s));
+	*nkeysp = 0;
+	if (aio_connect(sock, &fd) != 0)
+		return;
+	start = aio_now_ns();
+	until = start + (uint64_t)(duration_s * 1e9);
+	/* at least 3 lists, however slow */
+	while (!interrupted && (aio_now_ns() < until || s.n < 3)) {
+		t0 = aio_now_ns();
+		if ((r = list_any_size(fd, &big, &alloc, nkeysp)) != 0 ||
+		    samples_add(&s, aio_now_ns() - t0) != 0)
+			break;
+	}
+	if (s.n > 0) {
+		res->ok = 1;
+		res->ops = (double)s.n / ((double)(aio_now_ns() - start) / 1e9);
+		samples_summarise(&s, res);
+	}
+	if (r != 0)
+		snprintf(res->note, sizeof(res->note), "list failed: %s",
+		    tok_strerror(r));
+	close(fd);
+	free(big);
+	samples_free(&s);
+}
+
+/* List latency while another process floods slow signatures. */
+static void
+sc_list_during_sign_flood(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	struct buf *sign = NULL, *list = NULL;
+	pid_t flood;
+
+	if (slow_key_ready(k) != 0) {
+		snprintf(res->note, sizeof(res->note), "ssh-keygen failed");
+		return;
+	}
+	if (remove_all(a->sock) != 0 || load_ten(a->sock, k) != 0 ||
+	    ssh_add(a->sock, NULL, slow_key) != 0) {
+		snprintf(res->note, sizeof(res->note), "loading keys failed");
+		return;
+	}
+	if ((sign = make_sign_request(slow_blob, 0x04)) == NULL ||
+	    (list = buf_new()) == NULL ||
+	    buf_put_u8(list, AIO_REQUEST_IDENTITIES) != 0)
+		goto out;
+	flood = spawn_flood(a->sock, sign, BENCH_FLOOD_CONNS,
+	    duration_s + 1.0);
+	usleep(300000);
+	request_loop(a->sock, list, AIO_IDENTITIES_ANSWER, 1, res);
+	stop_child(flood);
+	if (!res->ok) {
+		/* every list timed out: blocked */
+		res->ok = 1;
+		res->ops = 0;
+		res->p50_ms = res->p99_ms = res->max_ms = BENCH_IO_TIMEOUT_MS;
+	}
+	if (res->note[0] == '\0')
+		snprintf(res->note, sizeof(res->note), "%d connections "
+		    "signing with RSA-%s meanwhile; max %.1f ms",
+		    BENCH_FLOOD_CONNS, BENCH_SLOW_BITS, res->max_ms);
+ out:
+	buf_free(sign);
+	buf_free(list);
+}
+
+/* List latency while another process pipelines lists and never reads. */
+static void
+sc_list_during_unread(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	struct buf *list = NULL;
+	pid_t pipe_pid;
+	int added;
+
+	if (remove_all(a->sock) != 0 || load_ten(a->sock, k) != 0 ||
+	    add_many_keys(a->sock, BENCH_PIPE_KEYS - 10, &added) != 0) {
+		snprintf(res->note, sizeof(res->note), "loading keys failed");
+		return;
+	}
+	if ((list = buf_new()) == NULL ||
+	    buf_put_u8(list, AIO_REQUEST_IDENTITIES) != 0)
+		goto out;
+	pipe_pid = spawn_unread(a->sock, BENCH_PIPELINED);
+	usleep(300000);
+	request_loop(a->sock, list, AIO_IDENTITIES_ANSWER, 1, res);
+	stop_child(pipe_pid);
+	if (res->note[0] == '\0')
+		snprintf(res->note, sizeof(res->note), "%d keys; %d lists "
+		    "pipelined unread by another client; max %.1f ms",
+		    BENCH_PIPE_KEYS, BENCH_PIPELINED, res->max_ms);
+	else if (!res->ok) {
+		/* every list timed out: blocked */
+		res->ok = 1;
+		res->ops = 0;
+		res->p50_ms = res->p99_ms = res->max_ms = BENCH_IO_TIMEOUT_MS;
+	}
+	(void)remove_all(a->sock);
+ out:
+	buf_free(list);
+}
+
+/* List latency with BENCH_IDLE_CONNS other connections open and idle. */
+static void
+sc_list_idle_conns(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	struct buf *list = NULL;
+	int *fds = NULL, n = 0;
+
+	if (remove_all(a->sock) != 0 || load_ten(a->sock, k) != 0) {
+		snprintf(res->note, sizeof(res->note), "loading keys failed");
+		return;
+	}
+	if ((fds = calloc(BENCH_IDLE_CONNS, sizeof(*fds))) == NULL ||
+	    (list = buf_new()) == NULL ||
+	    buf_put_u8(list, AIO_REQUEST_IDENTITIES) != 0)
+		goto out;
+	for (n = 0; n < BENCH_IDLE_CONNS; n++) {
+		if (aio_connect(a->sock, &fds[n]) != 0)
+			break;
+	}
+	usleep(200000);
+	request_loop(a->sock, list, AIO_IDENTITIES_ANSWER, 1, res);
+	if (res->note[0] == '\0')
+		snprintf(res->note, sizeof(res->note), "%d idle connections; "
+		    "max %.1f ms", n, res->max_ms);
+ out:
+	while (n > 0)
+		close(fds[--n]);
+	free(fds);
+	buf_free(list);
+}
+
+/* List cost with nkeys loaded, against 10 keys: linear or not. */
+static void
+list_many_keys(struct bench_agent *a, const struct bench_keys *k,
+    int nkeys, struct bench_result *res)
+{
+	struct bench_result few;
+	uint64_t t0;
+	uint32_t listed = 0, listed10 = 0;
+	int added = 0, r;
+	double per_key10, per_key;
+
+	memset(&few, 0, sizeof(few));
+	if (remove_all(a->sock) != 0 || load_ten(a->sock, k) != 0) {
+		snprintf(res->note, sizeof(res->note), "loading keys failed");
+		return;
+	}
+	list_loop_any_size(a->sock, &few, &listed10);
+	t0 = aio_now_ns();
+	if ((r = add_many_keys_budget(a->sock, nkeys - 10, BENCH_HUGE_ADD_S,
+	    &added)) != 0) {
+		snprintf(res->note, sizeof(res->note), "adding keys failed "
+		    "after %d: %s", added, tok_strerror(r));
+		(void)remove_all(a->sock);
+		return;
+	}
+	t0 = aio_now_ns() - t0;
+	list_loop_any_size(a->sock, res, &listed);
+	if (res->ok && few.ok && listed > 0 && listed10 > 0) {
+		per_key10 = few.p50_ms / listed10;
+		per_key = res->p50_ms / listed;
+		snprintf(res->note, sizeof(res->note), "%u keys (added in "
+		    "%.1f s%s): %.2f ms/list; 10 keys: %.3f ms/list; per key "
+		    "%.2fx the 10-key cost", listed, (double)t0 / 1e9,
+		    added < nkeys - 10 ? ", time budget hit" : "", res->p50_ms,
+		    few.p50_ms, per_key / per_key10);
+	}
+	(void)remove_all(a->sock);
+}
+
+static void
+sc_list_10k_keys(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	list_many_keys(a, k, 10000, res);
+}
+
+static void
+sc_list_50k_keys(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	list_many_keys(a, k, 50000, res);
+}
+
 /*
  * An ML-DSA hybrid key, made and added with OpenSSH 10's ssh-keygen and
  * ssh-add (Debian's 9.2 tools know no such key type).
@@ -1777,6 +2161,16 @@ static const struct scenario scenarios[] = {
 	    sc_list_during_touch, 1 },
 	{ "sign-dest-bound", "sign, dest-constrained, bound conn",
 	    sc_sign_dest, 0 },
+	{ "list-during-sign-flood", "list while a client floods signs",
+	    sc_list_during_sign_flood, 1 },
+	{ "list-during-unread", "list while a client never reads",
+	    sc_list_during_unread, 1 },
+	{ "list-idle1000", "list, 1,000 idle connections open",
+	    sc_list_idle_conns, 1 },
+	{ "list-10k-keys", "list identities, 10,000 keys",
+	    sc_list_10k_keys, 0 },
+	{ "list-50k-keys", "list identities, 50,000 keys",
+	    sc_list_50k_keys, 0 },
 	{ "sign-mldsa44", "sign, ML-DSA-44+Ed25519 (vs 10.5)",
 	    sc_sign_mldsa, 0 },
 };

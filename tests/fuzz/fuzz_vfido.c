@@ -43,6 +43,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vfido_ctap *c = NULL;
 	struct vfido_hid *h = NULL;
 	struct vfido_hid_event ev;
+	struct buf *out = NULL;
 	size_t off;
 	int64_t now = 0;
 
@@ -55,29 +56,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	if (vfido_state_new("fuzz", &st) != 0 ||
-	    vfido_ctap_new(st, protos, 2, &c) != 0)
+	    vfido_ctap_new(st, protos, 2, NULL, &c) != 0)
 		goto out;
 	if (data[0] == 1) {
 		run_request(c, data + 1, size - 1);
 		goto out;
 	}
-	if (vfido_hid_new(&h) != 0)
+	if (vfido_hid_new(&h) != 0 || (out = vfido_hid_new_output()) == NULL)
 		goto out;
 	for (off = 1; off + VFIDO_HID_REPORT <= size;
 	    off += VFIDO_HID_REPORT) {
 		now += 100;
-		if (vfido_hid_input(h, data + off, now, &ev) != 0 ||
+		if (vfido_hid_input(h, data + off, now, out, &ev) != 0 ||
 		    vfido_hid_tick(h, now) != 0)
 			break;
 		if (ev.type == VFIDO_HID_EV_REQUEST &&
 		    ev.cmd == VFIDO_HID_CBOR)
 			run_request(c, ev.data, ev.len);
 		/* like the daemon: written out, so the queue stays bounded */
-		if (buf_consume(vfido_hid_output(h),
-		    buf_len(vfido_hid_output(h))) != 0)
+		if (buf_consume(out, buf_len(out)) != 0)
 			break;
 	}
  out:
+	buf_free(out);
 	vfido_hid_free(h);
 	vfido_ctap_free(c);
 	vfido_state_free(st);

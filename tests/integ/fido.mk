@@ -14,7 +14,10 @@ FIDO_INTEG_TESTS = \
 	tests/integ/fido-concurrent.sh \
 	tests/integ/fido-websafe.sh \
 	tests/integ/fido-autoimport.sh \
-	tests/integ/fido-desktop.sh
+	tests/integ/fido-desktop.sh \
+	tests/integ/fido-select.sh \
+	tests/integ/fido-idle.sh \
+	tests/integ/fido-why.sh
 TESTS += $(FIDO_INTEG_TESTS)
 dist_check_SCRIPTS += $(FIDO_INTEG_TESTS)
 EXTRA_DIST += tests/integ/fido-lib.sh

@@ -3,6 +3,7 @@ TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
 EXTRA_DIST += tests/integ/lib.sh
 include tests/integ/core.mk
+include tests/integ/hostile.mk
 include tests/integ/sk.mk
 include tests/integ/dest.mk
 include tests/integ/p11.mk

@@ -8,7 +8,8 @@ P11_INTEG_TESTS = \
 	tests/integ/p11-agent-replug.sh \
 	tests/integ/p11-agent-opts.sh \
 	tests/integ/p11-vcard.sh \
-	tests/integ/p11-crash.sh
+	tests/integ/p11-crash.sh \
+	tests/integ/p11-hostile-providers.sh
 TESTS += $(P11_INTEG_TESTS)
 dist_check_SCRIPTS += $(P11_INTEG_TESTS)
 

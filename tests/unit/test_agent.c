@@ -132,16 +132,19 @@ roundtrip(struct conn *c, int peer, const u_char *msg, size_t len)
 
 	dispatch_message(c, m);
 	buf_free(m);
-	/* Flush what the connection queued. */
-	while (conn_count() > 0 && loop_running()) {
-		loop_run_once();
+	/* The reply may be sent at once, or after rounds of the loop. */
+	for (;;) {
 		n = recv(peer, tmp, sizeof(tmp), MSG_DONTWAIT);
 		if (n > 0) {
 			assert_int_equal(buf_put(in, tmp, (size_t)n), 0);
 			assert_int_equal(frame_take(in, 1 << 20, &reply), 0);
 			if (reply != NULL)
 				break;
+			continue;
 		}
+		if (conn_count() == 0 || !loop_running())
+			break;
+		loop_run_once();
 	}
 	if (reply != NULL && buf_len(reply) > 0)
 		type = buf_ptr(reply)[0];

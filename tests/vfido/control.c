@@ -64,6 +64,8 @@ vfido_ctl_parse(const char *line, struct vfido_ctl_cmd *cmd)
 		cmd->verb = VFIDO_CTL_PENDING;
 	else if (strcmp(line, "quit") == 0)
 		cmd->verb = VFIDO_CTL_QUIT;
+	else if (strcmp(line, "replug") == 0)
+		cmd->verb = VFIDO_CTL_REPLUG;
 	else
 		return TOK_ERR_INVALID_FORMAT;
 	return 0;

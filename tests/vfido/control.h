@@ -6,6 +6,9 @@
  *                               change the touch behaviour
  *   log                         requests seen since the last "log"
  *   pending                     "yes <request>" while a touch is awaited, else "no"
+ *   replug                      unplug and plug in again: every opener
+ *                               is cut off, a pending touch dropped, and
+ *                               the token powers up afresh
  *   quit                        exit
  */
 #ifndef VFIDO_CONTROL_H
@@ -28,6 +31,7 @@ enum vfido_ctl_verb {
 	VFIDO_CTL_LOG,
 	VFIDO_CTL_PENDING,
 	VFIDO_CTL_QUIT,
+	VFIDO_CTL_REPLUG,
 };
 
 struct vfido_ctl_cmd {

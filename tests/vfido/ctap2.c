@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cbor.h>
 #include <openssl/crypto.h>
@@ -36,9 +37,14 @@
 #define MAX_MSG_SIZE	1200
 #define PIN_MIN_LEN	4
 #define PIN_FAILS_PER_BOOT 3
+#define RESET_WINDOW_MS	10000		/* reset only this soon after power-up */
+#define TOKEN_INITIAL_MS 30000		/* unused token expires */
+#define TOKEN_MAX_MS	600000		/* used token expires */
 
 struct vfido_ctap {
 	struct vfido_state	*st;
+	struct vfido_ctap_opts	 opts;
+	int64_t			 power_up;	/* ms, monotonic */
 	int			 protos[2];
 	size_t			 nprotos;
 	EVP_PKEY		*ka;		/* key agreement key */
@@ -47,6 +53,8 @@ struct vfido_ctap {
 	int			 token_proto;
 	uint64_t		 token_perms;
 	char			 token_rp[VFIDO_NAME_MAX + 1];
+	int64_t			 token_issued;	/* ms */
+	int			 token_used;
 	int			 fails;		/* PIN mismatches this boot */
 	/* getNextAssertion */
 	int			 ga_active;
@@ -69,6 +77,7 @@ struct vfido_call {
 	struct buf		*resp;
 	int			 up_needed;	/* for the log */
 	int			 uv;
+	int			 token_used;	/* pinUvAuthToken checked */
 	uint8_t			 status;	/* CTAP status when no body */
 	cbor_item_t		*body;		/* reply map, or NULL */
 };
@@ -174,6 +183,15 @@ cb_user(const struct vfido_rk *rk, int identifying)
 
 /* --- PIN/UV auth ------------------------------------------------------ */
 
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int
 proto_supported(const struct vfido_ctap *c, int proto)
 {
@@ -193,6 +211,7 @@ new_token(struct vfido_ctap *c)
 	c->token_valid = 0;
 	c->token_perms = 0;
 	c->token_rp[0] = '\0';
+	c->token_used = 0;
 	return 0;
 }
 
@@ -204,9 +223,27 @@ new_ka(struct vfido_ctap *c)
 	return vfido_pin_ecdh_new(&c->ka);
 }
 
+/* Has the pinUvAuthToken's usage timer run out?  Then it is gone. */
+static int
+token_expired(struct vfido_ctap *c)
+{
+	int64_t age = mono_ms() - c->token_issued;
+	int64_t limit = c->opts.token_timeout_ms > 0 ?
+	    c->opts.token_timeout_ms : TOKEN_INITIAL_MS;
+
+	if ((!c->token_used && age < limit) ||
+	    (c->token_used && age < TOKEN_MAX_MS))
+		return 0;
+	c->token_valid = 0;
+	c->token_perms = 0;
+	return 1;
+}
+
 /*
  * Check a pinUvAuthParam over msg against the current token, its
- * permission perm and rp (NULL: none).  Returns a CTAP status.
+ * permission perm and rp (NULL: none).  Returns a CTAP status: whatever
+ * is wrong with the token (expired, wrong MAC, missing permission, other
+ * RP) is PIN_AUTH_INVALID, as CTAP 2.1 says.
  */
 static int
 check_token(struct vfido_ctap *c, const struct vfido_pin_auth *a,
@@ -216,18 +253,33 @@ check_token(struct vfido_ctap *c, const struct vfido_pin_auth *a,
 		return VFIDO_CTAP2_MISSING_PARAMETER;
 	if (!proto_supported(c, a->proto))
 		return VFIDO_CTAP1_INVALID_PARAMETER;
-	if (!c->token_valid || c->token_proto != a->proto ||
+	if (!c->token_valid || token_expired(c) ||
+	    c->token_proto != a->proto ||
 	    vfido_pin_verify(a->proto, c->token, sizeof(c->token), msg, len,
 	    a->param, a->len) != 0)
 		return VFIDO_CTAP2_PIN_AUTH_INVALID;
 	if ((c->token_perms & perm) != perm)
-		return VFIDO_CTAP2_UNAUTHORIZED_PERM;
+		return VFIDO_CTAP2_PIN_AUTH_INVALID;
 	if (rp != NULL && c->token_rp[0] != '\0' &&
 	    strcmp(c->token_rp, rp) != 0)
-		return VFIDO_CTAP2_UNAUTHORIZED_PERM;
+		return VFIDO_CTAP2_PIN_AUTH_INVALID;
 	if (rp != NULL && c->token_rp[0] == '\0')
 		strlcpy(c->token_rp, rp, sizeof(c->token_rp));
+	c->token_used = 1;
 	return VFIDO_CTAP2_OK;
+}
+
+/*
+ * After a makeCredential or getAssertion that used the token with user
+ * presence, the token keeps no mc/ga permission (CTAP 2.1:
+ * clearPinUvAuthTokenPermissionsExceptLbw).  A CTAP 2.0 token has no
+ * permissions to lose.
+ */
+static void
+token_consume_up(struct vfido_call *call)
+{
+	if (call->token_used && call->up_needed && !call->c->opts.ctap20)
+		call->c->token_perms = 0;
 }
 
 /*
@@ -261,6 +313,7 @@ uv_head(struct vfido_call *call, const struct vfido_pin_auth *a,
 	if ((st = check_token(c, a, cdh, 32, perm, rp)) != VFIDO_CTAP2_OK)
 		return st;
 	call->uv = 1;
+	call->token_used = 1;
 	return VFIDO_CTAP2_OK;
 }
 
@@ -291,20 +344,21 @@ static int
 do_get_info(struct vfido_call *call)
 {
 	struct vfido_ctap *c = call->c;
+	int c20 = c->opts.ctap20;
 	cbor_item_t *m = NULL, *a = NULL, *o = NULL, *alg = NULL;
 	size_t i;
 	int r = TOK_ERR_ALLOC;
 
 	if ((m = cbor_new_definite_map(10)) == NULL ||
-	    (a = cbor_new_definite_array(2)) == NULL ||
+	    (a = cbor_new_definite_array(c20 ? 1 : 2)) == NULL ||
 	    cb_push(a, cb_text("FIDO_2_0")) != 0 ||
-	    cb_push(a, cb_text("FIDO_2_1")) != 0 ||
+	    (!c20 && cb_push(a, cb_text("FIDO_2_1")) != 0) ||
 	    cb_put(m, cb_int(1), a) != 0)
 		goto out;
 	a = NULL;
-	if ((a = cbor_new_definite_array(1)) == NULL ||
+	if (!c20 && ((a = cbor_new_definite_array(1)) == NULL ||
 	    cb_push(a, cb_text("credProtect")) != 0 ||
-	    cb_put(m, cb_int(2), a) != 0)
+	    cb_put(m, cb_int(2), a) != 0))
 		goto out;
 	a = NULL;
 	if (cb_put(m, cb_int(3), cbor_build_bytestring(c->st->aaguid,
@@ -314,12 +368,17 @@ do_get_info(struct vfido_call *call)
 	    cb_put(o, cb_text("rk"), cbor_build_bool(true)) != 0 ||
 	    cb_put(o, cb_text("up"), cbor_build_bool(true)) != 0 ||
 	    cb_put(o, cb_text("plat"), cbor_build_bool(false)) != 0 ||
-	    cb_put(o, cb_text("credMgmt"), cbor_build_bool(true)) != 0 ||
+	    /* canonical CBOR: shorter keys first */
+	    (!c20 && cb_put(o, cb_text("credMgmt"),
+	    cbor_build_bool(true)) != 0) ||
 	    cb_put(o, cb_text("clientPin"),
 	    cbor_build_bool(c->st->pin_set != 0)) != 0 ||
-	    cb_put(o, cb_text("pinUvAuthToken"), cbor_build_bool(true)) != 0 ||
-	    cb_put(o, cb_text("makeCredUvNotRqd"),
-	    cbor_build_bool(true)) != 0 ||
+	    (!c20 && cb_put(o, cb_text("pinUvAuthToken"),
+	    cbor_build_bool(true)) != 0) ||
+	    (!c20 && cb_put(o, cb_text("makeCredUvNotRqd"),
+	    cbor_build_bool(true)) != 0) ||
+	    (c20 && cb_put(o, cb_text("credentialMgmtPreview"),
+	    cbor_build_bool(true)) != 0) ||
 	    cb_put(m, cb_int(4), o) != 0)
 		goto out;
 	o = NULL;
@@ -336,6 +395,13 @@ do_get_info(struct vfido_call *call)
 	if (cb_put(m, cb_int(7), cb_int(VFIDO_LIST_MAX)) != 0 ||
 	    cb_put(m, cb_int(8), cb_int(VFIDO_CREDID_MAX)) != 0)
 		goto out;
+	if (c20) {
+		/* CTAP 2.0 ends here */
+		call->body = m;
+		m = NULL;
+		r = 0;
+		goto out;
+	}
 	if ((a = cbor_new_definite_array(1)) == NULL ||
 	    cb_push(a, cb_text("usb")) != 0 ||
 	    cb_put(m, cb_int(9), a) != 0)
@@ -429,8 +495,11 @@ do_make_cred(struct vfido_call *call)
 		call->status = VFIDO_CTAP2_INVALID_OPTION;
 		return 0;
 	}
-	/* makeCredUvNotRqd: only discoverable credentials need the PIN */
-	if (s->pin_set && !call->uv && mc->rk == 1) {
+	/*
+	 * makeCredUvNotRqd: only discoverable credentials need the PIN; a
+	 * CTAP 2.0 key wants it for every credential once one is set
+	 */
+	if (s->pin_set && !call->uv && (mc->rk == 1 || c->opts.ctap20)) {
 		call->status = VFIDO_CTAP2_PUAT_REQUIRED;
 		return 0;
 	}
@@ -447,7 +516,7 @@ do_make_cred(struct vfido_call *call)
 		call->status = VFIDO_CTAP2_CREDENTIAL_EXCLUDED;
 		return 0;
 	}
-	prot = mc->cred_protect != 0 ? mc->cred_protect : 1;
+	prot = mc->cred_protect != 0 && !c->opts.ctap20 ? mc->cred_protect : 1;
 	keyflags = (mc->rk == 1 ? VFIDO_KEY_RK : 0) | (uint8_t)(prot << 1);
 	if ((r = vfido_key_generate(mc->alg, &pk)) != 0 ||
 	    (r = vfido_key_wrap(s->master, hash, mc->alg, keyflags, pk,
@@ -456,7 +525,7 @@ do_make_cred(struct vfido_call *call)
 		goto out;
 	s->counter++;
 	flags = FLAG_UP | FLAG_AT | (call->uv ? FLAG_UV : 0);
-	if (mc->cred_protect != 0) {
+	if (mc->cred_protect != 0 && !c->opts.ctap20) {
 		flags |= FLAG_ED;
 		if ((ext = cbor_new_definite_map(1)) == NULL ||
 		    (r = cb_put(ext, cb_text("credProtect"),
@@ -522,6 +591,7 @@ do_make_cred(struct vfido_call *call)
 	att = NULL;
 	call->body = m;
 	m = NULL;
+	token_consume_up(call);
 	r = 0;
  out:
 	vfido_rk_clear(&rk);
@@ -612,6 +682,12 @@ do_get_assert(struct vfido_call *call)
 	}
 	up = ga->up != 0;
 	c->ga_active = 0;
+	if (!up && c->opts.touch_to_select) {
+		/* nothing is found without a touch */
+		call->status = VFIDO_CTAP2_NO_CREDENTIALS;
+		r = 0;
+		goto out;
+	}
 	if (ga->nallow > 0) {
 		for (i = 0; i < ga->nallow && pk == NULL; i++) {
 			if (vfido_key_unwrap(s->master, hash, ga->allow[i].id,
@@ -677,6 +753,7 @@ do_get_assert(struct vfido_call *call)
 		c->ga_up = up;
 		c->ga_uv = call->uv;
 	}
+	token_consume_up(call);
 	r = 0;
  out:
 	EVP_PKEY_free(pk);
@@ -825,9 +902,11 @@ do_client_pin(struct vfido_call *call)
 	}
 	switch (cp->subcmd) {
 	case 1:		/* getPINRetries */
+		/* powerCycleState: only a power cycle allows more tries */
 		if ((m = cbor_new_definite_map(2)) == NULL ||
 		    cb_put(m, cb_int(3), cb_int(s->pin_retries)) != 0 ||
-		    cb_put(m, cb_int(4), cbor_build_bool(false)) != 0) {
+		    (!c->opts.ctap20 && cb_put(m, cb_int(4), cbor_build_bool(
+		    c->fails >= PIN_FAILS_PER_BOOT)) != 0)) {
 			r = TOK_ERR_ALLOC;
 			goto out;
 		}
@@ -860,7 +939,7 @@ do_client_pin(struct vfido_call *call)
 			goto done;
 		}
 		if (s->pin_set) {
-			st = VFIDO_CTAP2_NOT_ALLOWED;
+			st = VFIDO_CTAP2_PIN_AUTH_INVALID;
 			goto done;
 		}
 		if ((st = cp_shared(c, cp, shared, &sharedlen)) != 0)
@@ -915,6 +994,10 @@ do_client_pin(struct vfido_call *call)
 		break;
 	case 5:		/* getPinToken */
 	case 9:		/* getPinUvAuthTokenUsingPinWithPermissions */
+		if (cp->subcmd == 9 && c->opts.ctap20) {
+			st = VFIDO_CTAP1_INVALID_PARAMETER;
+			goto done;
+		}
 		if (!cp->has_ka || cp->pin_hash_enc_len == 0 ||
 		    (cp->subcmd == 9 && !cp->has_permissions)) {
 			st = VFIDO_CTAP2_MISSING_PARAMETER;
@@ -942,8 +1025,14 @@ do_client_pin(struct vfido_call *call)
 			goto out;
 		c->token_valid = 1;
 		c->token_proto = cp->proto;
-		c->token_perms = cp->subcmd == 5 ?
-		    (PERM_MC | PERM_GA | PERM_CM) : cp->permissions;
+		c->token_issued = mono_ms();
+		/* the legacy token: mc and ga only (CTAP 2.0: anything) */
+		if (cp->subcmd == 9)
+			c->token_perms = cp->permissions;
+		else if (c->opts.ctap20)
+			c->token_perms = PERM_MC | PERM_GA | PERM_CM;
+		else
+			c->token_perms = PERM_MC | PERM_GA;
 		if (cp->subcmd == 9 && cp->has_rp_id)
 			strlcpy(c->token_rp, cp->rp_id, sizeof(c->token_rp));
 		if ((r = vfido_pin_encrypt(cp->proto, shared, sharedlen,
@@ -1168,6 +1257,10 @@ do_reset(struct vfido_call *call)
 	struct vfido_ctap *c = call->c;
 	int r;
 
+	if (mono_ms() - c->power_up > RESET_WINDOW_MS) {
+		call->status = VFIDO_CTAP2_NOT_ALLOWED;
+		return 0;
+	}
 	call->up_needed = 1;
 	if (!call->up_granted)
 		return VFIDO_CTAP_NEED_UP;
@@ -1193,7 +1286,7 @@ do_selection(struct vfido_call *call)
 
 int
 vfido_ctap_new(struct vfido_state *st, const int *protos, size_t nprotos,
-    struct vfido_ctap **ctapp)
+    const struct vfido_ctap_opts *opts, struct vfido_ctap **ctapp)
 {
 	struct vfido_ctap *c;
 	size_t i;
@@ -1205,6 +1298,9 @@ vfido_ctap_new(struct vfido_state *st, const int *protos, size_t nprotos,
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return TOK_ERR_ALLOC;
 	c->st = st;
+	if (opts != NULL)
+		c->opts = *opts;
+	c->power_up = mono_ms();
 	for (i = 0; i < nprotos; i++) {
 		if (protos[i] != 1 && protos[i] != 2) {
 			vfido_ctap_free(c);
@@ -1247,7 +1343,14 @@ vfido_ctap_handle(struct vfido_ctap *c, const u_char *msg, size_t len,
 	call.req = req;
 	call.up_granted = up_granted;
 	call.resp = resp;
-	if ((st = vfido_req_parse(msg, len, req)) != VFIDO_CTAP2_OK) {
+	if (len > MAX_MSG_SIZE)
+		st = VFIDO_CTAP2_REQUEST_TOO_LARGE;
+	else if (c->opts.ctap20 && len > 0 && (msg[0] == VFIDO_CMD_CRED_MGMT ||
+	    msg[0] == VFIDO_CMD_SELECTION))
+		st = VFIDO_CTAP1_INVALID_COMMAND;	/* CTAP 2.1 only */
+	else
+		st = vfido_req_parse(msg, len, req);
+	if (st != VFIDO_CTAP2_OK) {
 		debug_f("request 0x%02x: status 0x%02x",
 		    len > 0 ? msg[0] : 0, st);
 		call.status = (uint8_t)st;

@@ -22,14 +22,36 @@ struct vfido_ctap;
 #define VFIDO_CTAP_NEED_UP	1
 #define VFIDO_CTAP_INFO_MAX	128
 
+/* How the authenticator behaves, beyond CTAP 2.1 defaults. */
+struct vfido_ctap_opts {
+	/*
+	 * A CTAP 2.0 key: versions FIDO_2_0 only, no credProtect, no
+	 * pinUvAuthToken permissions (clientPIN subcommand 9, cm 0x0a and
+	 * selection 0x0b unknown; the legacy token may do everything, with
+	 * credentialMgmtPreview 0x41), a PIN set makes every makeCredential
+	 * need it.
+	 */
+	int	ctap20;
+	/*
+	 * Silent probes (getAssertion up=false) never find a credential:
+	 * to choose among several such tokens the platform must ask for a
+	 * touch (authenticatorSelection).
+	 */
+	int	touch_to_select;
+	/* an unused pinUvAuthToken expires after this (0: 30 s) */
+	int	token_timeout_ms;
+};
+
 /*
  * vfido_ctap_new: an authenticator over st (borrowed; outlives it).
  * protos lists the PIN protocols to offer in preference order (1 and/or
- * 2).  A new instance is a power cycle: fresh key agreement key and
- * pinUvAuthToken, per-boot PIN failure count reset.
+ * 2); opts may be NULL (defaults).  A new instance is a power cycle: fresh
+ * key agreement key and pinUvAuthToken, per-boot PIN failure count reset,
+ * authenticatorReset allowed for the next 10 s.
  */
 int vfido_ctap_new(struct vfido_state *st, const int *protos, size_t nprotos,
-    struct vfido_ctap **ctapp) __attribute__((warn_unused_result));
+    const struct vfido_ctap_opts *opts, struct vfido_ctap **ctapp)
+    __attribute__((warn_unused_result));
 /* vfido_ctap_free: zero secrets and free.  NULL is accepted. */
 void vfido_ctap_free(struct vfido_ctap *c);
 

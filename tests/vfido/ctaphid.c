@@ -18,18 +18,19 @@
 struct vfido_hid {
 	uint32_t	 cids[CHANNELS_MAX];	/* allocated here, LRU order */
 	size_t		 ncids;
-	/* message being assembled */
+	uint32_t	 next_cid;
+	uint32_t	 processing;		/* cid, 0: idle */
+	int		 msg_timeout_ms;
+	/* message being assembled, from the opener with queue asm_out */
 	int		 busy;
+	struct buf	*asm_out;
 	uint32_t	 asm_cid;
 	uint8_t		 asm_cmd;
 	size_t		 asm_len, asm_got;
 	uint8_t		 asm_seq;
 	int64_t		 asm_deadline;
 	u_char		 msg[VFIDO_HID_MAX_MSG];
-	struct buf	*out;
 };
-
-static uint32_t vfido_hid_next_cid = 1;
 
 static uint32_t
 get32(const u_char *p)
@@ -55,11 +56,8 @@ vfido_hid_new(struct vfido_hid **hp)
 	*hp = NULL;
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return TOK_ERR_ALLOC;
-	if ((h->out = buf_new()) == NULL ||
-	    buf_set_max_size(h->out, OUTPUT_MAX) != 0) {
-		vfido_hid_free(h);
-		return TOK_ERR_ALLOC;
-	}
+	h->next_cid = 1;
+	h->msg_timeout_ms = VFIDO_HID_MSG_TIMEOUT_MS;
 	*hp = h;
 	return 0;
 }
@@ -69,14 +67,40 @@ vfido_hid_free(struct vfido_hid *h)
 {
 	if (h == NULL)
 		return;
-	buf_free(h->out);
 	freezero(h, sizeof(*h));
 }
 
 struct buf *
-vfido_hid_output(struct vfido_hid *h)
+vfido_hid_new_output(void)
 {
-	return h->out;
+	struct buf *b;
+
+	if ((b = buf_new()) == NULL)
+		return NULL;
+	if (buf_set_max_size(b, OUTPUT_MAX) != 0) {
+		buf_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+void
+vfido_hid_set_msg_timeout(struct vfido_hid *h, int ms)
+{
+	h->msg_timeout_ms = ms;
+}
+
+void
+vfido_hid_set_processing(struct vfido_hid *h, uint32_t cid)
+{
+	h->processing = cid;
+}
+
+void
+vfido_hid_detach(struct vfido_hid *h, struct buf *out)
+{
+	if (h->asm_out == out)
+		h->asm_out = NULL;
 }
 
 int64_t
@@ -86,7 +110,7 @@ vfido_hid_deadline(const struct vfido_hid *h)
 }
 
 int
-vfido_hid_send(struct vfido_hid *h, uint32_t cid, uint8_t cmd,
+vfido_hid_send(struct buf *out, uint32_t cid, uint8_t cmd,
     const u_char *data, size_t len)
 {
 	u_char rep[VFIDO_HID_REPORT];
@@ -105,7 +129,7 @@ vfido_hid_send(struct vfido_hid *h, uint32_t cid, uint8_t cmd,
 	if (n > 0)
 		memcpy(rep + 7, data, n);
 	off = n;
-	if ((r = buf_put(h->out, rep, sizeof(rep))) != 0)
+	if ((r = buf_put(out, rep, sizeof(rep))) != 0)
 		return r;
 	while (off < len) {
 		memset(rep, 0, sizeof(rep));
@@ -115,17 +139,17 @@ vfido_hid_send(struct vfido_hid *h, uint32_t cid, uint8_t cmd,
 		    len - off : VFIDO_HID_CONT_DATA;
 		memcpy(rep + 5, data + off, n);
 		off += n;
-		if ((r = buf_put(h->out, rep, sizeof(rep))) != 0)
+		if ((r = buf_put(out, rep, sizeof(rep))) != 0)
 			return r;
 	}
 	return 0;
 }
 
 int
-vfido_hid_error(struct vfido_hid *h, uint32_t cid, uint8_t code)
+vfido_hid_error(struct buf *out, uint32_t cid, uint8_t code)
 {
 	debug_f("cid %08x: error 0x%02x", cid, code);
-	return vfido_hid_send(h, cid, VFIDO_HID_ERROR, &code, 1);
+	return vfido_hid_send(out, cid, VFIDO_HID_ERROR, &code, 1);
 }
 
 static int
@@ -145,7 +169,7 @@ alloc_cid(struct vfido_hid *h)
 	uint32_t cid;
 
 	do {
-		cid = vfido_hid_next_cid++;
+		cid = h->next_cid++;
 	} while (cid == 0 || cid == VFIDO_HID_BROADCAST);
 	if (h->ncids == CHANNELS_MAX) {
 		memmove(h->cids, h->cids + 1,
@@ -158,7 +182,7 @@ alloc_cid(struct vfido_hid *h)
 
 static int
 do_init(struct vfido_hid *h, uint32_t cid, const u_char *nonce,
-    struct vfido_hid_event *ev)
+    struct buf *out, struct vfido_hid_event *ev)
 {
 	u_char reply[17];
 	uint32_t newcid;
@@ -177,23 +201,22 @@ do_init(struct vfido_hid *h, uint32_t cid, const u_char *nonce,
 		ev->type = VFIDO_HID_EV_RESYNC;
 		ev->cid = cid;
 	}
-	return vfido_hid_send(h, cid, VFIDO_HID_INIT, reply, sizeof(reply));
+	return vfido_hid_send(out, cid, VFIDO_HID_INIT, reply, sizeof(reply));
 }
 
 static int
 dispatch(struct vfido_hid *h, uint32_t cid, uint8_t cmd, size_t len,
-    struct vfido_hid_event *ev)
+    struct buf *out, struct vfido_hid_event *ev)
 {
 	switch (cmd) {
 	case VFIDO_HID_PING:
-		return vfido_hid_send(h, cid, VFIDO_HID_PING, h->msg, len);
+		return vfido_hid_send(out, cid, VFIDO_HID_PING, h->msg, len);
 	case VFIDO_HID_WINK:
 		if (len != 0)
-			return vfido_hid_error(h, cid,
+			return vfido_hid_error(out, cid,
 			    VFIDO_HID_ERR_INVALID_LEN);
-		return vfido_hid_send(h, cid, VFIDO_HID_WINK, NULL, 0);
+		return vfido_hid_send(out, cid, VFIDO_HID_WINK, NULL, 0);
 	case VFIDO_HID_CBOR:
-	case VFIDO_HID_MSG:
 		ev->type = VFIDO_HID_EV_REQUEST;
 		ev->cid = cid;
 		ev->cmd = cmd;
@@ -201,13 +224,14 @@ dispatch(struct vfido_hid *h, uint32_t cid, uint8_t cmd, size_t len,
 		ev->len = len;
 		return 0;
 	default:
-		return vfido_hid_error(h, cid, VFIDO_HID_ERR_INVALID_CMD);
+		/* includes MSG: no U2F here (CAPS says NMSG) */
+		return vfido_hid_error(out, cid, VFIDO_HID_ERR_INVALID_CMD);
 	}
 }
 
 int
 vfido_hid_input(struct vfido_hid *h, const u_char rep[VFIDO_HID_REPORT],
-    int64_t now_ms, struct vfido_hid_event *ev)
+    int64_t now_ms, struct buf *out, struct vfido_hid_event *ev)
 {
 	uint32_t cid = get32(rep);
 	uint8_t cmd;
@@ -216,11 +240,11 @@ vfido_hid_input(struct vfido_hid *h, const u_char rep[VFIDO_HID_REPORT],
 	memset(ev, 0, sizeof(*ev));
 	if ((rep[4] & 0x80) == 0) {
 		/* continuation: stray ones are ignored, as the spec says */
-		if (!h->busy || cid != h->asm_cid)
+		if (!h->busy || cid != h->asm_cid || out != h->asm_out)
 			return 0;
 		if (rep[4] != h->asm_seq) {
 			h->busy = 0;
-			return vfido_hid_error(h, cid,
+			return vfido_hid_error(out, cid,
 			    VFIDO_HID_ERR_INVALID_SEQ);
 		}
 		h->asm_seq++;
@@ -232,23 +256,25 @@ vfido_hid_input(struct vfido_hid *h, const u_char rep[VFIDO_HID_REPORT],
 		if (h->asm_got < h->asm_len)
 			return 0;
 		h->busy = 0;
-		return dispatch(h, cid, h->asm_cmd, h->asm_len, ev);
+		return dispatch(h, cid, h->asm_cmd, h->asm_len, out, ev);
 	}
 	cmd = rep[4] & 0x7f;
 	len = (size_t)rep[5] << 8 | rep[6];
 	if (cid == 0)
-		return vfido_hid_error(h, cid, VFIDO_HID_ERR_INVALID_CHANNEL);
+		return vfido_hid_error(out, cid,
+		    VFIDO_HID_ERR_INVALID_CHANNEL);
 	if (cmd == VFIDO_HID_INIT) {
 		if (len != 8)
-			return vfido_hid_error(h, cid,
+			return vfido_hid_error(out, cid,
 			    VFIDO_HID_ERR_INVALID_LEN);
 		if (cid != VFIDO_HID_BROADCAST && !known_cid(h, cid))
-			return vfido_hid_error(h, cid,
+			return vfido_hid_error(out, cid,
 			    VFIDO_HID_ERR_INVALID_CHANNEL);
-		return do_init(h, cid, rep + 7, ev);
+		return do_init(h, cid, rep + 7, out, ev);
 	}
 	if (cid == VFIDO_HID_BROADCAST || !known_cid(h, cid))
-		return vfido_hid_error(h, cid, VFIDO_HID_ERR_INVALID_CHANNEL);
+		return vfido_hid_error(out, cid,
+		    VFIDO_HID_ERR_INVALID_CHANNEL);
 	if (cmd == VFIDO_HID_CANCEL) {
 		if (h->busy && h->asm_cid == cid)
 			h->busy = 0;
@@ -256,27 +282,30 @@ vfido_hid_input(struct vfido_hid *h, const u_char rep[VFIDO_HID_REPORT],
 		ev->cid = cid;
 		return 0;
 	}
+	if (h->processing != 0)
+		return vfido_hid_error(out, cid, VFIDO_HID_ERR_CHANNEL_BUSY);
 	if (h->busy) {
 		if (h->asm_cid == cid) {
 			h->busy = 0;
-			return vfido_hid_error(h, cid,
+			return vfido_hid_error(out, cid,
 			    VFIDO_HID_ERR_INVALID_SEQ);
 		}
-		return vfido_hid_error(h, cid, VFIDO_HID_ERR_CHANNEL_BUSY);
+		return vfido_hid_error(out, cid, VFIDO_HID_ERR_CHANNEL_BUSY);
 	}
 	if (len > VFIDO_HID_MAX_MSG)
-		return vfido_hid_error(h, cid, VFIDO_HID_ERR_INVALID_LEN);
+		return vfido_hid_error(out, cid, VFIDO_HID_ERR_INVALID_LEN);
 	n = len < VFIDO_HID_INIT_DATA ? len : VFIDO_HID_INIT_DATA;
 	memcpy(h->msg, rep + 7, n);
 	if (n == len)
-		return dispatch(h, cid, cmd, len, ev);
+		return dispatch(h, cid, cmd, len, out, ev);
 	h->busy = 1;
+	h->asm_out = out;
 	h->asm_cid = cid;
 	h->asm_cmd = cmd;
 	h->asm_len = len;
 	h->asm_got = n;
 	h->asm_seq = 0;
-	h->asm_deadline = now_ms + VFIDO_HID_MSG_TIMEOUT_MS;
+	h->asm_deadline = now_ms + h->msg_timeout_ms;
 	return 0;
 }
 
@@ -286,5 +315,8 @@ vfido_hid_tick(struct vfido_hid *h, int64_t now_ms)
 	if (!h->busy || now_ms < h->asm_deadline)
 		return 0;
 	h->busy = 0;
-	return vfido_hid_error(h, h->asm_cid, VFIDO_HID_ERR_MSG_TIMEOUT);
+	if (h->asm_out == NULL)
+		return 0;	/* its opener is gone */
+	return vfido_hid_error(h->asm_out, h->asm_cid,
+	    VFIDO_HID_ERR_MSG_TIMEOUT);
 }

@@ -38,7 +38,8 @@ VFIDO_TESTS = \
 	tests/vfido/pin.sh \
 	tests/vfido/touch.sh \
 	tests/vfido/persist.sh \
-	tests/vfido/frames.sh
+	tests/vfido/frames.sh \
+	tests/vfido/conform.sh
 TESTS += $(VFIDO_TESTS)
 dist_check_SCRIPTS += $(VFIDO_TESTS)
-EXTRA_DIST += tests/vfido/lib.sh
+EXTRA_DIST += tests/vfido/lib.sh tests/vfido/conform.py

@@ -9,7 +9,7 @@ for proto in 2 1; do
 	D=$(dev $n)
 	ko FIDO_ERR_PIN_POLICY_VIOLATION setpin "$D" pin=12
 	ok setpin "$D" pin=1234
-	ko FIDO_ERR_NOT_ALLOWED setpin "$D" pin=9999
+	ko FIDO_ERR_PIN_AUTH_INVALID setpin "$D" pin=9999
 	ok retries "$D"
 	has "retries=8"
 	ok make "$D" alg=es256 pin=1234 out="$T/$n.cred"

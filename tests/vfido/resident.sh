@@ -37,6 +37,8 @@ ko FIDO_ERR_NO_CREDENTIALS delete "$D" pin=1234 cred="$T/bob"
 ok list "$D" pin=1234
 has "existing=2"
 
+# reset is allowed only soon after power-up
+ctl a replug
 ok reset "$D"
 ok info "$D"
 has "clientPin=false"

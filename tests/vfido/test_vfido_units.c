@@ -191,40 +191,77 @@ test_ctaphid(void **state)
 {
 	struct vfido_hid *h = NULL;
 	struct vfido_hid_event ev;
-	u_char rep[64];
+	struct buf *o1, *o2;
+	u_char rep[64], cont[64];
 	const u_char *out;
 
 	(void)state;
 	assert_int_equal(vfido_hid_new(&h), 0);
+	assert_non_null(o1 = vfido_hid_new_output());
+	assert_non_null(o2 = vfido_hid_new_output());
 	memset(rep, 0, sizeof(rep));
 	memset(rep, 0xff, 4);
 	rep[4] = 0x86;
 	rep[6] = 8;
 	memcpy(rep + 7, "abcdefgh", 8);
-	assert_int_equal(vfido_hid_input(h, rep, 0, &ev), 0);
+	assert_int_equal(vfido_hid_input(h, rep, 0, o1, &ev), 0);
 	assert_int_equal(ev.type, VFIDO_HID_EV_NONE);
-	assert_int_equal(buf_len(vfido_hid_output(h)), 64);
-	out = buf_ptr(vfido_hid_output(h));
+	assert_int_equal(buf_len(o1), 64);
+	assert_int_equal(buf_len(o2), 0);
+	out = buf_ptr(o1);
 	assert_int_equal(out[4], 0x86);
 	assert_memory_equal(out + 7, "abcdefgh", 8);
 	memcpy(rep, out + 15, 4);	/* the new channel */
-	assert_int_equal(buf_consume(vfido_hid_output(h), 64), 0);
+	assert_int_equal(buf_consume(o1, 64), 0);
 	rep[4] = 0x90;
 	rep[5] = 0;
 	rep[6] = 1;
 	rep[7] = 0x04;
-	assert_int_equal(vfido_hid_input(h, rep, 0, &ev), 0);
+	/* the channel is the device's: another opener may use it */
+	assert_int_equal(vfido_hid_input(h, rep, 0, o2, &ev), 0);
 	assert_int_equal(ev.type, VFIDO_HID_EV_REQUEST);
 	assert_int_equal(ev.len, 1);
 	assert_int_equal(ev.data[0], 0x04);
-	/* half a message, then the clock runs out */
+	/* U2F is not offered */
+	rep[4] = 0x83;
+	assert_int_equal(vfido_hid_input(h, rep, 0, o2, &ev), 0);
+	assert_int_equal(ev.type, VFIDO_HID_EV_NONE);
+	out = buf_ptr(o2);
+	assert_int_equal(out[4], 0xbf);
+	assert_int_equal(out[7], VFIDO_HID_ERR_INVALID_CMD);
+	assert_int_equal(buf_consume(o2, 64), 0);
+	/* half a message from one opener makes the device busy for all */
+	rep[4] = 0x90;
 	rep[6] = 100;
-	assert_int_equal(vfido_hid_input(h, rep, 0, &ev), 0);
+	assert_int_equal(vfido_hid_input(h, rep, 0, o1, &ev), 0);
 	assert_int_equal(vfido_hid_deadline(h), VFIDO_HID_MSG_TIMEOUT_MS);
+	memset(cont, 0, sizeof(cont));
+	memset(cont, 0xff, 4);
+	cont[4] = 0x86;
+	cont[6] = 8;
+	assert_int_equal(vfido_hid_input(h, cont, 0, o2, &ev), 0);
+	memcpy(cont, buf_ptr(o2) + 15, 4);	/* o2's own channel */
+	assert_int_equal(buf_consume(o2, 64), 0);
+	cont[4] = 0x81;
+	cont[6] = 0;
+	assert_int_equal(vfido_hid_input(h, cont, 0, o2, &ev), 0);
+	out = buf_ptr(o2);
+	assert_int_equal(out[4], 0xbf);
+	assert_int_equal(out[7], VFIDO_HID_ERR_CHANNEL_BUSY);
+	assert_int_equal(buf_consume(o2, 64), 0);
+	/* ... and times out to the opener that began it */
 	assert_int_equal(vfido_hid_tick(h, VFIDO_HID_MSG_TIMEOUT_MS), 0);
-	out = buf_ptr(vfido_hid_output(h));
+	assert_int_equal(buf_len(o2), 0);
+	out = buf_ptr(o1);
 	assert_int_equal(out[4], 0xbf);
 	assert_int_equal(out[7], VFIDO_HID_ERR_MSG_TIMEOUT);
+	/* an opener that left gets nothing, and nothing breaks */
+	assert_int_equal(vfido_hid_input(h, rep, 1000, o2, &ev), 0);
+	vfido_hid_detach(h, o2);
+	assert_int_equal(vfido_hid_tick(h, 1000 + VFIDO_HID_MSG_TIMEOUT_MS), 0);
+	assert_int_equal(vfido_hid_deadline(h), -1);
+	buf_free(o1);
+	buf_free(o2);
 	vfido_hid_free(h);
 }
 

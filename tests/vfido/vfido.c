@@ -3,7 +3,9 @@
  *
  *   vfido --state FILE --socket PATH [--control PATH]
  *         [--touch approve|deny|delay=MS|manual|never] [--pin PIN]
- *         [--serial S] [--pin-protocols 2,1] [--timeout MS] [-d]
+ *         [--serial S] [--pin-protocols 2,1] [--timeout MS]
+ *         [--ctap20] [--touch-to-select] [--token-timeout MS]
+ *         [--msg-timeout MS] [-d]
  *
  * It listens on a UNIX stream socket that carries raw 64-byte CTAPHID
  * reports (libfido2 reaches it as device "unix:PATH", see sk/fido_unix.h);
@@ -11,6 +13,13 @@
  * PIN, counter and resident credentials live in the state file, so killing
  * vfido and starting it again on the same file is unplug + replug.  The
  * socket appears only once vfido is ready to answer.
+ *
+ * Like a USB token on hidraw, every connection is one opener of the same
+ * device: channels are the device's, a message half-sent by one opener
+ * makes the device busy for all, and closing a connection cancels nothing
+ * (a pending touch waits for the touch, a CTAPHID_CANCEL on its channel or
+ * the timeout).  Power-up is vfido's start or a "replug" on the control
+ * socket; authenticatorReset is allowed only within 10 s of it.
  *
  * Touch behaviour is set with --touch and changed live on the control
  * socket (see control.h), which also reports which requests were seen.
@@ -55,9 +64,10 @@
 #define LOG_MAX			8192
 #define DEFAULT_TIMEOUT_MS	30000
 
+/* One opener of the device; every opener shares the one struct vfido_hid. */
 struct conn {
 	int			 fd;
-	struct vfido_hid	*hid;
+	struct buf		*out;
 	u_char			 in[VFIDO_HID_REPORT];
 	size_t			 inlen;
 };
@@ -71,7 +81,7 @@ struct ctl {
 
 struct pending {
 	int		 active;
-	struct conn	*conn;
+	struct conn	*conn;		/* NULL once its opener is gone */
 	uint32_t	 cid;
 	u_char		*req;
 	size_t		 len;
@@ -84,11 +94,17 @@ struct pending {
 static struct conn	*conns[CONNS_MAX];
 static struct ctl	*ctls[CTLS_MAX];
 static struct pending	 pend;
+static struct vfido_hid	*hid;
 static struct vfido_ctap *ctap;
+static struct vfido_ctap_opts ctap_opts;
+static struct vfido_state *ctap_st;
+static int		 ctap_protos[2] = { 2, 1 };
+static size_t		 ctap_nprotos = 2;
 static enum vfido_touch_mode touch_mode = VFIDO_TOUCH_APPROVE;
 static int		 touch_delay_ms;
 static int		 touch_credits;
 static int		 timeout_ms = DEFAULT_TIMEOUT_MS;
+static int		 msg_timeout_ms = VFIDO_HID_MSG_TIMEOUT_MS;
 static char		 reqlog[LOG_MAX];
 static volatile sig_atomic_t quit;
 
@@ -98,7 +114,9 @@ usage(void)
 	fprintf(stderr,
 "usage: vfido --state FILE --socket PATH [--control PATH]\n"
 "             [--touch approve|deny|delay=MS|manual|never] [--pin PIN]\n"
-"             [--serial S] [--pin-protocols LIST] [--timeout MS] [-d]\n"
+"             [--serial S] [--pin-protocols LIST] [--timeout MS]\n"
+"             [--ctap20] [--touch-to-select] [--token-timeout MS]\n"
+"             [--msg-timeout MS] [-d]\n"
 "\n"
 "A virtual FIDO2 (CTAP 2.1) authenticator speaking CTAPHID 64-byte reports\n"
 "on a UNIX stream socket; libfido2 reaches it as device \"unix:PATH\".\n"
@@ -112,6 +130,7 @@ usage(void)
 "                      log              requests since the last log, e.g.\n"
 "                                       makeCredential up=1 uv=0; cancel\n"
 "                      pending          \"yes <request>\" or \"no\"\n"
+"                      replug           unplug and plug in again (power-up)\n"
 "                      quit             exit\n"
 "  --touch MODE      approve (default): touched at once; deny: refused\n"
 "                    (OPERATION_DENIED); delay=MS: touched after MS ms;\n"
@@ -122,6 +141,12 @@ usage(void)
 "  --pin PIN         set this PIN on a fresh token\n"
 "  --serial S        serial of a fresh token\n"
 "  --pin-protocols L PIN/UV protocols offered, in order (default 2,1)\n"
+"  --ctap20          a CTAP 2.0 key: no credProtect, no pinUvAuthToken\n"
+"                    permissions, credentialMgmtPreview only\n"
+"  --touch-to-select silent probes (up=false) find no credential: a platform\n"
+"                    must ask for a touch to choose among several tokens\n"
+"  --token-timeout MS an unused pinUvAuthToken expires (default 30000)\n"
+"  --msg-timeout MS  a half-sent CTAPHID message expires (default 500)\n"
 "  -d                debug log on stderr\n");
 }
 
@@ -189,31 +214,45 @@ pending_clear(void)
 {
 	free(pend.req);
 	memset(&pend, 0, sizeof(pend));
+	if (hid != NULL)
+		vfido_hid_set_processing(hid, 0);
 }
 
+/*
+ * An opener goes away.  As with a hidraw fd, nothing is cancelled: a
+ * pending touch keeps waiting (touch, CANCEL on its channel from another
+ * opener, or timeout); its answer then has nowhere to go.
+ */
 static void
 conn_close(struct conn *c)
 {
 	size_t i;
 
-	if (pend.active && pend.conn == c) {
-		log_request(pend.info);
-		log_request("cancel");
-		pending_clear();
-	}
+	if (pend.active && pend.conn == c)
+		pend.conn = NULL;
+	vfido_hid_detach(hid, c->out);
 	for (i = 0; i < CONNS_MAX; i++)
 		if (conns[i] == c)
 			conns[i] = NULL;
 	close(c->fd);
-	vfido_hid_free(c->hid);
+	buf_free(c->out);
 	free(c);
+}
+
+/* Queue a CBOR reply to c; c NULL (its opener left): dropped. */
+static int
+reply(struct conn *c, uint32_t cid, const u_char *data, size_t len)
+{
+	if (c == NULL)
+		return 0;
+	return vfido_hid_send(c->out, cid, VFIDO_HID_CBOR, data, len);
 }
 
 /* Reply to a CBOR request with a bare status byte. */
 static int
 reply_status(struct conn *c, uint32_t cid, uint8_t status)
 {
-	return vfido_hid_send(c->hid, cid, VFIDO_HID_CBOR, &status, 1);
+	return reply(c, cid, &status, 1);
 }
 
 /* Run a request with the touch given; send the reply. */
@@ -234,8 +273,7 @@ run_request(struct conn *c, uint32_t cid, const u_char *req, size_t len,
 		/* cannot happen with up set; fail safe */
 		r = reply_status(c, cid, VFIDO_CTAP1_OTHER);
 	} else
-		r = vfido_hid_send(c->hid, cid, VFIDO_HID_CBOR,
-		    buf_ptr(resp), buf_len(resp));
+		r = reply(c, cid, buf_ptr(resp), buf_len(resp));
 	buf_free(resp);
 	return r;
 }
@@ -292,8 +330,7 @@ handle_cbor(struct conn *c, uint32_t cid, const u_char *req, size_t len)
 	}
 	if (r == 0) {
 		log_request(info);
-		r = vfido_hid_send(c->hid, cid, VFIDO_HID_CBOR, buf_ptr(resp),
-		    buf_len(resp));
+		r = reply(c, cid, buf_ptr(resp), buf_len(resp));
 		goto out;
 	}
 	/* a touch is needed */
@@ -319,6 +356,7 @@ handle_cbor(struct conn *c, uint32_t cid, const u_char *req, size_t len)
 	pend.active = 1;
 	pend.conn = c;
 	pend.cid = cid;
+	vfido_hid_set_processing(hid, cid);
 	strlcpy(pend.info, info, sizeof(pend.info));
 	pend.approve_at = touch_mode == VFIDO_TOUCH_DELAY ?
 	    now + touch_delay_ms : -1;
@@ -330,20 +368,25 @@ handle_cbor(struct conn *c, uint32_t cid, const u_char *req, size_t len)
 	return r;
 }
 
+/*
+ * Channels are the device's, not the opener's: a CANCEL or INIT on the
+ * pending request's channel acts whoever sends it.
+ */
 static int
 handle_event(struct conn *c, const struct vfido_hid_event *ev)
 {
-	static const u_char sw_ins_not_supported[2] = { 0x6d, 0x00 };
-
 	switch (ev->type) {
 	case VFIDO_HID_EV_NONE:
 		return 0;
 	case VFIDO_HID_EV_CANCEL:
-		if (pend.active && pend.conn == c && pend.cid == ev->cid)
+		if (pend.active && pend.cid == ev->cid) {
+			if (pend.conn == NULL)
+				pend.conn = c;	/* the answer goes here */
 			return pending_finish(VFIDO_CTAP2_KEEPALIVE_CANCEL);
+		}
 		return 0;
 	case VFIDO_HID_EV_RESYNC:
-		if (pend.active && pend.conn == c && pend.cid == ev->cid) {
+		if (pend.active && pend.cid == ev->cid) {
 			log_request(pend.info);
 			log_request("cancel");
 			pending_clear();
@@ -351,11 +394,8 @@ handle_event(struct conn *c, const struct vfido_hid_event *ev)
 		return 0;
 	case VFIDO_HID_EV_REQUEST:
 		if (pend.active)
-			return vfido_hid_error(c->hid, ev->cid,
+			return vfido_hid_error(c->out, ev->cid,
 			    VFIDO_HID_ERR_CHANNEL_BUSY);
-		if (ev->cmd == VFIDO_HID_MSG)	/* no U2F here */
-			return vfido_hid_send(c->hid, ev->cid, VFIDO_HID_MSG,
-			    sw_ins_not_supported, 2);
 		return handle_cbor(c, ev->cid, ev->data, ev->len);
 	}
 	return 0;
@@ -384,7 +424,7 @@ conn_read(struct conn *c)
 		if (c->inlen < VFIDO_HID_REPORT)
 			break;
 		c->inlen = 0;
-		if (vfido_hid_input(c->hid, c->in, now_ms(), &ev) != 0 ||
+		if (vfido_hid_input(hid, c->in, now_ms(), c->out, &ev) != 0 ||
 		    handle_event(c, &ev) != 0)
 			return -1;
 	}
@@ -394,7 +434,7 @@ conn_read(struct conn *c)
 static int
 conn_write(struct conn *c)
 {
-	struct buf *out = vfido_hid_output(c->hid);
+	struct buf *out = c->out;
 	ssize_t n;
 
 	if (buf_len(out) == 0)
@@ -416,6 +456,41 @@ ctl_close(struct ctl *t)
 	close(t->fd);
 	buf_free(t->out);
 	free(t);
+}
+
+static void conn_close(struct conn *);
+
+/*
+ * Unplug and plug in again: every opener loses the device, a pending
+ * touch is dropped, and the authenticator powers up afresh (new key
+ * agreement key and token, per-boot PIN failures forgotten, reset window
+ * open).
+ */
+static void
+replug(void)
+{
+	struct vfido_ctap *nc = NULL;
+	struct vfido_hid *nh = NULL;
+	size_t i;
+	int r;
+
+	for (i = 0; i < CONNS_MAX; i++)
+		if (conns[i] != NULL)
+			conn_close(conns[i]);
+	if (pend.active) {
+		log_request(pend.info);
+		log_request("unplugged");
+		pending_clear();
+	}
+	if ((r = vfido_ctap_new(ctap_st, ctap_protos, ctap_nprotos,
+	    &ctap_opts, &nc)) != 0 || (r = vfido_hid_new(&nh)) != 0)
+		fatal_fr(r, "replug");
+	vfido_ctap_free(ctap);
+	ctap = nc;
+	vfido_hid_free(hid);
+	hid = nh;
+	vfido_hid_set_msg_timeout(hid, msg_timeout_ms);
+	log_request("replug");
 }
 
 static int
@@ -463,6 +538,9 @@ ctl_command(struct ctl *t, const char *line)
 		return buf_putf(t->out, "no\n");
 	case VFIDO_CTL_QUIT:
 		quit = 1;
+		break;
+	case VFIDO_CTL_REPLUG:
+		replug();
 		break;
 	}
 	return buf_putf(t->out, "ok\n");
@@ -524,7 +602,7 @@ accept_conn(int lfd)
 		close(fd);
 		return;
 	}
-	if (vfido_hid_new(&c->hid) != 0) {
+	if ((c->out = vfido_hid_new_output()) == NULL) {
 		free(c);
 		close(fd);
 		return;
@@ -563,12 +641,9 @@ static int
 run_timers(int64_t now)
 {
 	u_char status = VFIDO_HID_STATUS_UPNEEDED;
-	size_t i;
 
-	for (i = 0; i < CONNS_MAX; i++)
-		if (conns[i] != NULL && vfido_hid_tick(conns[i]->hid,
-		    now) != 0)
-			conn_close(conns[i]);
+	if (vfido_hid_tick(hid, now) != 0)
+		error_f("message timeout: output overflow");
 	if (!pend.active)
 		return 0;
 	if (pend.approve_at >= 0 && now >= pend.approve_at)
@@ -577,7 +652,9 @@ run_timers(int64_t now)
 		return pending_finish(VFIDO_CTAP2_USER_ACTION_TIMEOUT);
 	if (now >= pend.next_keepalive) {
 		pend.next_keepalive = now + KEEPALIVE_MS;
-		return vfido_hid_send(pend.conn->hid, pend.cid,
+		if (pend.conn == NULL)
+			return 0;
+		return vfido_hid_send(pend.conn->out, pend.cid,
 		    VFIDO_HID_KEEPALIVE, &status, 1);
 	}
 	return 0;
@@ -589,15 +666,9 @@ static int
 poll_timeout(const struct vfido_state *st, int64_t now)
 {
 	int64_t next = -1, d;
-	size_t i;
 
-	for (i = 0; i < CONNS_MAX; i++) {
-		if (conns[i] == NULL ||
-		    (d = vfido_hid_deadline(conns[i]->hid)) < 0)
-			continue;
-		if (next < 0 || d < next)
-			next = d;
-	}
+	if ((d = vfido_hid_deadline(hid)) >= 0)
+		next = d;
 	if (pend.active) {
 		d = pend.next_keepalive;
 		if (pend.deadline < d)
@@ -679,6 +750,10 @@ main(int argc, char **argv)
 		{ "serial", required_argument, NULL, 'n' },
 		{ "pin-protocols", required_argument, NULL, 'P' },
 		{ "timeout", required_argument, NULL, 'T' },
+		{ "ctap20", no_argument, NULL, '2' },
+		{ "touch-to-select", no_argument, NULL, 'U' },
+		{ "token-timeout", required_argument, NULL, 'K' },
+		{ "msg-timeout", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -690,8 +765,7 @@ main(int argc, char **argv)
 	const char *state_path = NULL, *sock_path = NULL, *ctl_path = NULL;
 	const char *pin = NULL, *serial = NULL;
 	char *pinbuf = NULL;
-	int protos[2] = { 2, 1 };
-	size_t nprotos = 2, i, np, nc, nt;
+	size_t i, np, nc, nt;
 	int ch, fresh, lfd = -1, cfd = -1, r, debug = 0;
 	long v;
 	char *ep;
@@ -722,7 +796,8 @@ main(int argc, char **argv)
 			serial = optarg;
 			break;
 		case 'P':
-			if (parse_protos(optarg, protos, &nprotos) != 0) {
+			if (parse_protos(optarg, ctap_protos,
+			    &ctap_nprotos) != 0) {
 				fprintf(stderr, "vfido: bad --pin-protocols\n");
 				return 2;
 			}
@@ -735,6 +810,30 @@ main(int argc, char **argv)
 				return 2;
 			}
 			timeout_ms = (int)v;
+			break;
+		case 'K':
+			v = strtol(optarg, &ep, 10);
+			if (*optarg == '\0' || *ep != '\0' || v < 1 ||
+			    v > 3600000) {
+				fprintf(stderr, "vfido: bad --token-timeout\n");
+				return 2;
+			}
+			ctap_opts.token_timeout_ms = (int)v;
+			break;
+		case 'M':
+			v = strtol(optarg, &ep, 10);
+			if (*optarg == '\0' || *ep != '\0' || v < 1 ||
+			    v > 60000) {
+				fprintf(stderr, "vfido: bad --msg-timeout\n");
+				return 2;
+			}
+			msg_timeout_ms = (int)v;
+			break;
+		case '2':
+			ctap_opts.ctap20 = 1;
+			break;
+		case 'U':
+			ctap_opts.touch_to_select = 1;
 			break;
 		case 'd':
 			debug = 1;
@@ -776,8 +875,11 @@ main(int argc, char **argv)
 	}
 	if (pinbuf != NULL)
 		freezero(pinbuf, strlen(pinbuf));
-	if ((r = vfido_ctap_new(st, protos, nprotos, &ctap)) != 0)
+	ctap_st = st;
+	if ((r = vfido_ctap_new(st, ctap_protos, ctap_nprotos, &ctap_opts,
+	    &ctap)) != 0 || (r = vfido_hid_new(&hid)) != 0)
 		fatal_fr(r, "authenticator");
+	vfido_hid_set_msg_timeout(hid, msg_timeout_ms);
 	if (ctl_path != NULL && (r = listen_at(ctl_path, &cfd)) != 0)
 		fatal_fr(r, "control socket %s", ctl_path);
 	if ((r = listen_at(sock_path, &lfd)) != 0)
@@ -796,7 +898,7 @@ main(int argc, char **argv)
 			cmap[nc++] = conns[i];
 			pfds[np].fd = conns[i]->fd;
 			pfds[np].events = POLLIN;
-			if (buf_len(vfido_hid_output(conns[i]->hid)) > 0)
+			if (buf_len(conns[i]->out) > 0)
 				pfds[np].events |= POLLOUT;
 			np++;
 		}
@@ -863,6 +965,7 @@ main(int argc, char **argv)
 		if (ctls[i] != NULL)
 			ctl_close(ctls[i]);
 	vfido_ctap_free(ctap);
+	vfido_hid_free(hid);
 	vfido_state_free(st);
 	vfido_key_forget();
 	return 0;
