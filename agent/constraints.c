@@ -34,22 +34,36 @@ constraints_parse_certs(struct buf *m, struct constraints *c)
 	struct buf *certs = NULL;
 	struct key *k = NULL, **tmp;
 	uint8_t certs_only;
+	size_t nkeys = 0;
 	int r;
 
 	if ((r = buf_get_u8(m, &certs_only)) != 0 ||
 	    (r = buf_froms(m, &certs)) != 0)
 		goto out;
 	c->certs_only = certs_only != 0;
+	/* Non-NULL from here on: the extension was given, even if empty. */
+	if ((c->certs = calloc(1, sizeof(*c->certs))) == NULL) {
+		r = TOK_ERR_ALLOC;
+		goto out;
+	}
 	while (buf_len(certs) > 0) {
-		if (c->ncerts >= CONSTRAINTS_MAX_CERTS) {
+		/* The cap counts every key sent, as OpenSSH's does. */
+		if (nkeys++ >= CONSTRAINTS_MAX_CERTS) {
 			r = TOK_ERR_INVALID_FORMAT;
 			goto out;
 		}
 		if ((r = key_froms(certs, &k)) != 0)
 			goto out;
+		/*
+		 * ssh-add -s MODULE ~/.ssh/ *.pub sends plain keys too;
+		 * OpenSSH's agent passes over them, and so do we.
+		 */
 		if (!key_is_cert(k)) {
-			r = TOK_ERR_KEY_TYPE_MISMATCH;
-			goto out;
+			debug_f("skipping %s: not a certificate",
+			    key_type_name(k));
+			key_free(k);
+			k = NULL;
+			continue;
 		}
 		if ((tmp = reallocarray(c->certs, c->ncerts + 1,
 		    sizeof(*c->certs))) == NULL) {

@@ -24,7 +24,12 @@ struct constraints {
 	struct dest_constraints *dest;	/* owned; NULL when none */
 	char *sk_provider;		/* owned; NULL when none */
 	int certs_only;			/* associated-certs: hide plain keys */
-	struct key **certs;		/* owned; associated certificates */
+	/*
+	 * Owned; the certificates of associated-certs (plain keys in the
+	 * list are skipped, as OpenSSH does).  Non-NULL whenever that
+	 * extension was given, even with no certificate in it.
+	 */
+	struct key **certs;
 	size_t ncerts;
 };
 

@@ -17,6 +17,7 @@
 #include "common/err.h"
 #include "common/key.h"
 #include "common/log.h"
+#include "common/match.h"
 #include "agent/dest.h"
 #include "agent/userauth.h"
 
@@ -24,7 +25,6 @@
 #define DEST_KH_LINE_MAX	(64 * 1024)
 #define DEST_KH_HASH_MAGIC	"|1|"
 #define DEST_KH_SHA1_LEN	20
-#define DEST_PATTERN_MAX	1024	/* one entry of a pattern list */
 
 struct dest_hop {
 	char *user;		/* NULL: any user */
@@ -56,85 +56,6 @@ struct dest_binding_set {
 	int bind_attempted;
 	struct dest_binding b[DEST_MAX_BINDINGS];
 };
-
-/* ---- Pattern matching ------------------------------------------------- */
-
-int
-dest_match_pattern(const char *s, const char *pattern)
-{
-	const char *star = NULL, *retry = NULL;
-
-	/*
-	 * Iterative glob: on a mismatch after a '*', let the star swallow one
-	 * more character and retry.  Linear in practice, never exponential.
-	 */
-	for (;;) {
-		if (*pattern == '*') {
-			while (*pattern == '*')
-				pattern++;
-			if (*pattern == '\0')
-				return 1;
-			star = pattern;
-			retry = s;
-			continue;
-		}
-		if (*s == '\0')
-			return *pattern == '\0';
-		if (*pattern != '\0' && (*pattern == '?' || *pattern == *s)) {
-			pattern++;
-			s++;
-			continue;
-		}
-		if (star == NULL || *retry == '\0')
-			return 0;
-		pattern = star;
-		s = ++retry;
-	}
-}
-
-int
-dest_match_pattern_list(const char *s, const char *list, int dolower)
-{
-	char sub[DEST_PATTERN_MAX], *lower = NULL;
-	const char *cp, *end, *subject = s;
-	size_t len, i;
-	int negated, got_positive = 0, ret = 0;
-
-	if (dolower) {
-		if ((lower = strdup(s)) == NULL)
-			return 0;
-		for (i = 0; lower[i] != '\0'; i++)
-			lower[i] = tolower((u_char)lower[i]);
-		subject = lower;
-	}
-	for (cp = list; *cp != '\0'; cp = *end == ',' ? end + 1 : end) {
-		if ((end = strchr(cp, ',')) == NULL)
-			end = cp + strlen(cp);
-		negated = *cp == '!';
-		if (negated)
-			cp++;
-		len = end - cp;
-		if (len >= sizeof(sub))
-			continue;	/* too long to be a real pattern */
-		memcpy(sub, cp, len);
-		sub[len] = '\0';
-		if (dolower) {
-			for (i = 0; i < len; i++)
-				sub[i] = tolower((u_char)sub[i]);
-		}
-		if (dest_match_pattern(subject, sub)) {
-			if (negated) {
-				ret = -1;
-				goto out;
-			}
-			got_positive = 1;
-		}
-	}
-	ret = got_positive;
- out:
-	free(lower);
-	return ret;
-}
 
 /* ---- Constraint parsing ----------------------------------------------- */
 
@@ -538,7 +459,7 @@ dest_cert_valid_for(const struct key *cert, const char *hostname)
 		return 1;
 	for (i = 0; i < n; i++) {
 		if ((p = key_cert_principal(cert, i)) != NULL &&
-		    dest_match_pattern(hostname, p))
+		    match_pattern(hostname, p))
 			return 1;
 	}
 	debug_f("host certificate \"%s\" not valid for %s",
@@ -597,7 +518,7 @@ dest_match_constraints(const struct dest_constraints *dc,
 		if (tokey != NULL && !dest_match_hop(tokey, &c->to))
 			continue;
 		if (c->to.user != NULL && user != NULL &&
-		    !dest_match_pattern(user, c->to.user))
+		    !match_pattern(user, c->to.user))
 			continue;
 		if (hostnamep != NULL)
 			*hostnamep = c->to.hostname;
@@ -786,7 +707,7 @@ dest_kh_hosts_match(const char *hosts, const char *name)
 	if (strncmp(hosts, DEST_KH_HASH_MAGIC,
 	    sizeof(DEST_KH_HASH_MAGIC) - 1) == 0)
 		return dest_kh_hashed_match(hosts, strlen(hosts), name);
-	return dest_match_pattern_list(name, hosts, 1) == 1;
+	return match_hostname(name, hosts) == 1;
 }
 
 /*

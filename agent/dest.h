@@ -210,18 +210,4 @@ int dest_describe_path(const struct dest_constraints *dc,
 int dest_hostkey_name(const struct key *hostkey, const char *const *files,
     const char *hint, char **namep) DEST_WUR;
 
-/*
- * dest_match_pattern: 1 when s matches the glob pattern (* any run, ? any
- * one character; case-sensitive), else 0.  OpenSSH's match_pattern.
- */
-int dest_match_pattern(const char *s, const char *pattern);
-
-/*
- * dest_match_pattern_list: OpenSSH's match_pattern_list: list is a comma-
- * separated list of patterns, a leading ! negates one.  Returns 1 when s
- * matches a positive pattern and no negated one, -1 when a negated pattern
- * matches, else 0.  dolower: compare s in lower case (host names).
- */
-int dest_match_pattern_list(const char *s, const char *list, int dolower);
-
 #endif /* AGENT_DEST_H */

@@ -189,10 +189,17 @@ dispatch_extension(struct conn *c, struct buf *m)
 		conn_reply_status(c, 0);
 		return;
 	}
-	if (strcmp(name, EXT_QUERY) == 0)
-		dispatch_query(c, m);
-	else if (strcmp(name, DEST_SESSION_BIND_NAME) == 0)
+	/*
+	 * As OpenSSH 10's agent: a locked agent still records session
+	 * bindings (ssh binds each new channel), and refuses the rest.
+	 */
+	if (strcmp(name, DEST_SESSION_BIND_NAME) == 0)
 		dispatch_session_bind(c, m);
+	else if (lock_is_locked()) {
+		debug_f("extension \"%s\" refused while locked", name);
+		conn_reply_status(c, 0);
+	} else if (strcmp(name, EXT_QUERY) == 0)
+		dispatch_query(c, m);
 	else if (strcmp(name, RESIDENT_EXT) == 0)
 		resident_import(c, m);
 	else if (strcmp(name, AUDIT_EXT_NAME) == 0)
@@ -219,8 +226,12 @@ dispatch_message(struct conn *c, struct buf *m)
 	debug2_f("client %llu: message %u", (unsigned long long)c->serial,
 	    type);
 	if (lock_is_locked() && type != SSH_AGENTC_UNLOCK &&
-	    type != SSH_AGENTC_REQUEST_IDENTITIES) {
-		/* Locked: only listing (empty) and unlock are answered. */
+	    type != SSH_AGENTC_REQUEST_IDENTITIES &&
+	    type != SSH_AGENTC_EXTENSION) {
+		/*
+		 * Locked: only listing (empty), unlock and session-bind
+		 * (in dispatch_extension) are answered.
+		 */
 		conn_reply_status(c, 0);
 		return;
 	}

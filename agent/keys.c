@@ -357,15 +357,21 @@ keys_remove(struct conn *c, struct buf *m)
 void
 keys_remove_all(struct conn *c, struct buf *m)
 {
-	struct identity *id;
-
 	if (buf_expect_empty(m) != 0) {
 		conn_reply_status(c, 0);
 		return;
 	}
+	keys_drop_all("all keys removed");
+	conn_reply_status(c, 1);
+}
+
+void
+keys_drop_all(const char *why)
+{
+	struct identity *id;
+
 	while ((id = idtab_first(agent_idtab)) != NULL)
-		keys_drop(id, "all keys removed");
+		keys_drop(id, why);
 	tokens_keys_removed_all();
 	tokens_forget_secrets();
-	conn_reply_status(c, 1);
 }

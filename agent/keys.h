@@ -22,6 +22,13 @@ void keys_add(struct conn *c, struct buf *m, int constrained);
 void keys_remove(struct conn *c, struct buf *m);
 /* keys_remove_all: SSH_AGENTC_REMOVE_ALL_IDENTITIES (and the legacy 9). */
 void keys_remove_all(struct conn *c, struct buf *m);
+
+/*
+ * keys_drop_all: what REMOVE_ALL_IDENTITIES does, without a client: every
+ * identity dropped (why goes to the log), token keys forgotten, cached
+ * PINs wiped.  SIGUSR1 calls it, as OpenSSH 10's agent deletes its keys.
+ */
+void keys_drop_all(const char *why);
 /*
  * keys_expire_if_due: remove id when its lifetime is over.  Returns 1 when
  * it was removed (id is freed), else 0.

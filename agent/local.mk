@@ -27,6 +27,7 @@ agent_libagent_la_SOURCES = \
 	agent/session.c agent/session.h \
 	agent/resident.c agent/resident.h \
 	agent/sign.c agent/sign.h \
+	agent/sockdir.c agent/sockdir.h \
 	agent/tokens.c agent/tokens.h \
 	agent/userauth.c agent/userauth.h
 # Helpers are found in one place: see agent/progdir.h.

@@ -15,6 +15,7 @@
 #include "agent/dest.h"
 #include "agent/policy.h"
 #include "common/err.h"
+#include "common/match.h"
 
 #define POLICY_MAX_WORDS	64	/* words on one line */
 #define POLICY_MAX_FPS		4096	/* fingerprints named by one rule */
@@ -843,7 +844,7 @@ policy_rule_count(const struct policy *pol)
 static int
 policy_matches(const char *s, const char *list)
 {
-	return s != NULL && dest_match_pattern_list(s, list, 0) == 1;
+	return s != NULL && match_pattern_list(s, list, 0) == 1;
 }
 
 /* Does rule name the key of q?  (Fingerprints were looked up already.) */
@@ -972,7 +973,7 @@ policy_callers_ok(const char *list, const struct policy_query *q)
 	int m, ok = 0;
 
 	for (i = 0; q->programs != NULL && q->programs[i] != NULL; i++) {
-		if ((m = dest_match_pattern_list(q->programs[i], list, 0)) < 0)
+		if ((m = match_pattern_list(q->programs[i], list, 0)) < 0)
 			return 0;
 		if (m == 1)
 			ok = 1;
@@ -987,8 +988,7 @@ policy_host_ok(const char *list, const struct policy_query *q)
 	int m, ok = 0;
 
 	for (i = 0; q->dest_hosts != NULL && q->dest_hosts[i] != NULL; i++) {
-		if ((m = dest_match_pattern_list(q->dest_hosts[i], list,
-		    1)) < 0)
+		if ((m = match_hostname(q->dest_hosts[i], list)) < 0)
 			return 0;
 		if (m == 1)
 			ok = 1;

@@ -29,6 +29,7 @@
 #include "common/json.h"
 #include "common/key.h"
 #include "common/log.h"
+#include "common/match.h"
 #include "common/secmem.h"
 
 #define SIGN_CONFIRM_TIMEOUT_MS	(120 * 1000)
@@ -532,7 +533,7 @@ sign_policy(const struct identity *id, const struct buf *data)
 	/* An sk key always has one; none at all is treated as "". */
 	if ((app = key_sk_application(id->key)) == NULL)
 		app = "";
-	if (dest_match_pattern_list(app, agent_opts.websafe_allow, 0) == 1)
+	if (match_pattern_list(app, agent_opts.websafe_allow, 0) == 1)
 		return 0;
 	if (buf_len(data) >= 6 && memcmp(buf_ptr(data), SSHSIG_MAGIC, 6) == 0)
 		return 0;

@@ -37,6 +37,7 @@
 #include "agent/audit.h"
 #include "agent/policy-stage.h"
 #include "agent/session.h"
+#include "agent/sockdir.h"
 #include "agent/tokens.h"
 #include "common/harden.h"
 #include "common/log.h"
@@ -89,13 +90,14 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: tokagent [-c | -s] [-Dd] [-a bind_address] [-E hash] "
+	    "usage: tokagent [-c | -s] [-DdTU] [-a bind_address] [-E hash] "
 	    "[-O option]\n"
 	    "                [-P allowed_providers] [-t life] [options]\n"
-	    "       tokagent [-a bind_address] [-O option] [-P "
+	    "       tokagent [-TU] [-a bind_address] [-O option] [-P "
 	    "allowed_providers]\n"
 	    "                [-t life] [options] command [arg ...]\n"
 	    "       tokagent [-c | -s] -k\n"
+	    "       tokagent -u[u]\n"
 	    "       tokagent -V | version\n"
 	    "       tokagent --import-resident[=DEVICE]\n"
 	    "       tokagent audit [--json] [N]\n"
@@ -106,6 +108,12 @@ usage(int status)
 	    "  -D        stay in the foreground\n"
 	    "  -d        debug mode (foreground, debug log on stderr)\n"
 	    "  -k        kill the agent named by SSH_AGENT_PID\n"
+	    "  -T        socket in $TMPDIR/ssh-XXXXXXXXXXXX/agent.<ppid>\n"
+	    "  -U        do not clean stale sockets in ~/.ssh/agent/ at "
+	    "start\n"
+	    "  -u        only clean stale sockets in ~/.ssh/agent/ and exit "
+	    "(-uu: those\n"
+	    "            of every host name)\n"
 	    "  -t LIFE   default lifetime of added keys (e.g. 90, 30m, 1h)\n"
 	    "  -P LIST   allowed PKCS#11 / FIDO provider paths (patterns, "
 	    "comma separated;\n"
@@ -251,28 +259,57 @@ kill_agent(int csh)
 	exit(0);
 }
 
+/*
+ * make_socket: bind the listening socket.  requested: -a PATH.  Without
+ * it: with -T (tmp_form) $TMPDIR/ssh-XXXXXXXXXXXX/agent.<ppid> as
+ * OpenSSH's -T; else $XDG_RUNTIME_DIR/tokagent.XXXXXXXXXX/agent.<ppid>
+ * when that directory is usable, else OpenSSH 10's default
+ * ~/.ssh/agent/s.<host hash>.agent.XXXXXXXXXX.  In both default cases,
+ * stale sockets in ~/.ssh/agent/ are cleaned first unless -U (no_clean).
+ */
 static int
-make_socket(const char *requested)
+make_socket(const char *requested, int tmp_form, int no_clean)
 {
-	const char *base;
-	int fd;
+	const char *base, *xdg = getenv("XDG_RUNTIME_DIR");
+	char *home = NULL;
+	int fd, xdg_ok;
 
+	xdg_ok = xdg != NULL && *xdg != '\0' && access(xdg, W_OK) == 0;
+	if (requested == NULL && !tmp_form) {
+		home = sockdir_home();
+		if (!no_clean)
+			sockdir_clean_stale(home, 0);
+		if (!xdg_ok && home != NULL) {
+			if (sockdir_listen(home, &fd, socket_path,
+			    sizeof(socket_path)) != 0)
+				fatal_f("could not make a socket in ~/%s",
+				    SOCKDIR_SUBDIR);
+			free(home);
+			return fd;
+		}
+		free(home);
+		/* Neither XDG_RUNTIME_DIR nor a home: the -T form. */
+		tmp_form = !xdg_ok;
+	}
 	if (requested != NULL) {
 		if (strlcpy(socket_path, requested, sizeof(socket_path)) >=
 		    sizeof(socket_path))
 			fatal_f("socket path too long: %s", requested);
 	} else {
-		if ((base = getenv("XDG_RUNTIME_DIR")) == NULL ||
-		    access(base, W_OK) != 0)
-			base = getenv("TMPDIR");
-		if (base == NULL || *base == '\0' || access(base, W_OK) != 0)
-			base = "/tmp";
+		if (tmp_form) {
+			/* As OpenSSH's mktemp_proto. */
+			if ((base = getenv("TMPDIR")) == NULL ||
+			    (size_t)snprintf(socket_dir, sizeof(socket_dir),
+			    "%s/ssh-XXXXXXXXXXXX", base) >= sizeof(socket_dir))
+				(void)snprintf(socket_dir, sizeof(socket_dir),
+				    "/tmp/ssh-XXXXXXXXXXXX");
+		} else if ((size_t)snprintf(socket_dir, sizeof(socket_dir),
+		    "%s/tokagent.XXXXXX", xdg) >= sizeof(socket_dir))
+			fatal_f("XDG_RUNTIME_DIR too long");
 		/* mkdtemp makes the directory 0700. */
-		if ((size_t)snprintf(socket_dir, sizeof(socket_dir),
-		    "%s/tokagent.XXXXXX", base) >= sizeof(socket_dir) ||
-		    mkdtemp(socket_dir) == NULL)
-			fatal_f("could not make a socket directory in %s: %s",
-			    base, strerror(errno));
+		if (mkdtemp(socket_dir) == NULL)
+			fatal_f("could not make the socket directory %s: %s",
+			    socket_dir, strerror(errno));
 		if ((size_t)snprintf(socket_path, sizeof(socket_path),
 		    "%s/agent.%ld", socket_dir, (long)parent_pid) >=
 		    sizeof(socket_path))
@@ -292,6 +329,14 @@ on_signal(int sig)
 {
 	(void)sig;
 	loop_stop();
+}
+
+/* SIGUSR1: delete every key, as OpenSSH 10's ssh-agent; keep running. */
+static void
+on_keydrop(int sig)
+{
+	logit("signal %d received; removing all keys", sig);
+	keys_drop_all("SIGUSR1");
 }
 
 static void
@@ -347,7 +392,8 @@ int
 main(int argc, char **argv)
 {
 	int ch, csh = -1, Dflag = 0, dflag = 0, kflag = 0, fd, devnull;
-	int websafe_set = 0;
+	int websafe_set = 0, Tflag = 0, Uflag = 0, uflag = 0;
+	char *home;
 	const char *bind_path = NULL, *policy_file = NULL, *audit_log = NULL;
 	int session_watch = 1;
 	const char *event_command = NULL;
@@ -358,7 +404,7 @@ main(int argc, char **argv)
 
 	/* The agent's own keys-in-memory guarantee starts before anything else. */
 	harden_process();
-	while ((ch = getopt_long(argc, argv, "+a:cDdE:hkO:P:st:V", long_options,
+	while ((ch = getopt_long(argc, argv, "+a:cDdE:hkO:P:sTt:UuV", long_options,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'a':
@@ -412,6 +458,15 @@ main(int argc, char **argv)
 			break;
 		case 'P':
 			agent_opts.provider_allowlist = optarg;
+			break;
+		case 'T':
+			Tflag = 1;
+			break;
+		case 'U':
+			Uflag = 1;
+			break;
+		case 'u':
+			uflag++;
 			break;
 		case 't':
 			if ((life = parse_lifetime(optarg)) < 0) {
@@ -480,7 +535,7 @@ main(int argc, char **argv)
 		return client_audit(argc, argv);
 	if (argc > 0 && strcmp(argv[0], "events") == 0)
 		return client_events(argc, argv);
-	if (argc > 0 && (csh != -1 || Dflag || dflag || kflag))
+	if (argc > 0 && (csh != -1 || Dflag || dflag || kflag || uflag))
 		usage(1);
 	if (Dflag && dflag)
 		usage(1);
@@ -488,6 +543,19 @@ main(int argc, char **argv)
 		csh = shell_is_csh();
 	if (kflag)
 		kill_agent(csh);
+	if (uflag) {
+		/* As OpenSSH 10's ssh-agent -u: clean, say so, exit. */
+		log_init("tokagent", dflag > 1 ? LOG_LEVEL_DEBUG3 :
+		    (dflag ? LOG_LEVEL_DEBUG2 : LOG_LEVEL_INFO), 1);
+		if ((home = sockdir_home()) == NULL) {
+			fprintf(stderr, "Couldn't determine home directory\n");
+			exit(1);
+		}
+		sockdir_clean_stale(home, uflag > 1);
+		free(home);
+		printf("Deleted stale agent sockets in ~/%s\n", SOCKDIR_SUBDIR);
+		exit(0);
+	}
 
 	log_init("tokagent", dflag > 1 ? LOG_LEVEL_DEBUG3 :
 	    (dflag ? LOG_LEVEL_DEBUG2 : LOG_LEVEL_INFO), 1);
@@ -503,8 +571,10 @@ main(int argc, char **argv)
 		if (!dflag)
 			Dflag = 1;
 		logit("socket-activated on %s", activated_path);
-	} else
-		fd = make_socket(bind_path);
+	} else {
+		/* As OpenSSH's ssh-agent: -T wins over -a. */
+		fd = make_socket(Tflag ? NULL : bind_path, Tflag, Uflag);
+	}
 
 	if (activated_path[0] != '\0')
 		;	/* nobody to print the variables for */
@@ -576,6 +646,7 @@ main(int argc, char **argv)
 		session_watch_start();
 	if ((agent_idtab = idtab_new()) == NULL)
 		fatal_f("out of memory");
+	loop_on_signal(SIGUSR1, on_keydrop);
 	start_soft_helper();
 	/* Its device events announce the tokens present now, too. */
 	if (agent_opts.import_resident_on_plug && tokens_sk_helper() == NULL)

@@ -3,7 +3,6 @@
 
 #include <sys/queue.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include "common/ipc.h"
 #include "common/key.h"
 #include "common/log.h"
+#include "common/match.h"
 #include "common/secmem.h"
 #include "agent/sign.h"
 #include "pkcs/p11-ipc.h"
@@ -72,27 +72,19 @@ static struct helper *tokens_pcsc;	/* card events, while providers exist */
 int
 tokens_provider_allowed(const char *path, char **realp)
 {
-	char resolved[PATH_MAX], *list = NULL, *cp, *pat;
-	int r = TOK_ERR_PROVIDER_REFUSED;
+	char resolved[PATH_MAX];
 
 	*realp = NULL;
 	if (realpath(path, resolved) == NULL) {
 		error("provider %s: %s", path, strerror(errno));
 		return TOK_ERR_PROVIDER_REFUSED;
 	}
-	if ((list = strdup(agent_opts.provider_allowlist)) == NULL)
-		return TOK_ERR_ALLOC;
-	for (cp = list; (pat = strsep(&cp, ",")) != NULL;) {
-		if (*pat != '\0' && fnmatch(pat, resolved, 0) == 0) {
-			r = 0;
-			break;
-		}
-	}
-	free(list);
-	if (r != 0) {
+	/* OpenSSH's rule: a negated entry that matches refuses. */
+	if (match_pattern_list(resolved, agent_opts.provider_allowlist,
+	    0) != 1) {
 		error("provider %s (%s) is not in the allowlist \"%s\"", path,
 		    resolved, agent_opts.provider_allowlist);
-		return r;
+		return TOK_ERR_PROVIDER_REFUSED;
 	}
 	if ((*realp = strdup(resolved)) == NULL)
 		return TOK_ERR_ALLOC;

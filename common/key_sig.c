@@ -16,6 +16,7 @@
 #include "common/err.h"
 #include "common/key.h"
 #include "common/key_impl.h"
+#include "common/match.h"
 
 #define KEY_SIG_ALG_MAX		128
 #define KEY_CERT_NONCE_LEN	32
@@ -557,30 +558,6 @@ key_cert_verify_signature(const struct key *k)
 	return r;
 }
 
-/* Shell-style match of s against pattern with '*' and '?'. */
-static int
-key_match_pattern(const char *s, const char *pattern)
-{
-	const char *star = NULL, *ss = NULL;
-
-	while (*s != '\0') {
-		if (*pattern == '*') {
-			star = pattern++;
-			ss = s;
-		} else if (*pattern == '?' || *pattern == *s) {
-			pattern++;
-			s++;
-		} else if (star != NULL) {
-			pattern = star + 1;
-			s = ++ss;
-		} else
-			return 0;
-	}
-	while (*pattern == '*')
-		pattern++;
-	return *pattern == '\0';
-}
-
 int
 key_cert_check_authority(const struct key *k, int want_host,
     const char *principal, uint64_t now, const char **reasonp)
@@ -625,7 +602,7 @@ key_cert_check_authority(const struct key *k, int want_host,
 		for (found = 0, i = 0; !found && i < k->cert->nprincipals;
 		    i++) {
 			if (want_host)
-				found = key_match_pattern(principal,
+				found = match_pattern(principal,
 				    k->cert->principals[i]);
 			else
 				found = strcmp(principal,

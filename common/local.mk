@@ -9,6 +9,7 @@ common_libcommon_la_SOURCES = \
 	common/ipc.c common/ipc.h \
 	common/json.c common/json.h \
 	common/log.c common/log.h \
+	common/match.c common/match.h \
 	common/secmem.c common/secmem.h
 common_libcommon_la_LIBADD = $(OPENSSL_LIBS) $(LIBBSD_LIBS)
 include common/key.mk

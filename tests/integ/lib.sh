@@ -14,7 +14,14 @@
 #	top_srcdir, top_builddir	set by `make check`; default: this repo
 #	TEST_AGENT	agent under test (default $top_builddir/agent/tokagent);
 #			TEST_AGENT=/usr/bin/ssh-agent runs the suite against
-#			OpenSSH's agent
+#			OpenSSH's agent, TEST_AGENT=openssh10 against OpenSSH
+#			10.5's ($OPENSSH10_BIN/ssh-agent)
+#	TI_TOOLS	which OpenSSH tools the test drives: "system" (default:
+#			Debian's ssh, ssh-add, ssh-keygen in $PATH and
+#			/usr/sbin/sshd) or "openssh10" (those of OpenSSH 10.5
+#			in $OPENSSH10_BIN, put first in $PATH, and its sshd)
+#	OPENSSH10_BIN	directory of the OpenSSH 10.5 tools (made by
+#			tests/openssh10/build.sh; make check passes it)
 #	TI_SK_MODULE	the OpenSSH middleware the FIDO tests load (default
 #			the build tree's tokagent-sk.so)
 #	TI_INSTALLCHECK=yes	(a make variable) `make installcheck` runs
@@ -33,7 +40,7 @@
 #	CI=true		skips become failures
 #
 # Variables set for the test:
-#	TI_DIR TI_SRC TI_BUILD TEST_AGENT TI_LAST_PID
+#	TI_DIR TI_SRC TI_BUILD TEST_AGENT TI_LAST_PID TI_TOOLS
 #	TI_AGENT_SOCK TI_AGENT_LOG TI_AGENT_PID (after ti_start_agent)
 #	SSH_AUTH_SOCK (exported by ti_start_agent)
 #	TI_SSHD_PORT_<NAME> (after ti_start_sshd NAME; also ti_sshd_port NAME)
@@ -64,6 +71,25 @@ ti_setup()
 	TEST_AGENT=${TEST_AGENT:-$TI_BUILD/agent/tokagent}
 	export TEST_AGENT
 	SSHD_BIN=${SSHD_BIN:-/usr/sbin/sshd}
+	TI_TOOLS=${TI_TOOLS:-system}
+	case $TI_TOOLS in
+	system) ;;
+	openssh10)
+		ti_require_openssh10
+		PATH=$OPENSSH10_BIN:$PATH
+		SSHD_BIN=$OPENSSH10_BIN/sshd
+		export PATH SSHD_BIN
+		;;
+	*)
+		echo "ti_setup: unknown TI_TOOLS=$TI_TOOLS" >&2
+		exit 1
+		;;
+	esac
+	export TI_TOOLS
+	if [ "$TEST_AGENT" = openssh10 ]; then
+		ti_require_openssh10
+		TEST_AGENT=$OPENSSH10_BIN/ssh-agent
+	fi
 	# Unix socket paths are limited to ~107 bytes: keep $TI_DIR short.
 	TI_DIR=$(mktemp -d "${TI_TMPDIR:-/tmp}/ti.XXXXXX") || {
 		echo "ti_setup: mktemp failed" >&2
@@ -86,6 +112,25 @@ ti_setup()
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	ti_log "test $(basename "$0"), agent $TEST_AGENT, dir $TI_DIR"
+	ti_log "tools $TI_TOOLS: $(ssh -V 2>&1), sshd $SSHD_BIN"
+}
+
+# ti_require_openssh10: skip (fail under CI) unless $OPENSSH10_BIN holds the
+# OpenSSH 10.5 tools (tests/openssh10/build.sh builds them).
+ti_require_openssh10()
+{
+	local t
+	for t in ssh ssh-add ssh-keygen ssh-agent sshd sshd-session; do
+		[ -n "${OPENSSH10_BIN:-}" ] && [ -x "$OPENSSH10_BIN/$t" ] ||
+		    ti_skip "no OpenSSH 10.5 $t in OPENSSH10_BIN" \
+			"(${OPENSSH10_BIN:-unset}; run tests/openssh10/build.sh)"
+	done
+}
+
+# ti_tools_openssh10: true when the test drives OpenSSH 10.5's tools.
+ti_tools_openssh10()
+{
+	[ "$TI_TOOLS" = openssh10 ]
 }
 
 # ti__term_wait: how many 50 ms steps a process gets to exit after TERM

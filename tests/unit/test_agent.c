@@ -121,6 +121,104 @@ test_constraints(void **state)
 	constraints_clear(&c);
 }
 
+/* A key from tests/unit/vectors/NAME.pub. */
+static struct key *
+vector_key(const char *name)
+{
+	const char *top = getenv("top_srcdir");
+	char *path = NULL, line[8192];
+	struct key *k = NULL;
+	FILE *f;
+
+	assert_true(asprintf(&path, "%s/tests/unit/vectors/%s.pub",
+	    top != NULL ? top : ".", name) > 0);
+	assert_non_null(f = fopen(path, "r"));
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	free(path);
+	line[strcspn(line, "\n")] = '\0';
+	assert_int_equal(key_from_authorized_line(line, &k, NULL), 0);
+	return k;
+}
+
+/* An associated-certs-v00@openssh.com constraint holding keys. */
+static struct buf *
+certs_constraint(int certs_only, struct key **keys, size_t n)
+{
+	static const char name[] = "associated-certs-v00@openssh.com";
+	struct buf *b = buf_new(), *list = buf_new();
+	size_t i;
+
+	assert_non_null(b);
+	assert_non_null(list);
+	for (i = 0; i < n; i++)
+		assert_int_equal(key_puts(keys[i], list), 0);
+	assert_int_equal(buf_put_u8(b, 255), 0);
+	assert_int_equal(buf_put_cstring(b, name), 0);
+	assert_int_equal(buf_put_u8(b, certs_only), 0);
+	assert_int_equal(buf_put_stringb(b, list), 0);
+	buf_free(list);
+	return b;
+}
+
+/*
+ * Plain keys among associated certificates are skipped, as OpenSSH's
+ * agent does (ssh-add -s MODULE ~/.ssh/ *.pub sends them).
+ */
+static void
+test_associated_certs(void **state)
+{
+	struct key *keys[3];
+	struct constraints c;
+	struct buf *b, *twice, *list;
+
+	(void)state;
+	keys[0] = vector_key("ed25519");
+	keys[1] = vector_key("ecdsa256-cert");
+	keys[2] = vector_key("ecdsa256");
+	b = certs_constraint(0, keys, 3);
+	assert_int_equal(parse_constraints(buf_ptr(b), buf_len(b), &c), 0);
+	assert_int_equal(c.ncerts, 1);
+	assert_true(key_is_cert(c.certs[0]));
+	assert_true(key_equal_public(c.certs[0], keys[2]));
+	assert_false(c.certs_only);
+	constraints_clear(&c);
+	buf_free(b);
+
+	/* Only plain keys: given, but nothing to attach. */
+	b = certs_constraint(1, keys, 1);
+	assert_int_equal(parse_constraints(buf_ptr(b), buf_len(b), &c), 0);
+	assert_non_null(c.certs);
+	assert_int_equal(c.ncerts, 0);
+	assert_true(c.certs_only);
+	constraints_clear(&c);
+	/* Twice: refused, even when the first held no certificate. */
+	twice = certs_constraint(1, keys, 1);
+	assert_int_equal(buf_put(twice, buf_ptr(b), buf_len(b)), 0);
+	assert_int_not_equal(parse_constraints(buf_ptr(twice),
+	    buf_len(twice), &c), 0);
+	buf_free(twice);
+	buf_free(b);
+
+	/* A key that does not parse still fails the whole constraint. */
+	assert_non_null(list = buf_new());
+	assert_int_equal(key_puts(keys[1], list), 0);
+	assert_int_equal(buf_put_cstring(list, "not a key blob"), 0);
+	assert_non_null(b = buf_new());
+	assert_int_equal(buf_put_u8(b, 255), 0);
+	assert_int_equal(buf_put_cstring(b,
+	    "associated-certs-v00@openssh.com"), 0);
+	assert_int_equal(buf_put_u8(b, 0), 0);
+	assert_int_equal(buf_put_stringb(b, list), 0);
+	assert_int_not_equal(parse_constraints(buf_ptr(b), buf_len(b), &c),
+	    0);
+	buf_free(list);
+	buf_free(b);
+	key_free(keys[0]);
+	key_free(keys[1]);
+	key_free(keys[2]);
+}
+
 /* Send one request through dispatch; return the first reply byte. */
 static int
 roundtrip(struct conn *c, int peer, const u_char *msg, size_t len)
@@ -209,6 +307,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_idtab_many),
 		cmocka_unit_test(test_constraints),
+		cmocka_unit_test(test_associated_certs),
 		cmocka_unit_test(test_dispatch),
 	};
 

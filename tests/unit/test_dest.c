@@ -272,37 +272,6 @@ userauth_body(const u_char *sid, size_t sidlen, const char *user,
 	return b;
 }
 
-/* ---- pattern matching ----------------------------------------------- */
-
-static void
-test_match_pattern(void **state)
-{
-	assert_true(dest_match_pattern("root", "root"));
-	assert_false(dest_match_pattern("root", "roo"));
-	assert_false(dest_match_pattern("roo", "root"));
-	assert_true(dest_match_pattern("root", "r*"));
-	assert_true(dest_match_pattern("root", "*"));
-	assert_true(dest_match_pattern("", "*"));
-	assert_false(dest_match_pattern("", "?"));
-	assert_true(dest_match_pattern("root", "?oo?"));
-	assert_true(dest_match_pattern("root", "*t"));
-	assert_true(dest_match_pattern("a.b.example.com", "*.example.com"));
-	assert_false(dest_match_pattern("example.com", "*.example.com"));
-	assert_true(dest_match_pattern("abcabd", "*abd"));
-	assert_true(dest_match_pattern("aaaaaaaaaaaaaaaaaaaaaaaaaaaaab",
-	    "*a*a*a*a*a*a*a*a*b"));
-	assert_false(dest_match_pattern("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-	    "*a*a*a*a*a*a*a*a*b"));
-	assert_false(dest_match_pattern("Root", "root"));
-
-	assert_int_equal(dest_match_pattern_list("h1", "h0,h1", 0), 1);
-	assert_int_equal(dest_match_pattern_list("H1", "h0,h1", 1), 1);
-	assert_int_equal(dest_match_pattern_list("h1", "h*,!h1", 0), -1);
-	assert_int_equal(dest_match_pattern_list("h2", "h*,!h1", 0), 1);
-	assert_int_equal(dest_match_pattern_list("x", "h*,!h1", 0), 0);
-	assert_int_equal(dest_match_pattern_list("x", "", 0), 0);
-}
-
 /* ---- constraint parsing --------------------------------------------- */
 
 static void
@@ -1317,7 +1286,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_match_pattern),
 		cmocka_unit_test(test_parse_valid),
 		cmocka_unit_test(test_parse_invalid),
 		cmocka_unit_test(test_parse_truncated),

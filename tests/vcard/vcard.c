@@ -262,6 +262,10 @@ ctl_command(struct ctl *c, const char *line)
 		quit_asked = 1;
 		ctl_reply(c, "ok");
 		break;
+	case VFIDO_CTL_REPLUG:
+		/* A FIDO device's command; a card is replugged by reconnecting. */
+		ctl_reply(c, "error");
+		break;
 	}
 }
 
