@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include "agent/child.h"
 #include "agent/helper.h"
 #include "agent/loop.h"
+#include "agent/progdir.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/frame.h"
@@ -76,52 +76,93 @@ static int helper_start(struct helper *h);
 static void helper_died(struct helper *h, const char *why);
 static void helper_ping_arm(struct helper *h);
 
+/*
+ * The one directory (installed) or build tree the helpers come from, found
+ * once: an installed agent must never start build-tree helpers, and a
+ * build-tree agent never the installed ones (make check would test other
+ * binaries than those just built).
+ */
+static int
+helper_progdir(char **dirp, int *buildtreep)
+{
+	static char *dir;
+	static int buildtree, done;
+	char exe[PATH_MAX], bindir[PATH_MAX];
+	ssize_t n;
+	int r;
+
+	*dirp = NULL;
+	*buildtreep = 0;
+	if (!done) {
+		done = 1;
+		if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0) {
+			error_f("cannot find the agent's own path: %s",
+			    strerror(errno));
+			return TOK_ERR_SYSTEM;
+		}
+		exe[n] = '\0';
+		/* Installed in BINDIR, also when BINDIR is reached by a symlink. */
+		if (realpath(BINDIR, bindir) != NULL &&
+		    strlen(exe) == strlen(bindir) + sizeof("/tokagent") - 1 &&
+		    strncmp(exe, bindir, strlen(bindir)) == 0 &&
+		    strcmp(exe + strlen(bindir), "/tokagent") == 0) {
+			if ((dir = strdup(LIBEXECDIR)) == NULL)
+				return TOK_ERR_ALLOC;
+		} else if ((r = progdir_resolve(exe, BINDIR, LIBEXECDIR, &dir,
+		    &buildtree)) != 0) {
+			error("%s is neither installed as %s/tokagent nor in "
+			    "a build tree: no helper programs", exe, BINDIR);
+			return r;
+		}
+		debug_f("helpers from %s%s", dir,
+		    buildtree ? " (build tree)" : "");
+	}
+	if (dir == NULL)
+		return TOK_ERR_KEY_NOT_FOUND;
+	*dirp = dir;
+	*buildtreep = buildtree;
+	return 0;
+}
+
 char *
 helper_find_program(const char *name)
 {
-	char self[PATH_MAX], *dirs = NULL, *dir, *cp, *path = NULL, *d;
-	const char *env, *sub[] = {
-	    "token", "sk", "pkcs", "agent", NULL };
-	ssize_t n;
-	int i;
+	char *dirs = NULL, *dir, *cp, *path = NULL;
+	const char *env, *base;
+	int i, buildtree;
 
-	if ((env = getenv("TOKAGENT_HELPER_PATH")) != NULL &&
-	    (dirs = strdup(env)) != NULL) {
+	if ((env = getenv("TOKAGENT_HELPER_PATH")) != NULL && *env != '\0') {
+		/* Explicitly chosen: only these directories. */
+		if ((dirs = strdup(env)) == NULL)
+			return NULL;
 		for (cp = dirs; (dir = strsep(&cp, ":")) != NULL;) {
 			if (*dir == '\0')
 				continue;
-			if (asprintf(&path, "%s/%s", dir, name) < 0)
+			if (asprintf(&path, "%s/%s", dir, name) < 0) {
+				path = NULL;
 				break;
+			}
 			if (access(path, X_OK) == 0)
-				goto out;
+				break;
 			free(path);
 			path = NULL;
 		}
+		free(dirs);
+		return path;
 	}
-	if (asprintf(&path, "%s/%s", LIBEXECDIR, name) >= 0) {
+	if (helper_progdir(&dir, &buildtree) != 0)
+		return NULL;
+	for (i = 0; buildtree ? progdir_build_subdirs[i] != NULL : i < 1;
+	    i++) {
+		base = buildtree ? progdir_build_subdirs[i] : NULL;
+		if (asprintf(&path, "%s%s%s/%s", dir, base ? "/" : "",
+		    base ? base : "", name) < 0)
+			return NULL;
 		if (access(path, X_OK) == 0)
-			goto out;
+			return path;
 		free(path);
-		path = NULL;
 	}
-	/* Uninstalled: agent/tokagent next to token/, sk/, pkcs/, agent/. */
-	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
-		goto out;
-	self[n] = '\0';
-	d = dirname(dirname(self));
-	for (i = 0; sub[i] != NULL; i++) {
-		if (asprintf(&path, "%s/%s/%s", d, sub[i], name) < 0) {
-			path = NULL;
-			goto out;
-		}
-		if (access(path, X_OK) == 0)
-			goto out;
-		free(path);
-		path = NULL;
-	}
- out:
-	free(dirs);
-	return path;
+	return NULL;
 }
 
 int

@@ -125,10 +125,12 @@ void helper_stop(struct helper *h);
  */
 void helper_retire(struct helper *h, uint8_t type, const struct buf *payload);
 /*
- * helper_find_program: the path of helper program name: the first of
- * $TOKAGENT_HELPER_PATH (colon-separated dirs), LIBEXECDIR, and the build
- * tree next to the running agent that holds an executable of that name.
- * Returns a new string or NULL.
+ * helper_find_program: the path of helper program name, from one place only:
+ * the colon-separated directories of $TOKAGENT_HELPER_PATH when it is set;
+ * else, for an agent installed as BINDIR/tokagent, LIBEXECDIR (with the
+ * same prefix for a staged DESTDIR install); for an agent in a build tree,
+ * that tree's token/, sk/, pkcs/ and agent/ folders (see progdir.h).
+ * Returns a new string, or NULL when there is no executable of that name.
  */
 char *helper_find_program(const char *name);
 

@@ -39,8 +39,10 @@ agent_libagent_la_SOURCES = \
 	agent/sockdir.c agent/sockdir.h \
 	agent/status.c agent/status.h \
 	agent/userauth.c agent/userauth.h
+# Helpers are found in one place: see agent/progdir.h.
+agent_libagent_la_SOURCES += agent/progdir.c agent/progdir.h
 agent_libagent_la_CPPFLAGS = $(AM_CPPFLAGS) -DLIBEXECDIR='"$(pkglibexecdir)"' \
-	-DSYSCONFDIR='"$(sysconfdir)"'
+	-DBINDIR='"$(bindir)"' -DSYSCONFDIR='"$(sysconfdir)"'
 agent_libagent_la_CFLAGS = $(AM_CFLAGS) -pthread
 agent_libagent_la_LIBADD = -lpthread
 
@@ -49,6 +51,13 @@ agent_tokagent_SOURCES = agent/tokagent.c
 agent_tokagent_CPPFLAGS = $(AM_CPPFLAGS) -DSYSCONFDIR='"$(sysconfdir)"'
 agent_tokagent_LDADD = agent/libagent.la common/libcommon.la \
 	$(OPENSSL_LIBS) $(LIBBSD_LIBS)
+# The listening socket: socket activation (sd_listen_fds) when libsystemd
+# has it, stale-socket replacement.
+agent_tokagent_SOURCES += agent/agentsock.c agent/agentsock.h
+if HAVE_SD_LISTEN_FDS
+agent_tokagent_CPPFLAGS += $(SYSTEMD_CFLAGS)
+agent_tokagent_LDADD += $(SYSTEMD_LIBS)
+endif
 
 # Desktop touch notices: a small program on sd-bus the agent runs per notice,
 # so the agent itself links no D-Bus library.  Built when libsystemd is found.

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/agentsock.h"
 #include "agent/child.h"
 #include "agent/client.h"
 #include "agent/conn.h"
@@ -50,6 +51,8 @@
 
 static char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static char socket_dir[PATH_MAX];
+/* Set when systemd passed the socket: its path is systemd's, not ours. */
+static char activated_path[sizeof(socket_path)];
 static pid_t parent_pid;
 
 enum {
@@ -87,6 +90,7 @@ static const struct option long_options[] = {
 	{ "no-session-watch", no_argument, NULL, OPT_NO_SESSION_WATCH },
 	{ "event-command", required_argument, NULL, OPT_EVENT_COMMAND },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -102,6 +106,7 @@ usage(int status)
 	    "                [-t life] [options] command [arg ...]\n"
 	    "       tokagent [-c | -s] -k\n"
 	    "       tokagent -u[u]\n"
+	    "       tokagent -V | version\n"
 	    "       tokagent --import-resident[=DEVICE]\n"
 	    "       tokagent status [--json]\n"
 	    "       tokagent audit [--json] [N]\n"
@@ -173,6 +178,7 @@ usage(int status)
 	    "  --event-command=CMD      run CMD (with sh -c) once; every audit "
 	    "record goes to\n"
 	    "                           its standard input as a JSON line\n"
+	    "  -V, --version            print the version and exit\n"
 	    "  -h, --help               this text\n", SYSCONFDIR, AGENT_DEFAULT_ALLOWLIST,
 	    AGENT_DEFAULT_WEBSAFE);
 	exit(status);
@@ -281,10 +287,8 @@ kill_agent(int csh)
 static int
 make_socket(const char *requested, int tmp_form, int no_clean)
 {
-	struct sockaddr_un sun;
 	const char *base, *xdg = getenv("XDG_RUNTIME_DIR");
 	char *home = NULL;
-	mode_t old;
 	int fd, xdg_ok;
 
 	xdg_ok = xdg != NULL && *xdg != '\0' && access(xdg, W_OK) == 0;
@@ -317,7 +321,7 @@ make_socket(const char *requested, int tmp_form, int no_clean)
 				(void)snprintf(socket_dir, sizeof(socket_dir),
 				    "/tmp/ssh-XXXXXXXXXXXX");
 		} else if ((size_t)snprintf(socket_dir, sizeof(socket_dir),
-		    "%s/tokagent.XXXXXXXXXX", xdg) >= sizeof(socket_dir))
+		    "%s/tokagent.XXXXXX", xdg) >= sizeof(socket_dir))
 			fatal_f("XDG_RUNTIME_DIR too long");
 		/* mkdtemp makes the directory 0700. */
 		if (mkdtemp(socket_dir) == NULL)
@@ -328,23 +332,12 @@ make_socket(const char *requested, int tmp_form, int no_clean)
 		    sizeof(socket_path))
 			fatal_f("socket path too long");
 	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	strlcpy(sun.sun_path, socket_path, sizeof(sun.sun_path));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
-	    SOCK_NONBLOCK, 0)) == -1)
-		fatal_f("socket: %s", strerror(errno));
-	old = umask(0177);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		umask(old);
-		error("bind %s: %s", socket_path, strerror(errno));
-		socket_path[0] = '\0';
+	/* A dead agent's socket is replaced, a live agent's is not. */
+	if ((fd = agentsock_bind(socket_path)) < 0) {
+		socket_path[0] = '\0';	/* not ours: never unlinked */
 		cleanup_socket();
 		exit(1);
 	}
-	umask(old);
-	if (listen(fd, SOMAXCONN) == -1)
-		fatal_f("listen: %s", strerror(errno));
 	return fd;
 }
 
@@ -410,7 +403,7 @@ main(int argc, char **argv)
 
 	/* The agent's own keys-in-memory guarantee starts before anything else. */
 	harden_process();
-	while ((ch = getopt_long(argc, argv, "+a:cDdE:hkO:P:sTt:Uu", long_options,
+	while ((ch = getopt_long(argc, argv, "+a:cDdE:hkO:P:sTt:UuV", long_options,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'a':
@@ -542,12 +535,20 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(0);
+		case 'V':
+			printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+			exit(0);
 		default:
 			usage(1);
 		}
 	}
 	argc -= optind;
 	argv += optind;
+	/* "tokagent version", as -V: no agent needed. */
+	if (argc == 1 && strcmp(argv[0], "version") == 0) {
+		printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+		return 0;
+	}
 	/* A client command, not a program to run under the agent. */
 	if (argc >= 1 && strcmp(argv[0], "status") == 0) {
 		if (argc > 2 || (argc == 2 && strcmp(argv[1], "--json") != 0))
@@ -588,10 +589,21 @@ main(int argc, char **argv)
 	if (policy_stage_start(policy_file, audit_log) != 0)
 		exit(1);
 	parent_pid = getpid();
-	/* As OpenSSH's ssh-agent: -T wins over -a. */
-	fd = make_socket(Tflag ? NULL : bind_path, Tflag, Uflag);
+	fd = argc > 0 ? -1 :
+	    agentsock_activated(activated_path, sizeof(activated_path));
+	if (fd != -1) {
+		/* Run by the service manager: foreground, log to stderr. */
+		if (!dflag)
+			Dflag = 1;
+		logit("socket-activated on %s", activated_path);
+	} else {
+		/* As OpenSSH's ssh-agent: -T wins over -a. */
+		fd = make_socket(Tflag ? NULL : bind_path, Tflag, Uflag);
+	}
 
-	if (Dflag || dflag) {
+	if (activated_path[0] != '\0')
+		;	/* nobody to print the variables for */
+	else if (Dflag || dflag) {
 		printf(csh ? "setenv SSH_AUTH_SOCK %s;\n" :
 		    "SSH_AUTH_SOCK=%s; export SSH_AUTH_SOCK;\n", socket_path);
 		printf("echo Agent pid %ld;\n", (long)parent_pid);
@@ -671,7 +683,8 @@ main(int argc, char **argv)
 	conn_listen(fd, geteuid());
 	if (argc > 0)
 		(void)loop_add_timer(PARENT_CHECK_MS, check_parent, NULL);
-	verbose("listening on %s", socket_path);
+	verbose("listening on %s", activated_path[0] != '\0' ?
+	    activated_path : socket_path);
 
 	while (loop_running())
 		loop_run_once();

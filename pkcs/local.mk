@@ -10,7 +10,7 @@ pkcs_libp11_la_SOURCES = \
 pkcs_libp11_la_CFLAGS = $(AM_CFLAGS) -pthread
 pkcs_libp11_la_LIBADD = common/libcommon.la -ldl -lpthread
 
-libexec_PROGRAMS += pkcs/tokagent-p11-helper
+pkglibexec_PROGRAMS += pkcs/tokagent-p11-helper
 pkcs_tokagent_p11_helper_SOURCES = pkcs/p11-helper.c
 pkcs_tokagent_p11_helper_CFLAGS = $(AM_CFLAGS) -pthread
 pkcs_tokagent_p11_helper_LDADD = pkcs/libp11.la token/libtoken.la \

@@ -22,6 +22,12 @@
 #			in $OPENSSH10_BIN, put first in $PATH, and its sshd)
 #	OPENSSH10_BIN	directory of the OpenSSH 10.5 tools (made by
 #			tests/openssh10/build.sh; make check passes it)
+#	TI_SK_MODULE	the OpenSSH middleware the FIDO tests load (default
+#			the build tree's tokagent-sk.so)
+#	TI_INSTALLCHECK=yes	(a make variable) `make installcheck` runs
+#			INSTALLCHECK_TESTS (tests/integ/pkg.mk) with TEST_AGENT,
+#			TI_SK_MODULE and the TI_*_DIR of tests/integ/pkg.mk
+#			pointing into the installed tree ($DESTDIR$prefix)
 #	TI_AGENT_WRAPPER	command prefix for the agent (e.g. valgrind ...;
 #			see tests/valgrind/check); with it, stopped processes get
 #			10 s instead of 2 s between TERM and KILL

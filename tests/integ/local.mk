@@ -13,3 +13,4 @@ include tests/integ/p11.mk
 include tests/integ/fido.mk
 include tests/integ/policy.mk
 include tests/integ/ossh10.mk
+include tests/integ/pkg.mk

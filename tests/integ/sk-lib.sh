@@ -10,7 +10,7 @@
 # sk_setup: the middleware and vfido must be built; ssh-keygen must know sk.
 sk_setup()
 {
-	SK_MOD=$TI_BUILD/sk/.libs/tokagent-sk.so
+	SK_MOD=${TI_SK_MODULE:-$TI_BUILD/sk/.libs/tokagent-sk.so}
 	SK_VFIDO=${SK_VFIDO:-$TI_BUILD/tests/vfido/vfido}
 	[ -f "$SK_MOD" ] || ti_fail "middleware not built: $SK_MOD"
 	[ -x "$SK_VFIDO" ] || ti_fail "vfido not built: $SK_VFIDO"
