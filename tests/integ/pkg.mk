@@ -42,6 +42,7 @@ TI_INSTALLED_FILES = \
 	$(DESTDIR)$(pkglibexecdir)/tokagent-sk-helper \
 	$(DESTDIR)$(pkglibexecdir)/tokagent-p11-helper \
 	$(DESTDIR)$(pkglibexecdir)/tokagent-pcsc-watcher \
+	$(DESTDIR)$(pkglibexecdir)/tokagent-piv-helper \
 	$(DESTDIR)$(pkglibdir)/tokagent-sk.so \
 	$(DESTDIR)$(man1dir)/tokagent.1 \
 	$(DESTDIR)$(man5dir)/tokagent-policy.5 \
@@ -66,7 +67,7 @@ endif
 
 # The installed tree, tested: the files above, then the agent installed
 # with its helpers through real OpenSSH tools -- a login, ssh-add -s on a
-# SoftHSM token, a FIDO key on vfido -- and socket activation and the
+# SoftHSM token, a FIDO key on vfido, a native PIV card on vcard -- and socket activation and the
 # snippets as installed.
 INSTALLCHECK_TESTS = \
 	tests/integ/pkg-installed.sh \
@@ -75,7 +76,8 @@ INSTALLCHECK_TESTS = \
 	tests/integ/pkg-snippets.sh \
 	tests/integ/core-login.sh \
 	tests/integ/p11-agent.sh \
-	tests/integ/fido-login.sh
+	tests/integ/fido-login.sh \
+	tests/integ/piv-native.sh
 # Its logs, also when make check ran another TESTS (make distcheck in CI).
 CLEANFILES += test-suite-installed.log $(INSTALLCHECK_TESTS:.sh=.log) \
 	$(INSTALLCHECK_TESTS:.sh=.trs)
