@@ -94,6 +94,25 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/*
+ * "tokagent piv-setup ...": the set-up program, found where the helpers
+ * are, takes over with the same arguments.
+ */
+static void __attribute__((noreturn))
+run_piv_setup(char **argv)
+{
+	char *path;
+
+	if ((path = helper_find_program("tokagent-piv-setup")) == NULL) {
+		fprintf(stderr, "tokagent: cannot find tokagent-piv-setup\n");
+		exit(1);
+	}
+	argv[0] = path;
+	execv(path, argv);
+	fprintf(stderr, "tokagent: %s: %s\n", path, strerror(errno));
+	exit(1);
+}
+
 static void __attribute__((noreturn))
 usage(int status)
 {
@@ -111,6 +130,8 @@ usage(int status)
 	    "       tokagent status [--json]\n"
 	    "       tokagent audit [--json] [N]\n"
 	    "       tokagent events\n"
+	    "       tokagent piv-setup [--slot SLOT] [--algorithm ALG] "
+	    "[options]\n"
 	    "\n"
 	    "  -a PATH   bind the agent socket to PATH\n"
 	    "  -c / -s   print C-shell / Bourne shell commands\n"
@@ -560,6 +581,9 @@ main(int argc, char **argv)
 		return client_audit(argc, argv);
 	if (argc > 0 && strcmp(argv[0], "events") == 0)
 		return client_events(argc, argv);
+	/* PIV card set-up: a program of its own (pcsc-lite), no agent needed. */
+	if (argc > 0 && strcmp(argv[0], "piv-setup") == 0)
+		run_piv_setup(argv);
 	if (argc > 0 && (csh != -1 || Dflag || dflag || kflag || uflag))
 		usage(1);
 	if (Dflag && dflag)

@@ -41,6 +41,20 @@ struct piv;
 #define PIV_ALG_RSA4096		0x16
 #define PIV_ALG_ECCP256		0x11
 #define PIV_ALG_ECCP384		0x14
+/* Management key algorithms. */
+#define PIV_ALG_3DES		0x03
+#define PIV_ALG_AES128		0x08
+#define PIV_ALG_AES192		0x0a
+#define PIV_ALG_AES256		0x0c
+
+/* PIN, PUK and management key references; data objects. */
+#define PIV_REF_PIN		0x80
+#define PIV_REF_PUK		0x81
+#define PIV_REF_MGMT		0x9b
+#define PIV_OBJ_PRINTED		0x5fc109	/* read needs the PIN */
+#define PIV_OBJ_YK_ADMIN	0x5fff00	/* YubiKey admin data */
+/* Admin data flag: a management key is stored in the printed object. */
+#define PIV_ADMIN_MGMT_PROTECTED	0x02
 
 /* YubiKey PIN and touch policies, as GET METADATA reports them. */
 #define PIV_PIN_POLICY_NEVER	1
@@ -176,6 +190,70 @@ int piv_sign_ssh(struct piv *piv, int slot, const struct key *k,
     struct buf *sigout) __attribute__((warn_unused_result));
 
 /*
+ * Administration, for the set-up command.  The management key's and the
+ * PIN's security status last until the card is reset or another
+ * application is selected, and every operation above starts a transaction
+ * that selects PIV again (which a YubiKey takes as a reason to forget
+ * them): hold the card with piv_hold for a sequence that needs them.
+ */
+/*
+ * piv_hold: start one transaction (PIV selected) that every following
+ * operation joins until piv_release.  Other programs wait meanwhile.
+ */
+int piv_hold(struct piv *piv) __attribute__((warn_unused_result));
+/* piv_release: end piv_hold's transaction.  Without one: nothing. */
+void piv_release(struct piv *piv);
+/* piv_mgmt_key_len: the key length of management key algorithm alg, or 0. */
+size_t piv_mgmt_key_len(int alg);
+/*
+ * piv_mgmt_auth: mutual authentication with the management key (alg one
+ * of PIV_ALG_3DES, _AES128, _AES192, _AES256; keylen as it wants).
+ * TOK_ERR_PIN_INVALID for a wrong key, TOK_ERR_KEY_TYPE_MISMATCH when
+ * the card's key is of another algorithm, TOK_ERR_SIGNATURE_INVALID when
+ * the card failed to prove that it holds the key.
+ */
+int piv_mgmt_auth(struct piv *piv, int alg, const u_char *key, size_t keylen)
+    __attribute__((warn_unused_result));
+/*
+ * piv_generate: GENERATE ASYMMETRIC KEY PAIR in slot (9a, 9c, 9d, 9e,
+ * 82 to 95) with algorithm alg (PIV_ALG_*), YubiKey PIN and touch
+ * policies (0: the card's default; only YubiKeys take others).  Needs the
+ * management key.  *keyp is the new public key (caller frees).
+ * TOK_ERR_FEATURE_UNSUPPORTED when the card refuses the algorithm or a
+ * policy; TOK_ERR_PIN_REQUIRED without the management key.
+ */
+int piv_generate(struct piv *piv, int slot, int alg, int pin_policy,
+    int touch_policy, struct key **keyp) __attribute__((warn_unused_result));
+/*
+ * piv_get_object: GET DATA of object tag: the content of its 53 template
+ * appended to out.  TOK_ERR_KEY_NOT_FOUND when the card has none,
+ * TOK_ERR_PIN_REQUIRED when reading it needs the PIN.
+ */
+int piv_get_object(struct piv *piv, u_int tag, struct buf *out)
+    __attribute__((warn_unused_result));
+/* piv_put_object: PUT DATA of object tag with content data (needs the management key). */
+int piv_put_object(struct piv *piv, u_int tag, const u_char *data,
+    size_t len) __attribute__((warn_unused_result));
+/* piv_write_cert: store DER certificate der in slot's certificate object. */
+int piv_write_cert(struct piv *piv, int slot, const u_char *der, size_t len)
+    __attribute__((warn_unused_result));
+/*
+ * piv_change_ref: CHANGE REFERENCE DATA of ref (PIV_REF_PIN or _PUK)
+ * from old to new (6 to 8 characters each; else TOK_ERR_INVALID_ARGUMENT,
+ * nothing sent).  TOK_ERR_PIN_INVALID with *triesp the tries left when
+ * old is wrong, TOK_ERR_PIN_BLOCKED.  triesp may be NULL.  A remembered
+ * PIN becomes the new one.
+ */
+int piv_change_ref(struct piv *piv, int ref, const char *old,
+    const char *new, int *triesp) __attribute__((warn_unused_result));
+/*
+ * piv_yk_set_mgmt: YubiKey SET MANAGEMENT KEY to key (algorithm alg),
+ * touch 1 to require a touch for its use.  Needs the management key.
+ */
+int piv_yk_set_mgmt(struct piv *piv, int alg, const u_char *key,
+    size_t keylen, int touch) __attribute__((warn_unused_result));
+
+/*
  * Parsers, exported for the unit tests and the fuzzer.  Each takes the
  * response data of one command and rejects leftovers.
  */
@@ -194,6 +272,25 @@ int piv_parse_cert_object(const u_char *p, size_t len, const u_char **certp,
 /* piv_parse_auth_response: 7C { 82 response }: the response, borrowed. */
 int piv_parse_auth_response(const u_char *p, size_t len, const u_char **rp,
     size_t *rlenp) __attribute__((warn_unused_result));
+/* piv_parse_auth_tag: 7C { tag value }: the value, borrowed. */
+int piv_parse_auth_tag(const u_char *p, size_t len, u_int tag,
+    const u_char **vp, size_t *lenp) __attribute__((warn_unused_result));
+/* piv_parse_generate: 7F49 { public key fields } of alg: *keyp (caller frees). */
+int piv_parse_generate(const u_char *p, size_t len, int alg,
+    struct key **keyp) __attribute__((warn_unused_result));
+/*
+ * piv_parse_admin_data: the YubiKey admin data object's content
+ * (80 { 81 flags, ... }): *flagsp (0 when absent).
+ */
+int piv_parse_admin_data(const u_char *p, size_t len, int *flagsp)
+    __attribute__((warn_unused_result));
+/*
+ * piv_parse_printed: the printed information object's content as YubiKey
+ * tools use it (88 { 89 management key, ... }): the key (16, 24 or 32
+ * bytes), borrowed.  TOK_ERR_KEY_NOT_FOUND when it holds none.
+ */
+int piv_parse_printed(const u_char *p, size_t len, const u_char **keyp,
+    size_t *keylenp) __attribute__((warn_unused_result));
 /* piv_cert_tag: the data object tag of slot's certificate, or 0. */
 u_int piv_cert_tag(int slot);
 

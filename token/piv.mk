@@ -39,3 +39,12 @@ token_tokagent_piv_helper_CFLAGS = $(AM_CFLAGS) $(PCSC_CFLAGS) -pthread
 token_tokagent_piv_helper_LDADD = token/libpiv.la token/libtoken.la \
 	common/libcommon.la $(PCSC_LIBS) $(OPENSSL_LIBS) $(LIBBSD_LIBS) \
 	-lpthread
+
+# The set-up command ("tokagent piv-setup" runs it): a key, its
+# certificate and new PIN, PUK and management key on a PIV card.
+pkglibexec_PROGRAMS += token/tokagent-piv-setup
+token_tokagent_piv_setup_SOURCES = token/piv-setup.c token/piv-pcsc.c \
+	token/piv-pcsc.h
+token_tokagent_piv_setup_CFLAGS = $(AM_CFLAGS) $(PCSC_CFLAGS)
+token_tokagent_piv_setup_LDADD = token/libpiv.la common/libcommon.la \
+	$(PCSC_LIBS) $(OPENSSL_LIBS) $(LIBBSD_LIBS)

@@ -11,7 +11,8 @@ P11_INTEG_TESTS = \
 	tests/integ/p11-crash.sh \
 	tests/integ/p11-hostile-providers.sh \
 	tests/integ/piv-native.sh \
-	tests/integ/piv-cards.sh
+	tests/integ/piv-cards.sh \
+	tests/integ/piv-setup.sh
 TESTS += $(P11_INTEG_TESTS)
 dist_check_SCRIPTS += $(P11_INTEG_TESTS)
 
