@@ -5,7 +5,8 @@
  * command with the next response taken from the input.
  *
  * Input: one byte choosing the target (0-3: a parser over the rest, the
- * next byte being the metadata reference for 1; 4 and up: the client),
+ * next byte being the metadata reference and generate algorithm for 1;
+ * 4 and up: the client, the set-up command's sequence included),
  * then, for the client, frames of a 1-byte length and that many bytes,
  * each one response APDU (data and status word); when they run out the
  * card is gone.
@@ -115,7 +116,7 @@ fuzz_client(const u_char *p, size_t len)
 	struct piv_metadata md;
 	struct buf *out = NULL;
 	struct key *k = NULL;
-	u_char v[3], *der = NULL, dig[32];
+	u_char v[3], *der = NULL, dig[32], mgm[24];
 	size_t dlen;
 	uint32_t serial;
 	int verified, tries;
@@ -123,6 +124,7 @@ fuzz_client(const u_char *p, size_t len)
 	memset(&c, 0, sizeof(c));
 	memset(&md, 0, sizeof(md));
 	memset(dig, 0x11, sizeof(dig));
+	memset(mgm, 0x22, sizeof(mgm));
 	c.p = p;
 	c.left = len;
 	if (piv_open(&fuzz_ops, &c, &piv) != 0 || (out = buf_new()) == NULL)
@@ -146,6 +148,23 @@ fuzz_client(const u_char *p, size_t len)
 	(void)piv_sign_ssh(piv, 0x9a, fuzz_ec, 0, dig, sizeof(dig), out);
 	buf_reset(out);
 	(void)piv_sign_ssh(piv, 0x9c, fuzz_rsa, 0x04, dig, sizeof(dig), out);
+	/* The set-up command's sequence, in one transaction. */
+	if (piv_hold(piv) == 0) {
+		(void)piv_mgmt_auth(piv, PIV_ALG_3DES, mgm, sizeof(mgm));
+		(void)piv_mgmt_auth(piv, PIV_ALG_AES128, mgm, 16);
+		if (piv_generate(piv, 0x9a, PIV_ALG_ECCP256, 0, 0, &k) == 0)
+			key_free(k);
+		if (piv_generate(piv, 0x9c, PIV_ALG_RSA2048, 1, 2, &k) == 0)
+			key_free(k);
+		buf_reset(out);
+		(void)piv_get_object(piv, PIV_OBJ_YK_ADMIN, out);
+		(void)piv_put_object(piv, PIV_OBJ_PRINTED, dig, sizeof(dig));
+		(void)piv_write_cert(piv, 0x82, dig, sizeof(dig));
+		(void)piv_change_ref(piv, PIV_REF_PIN, "123456", "654321",
+		    &tries);
+		(void)piv_yk_set_mgmt(piv, PIV_ALG_3DES, mgm, sizeof(mgm), 0);
+		piv_release(piv);
+	}
 	if (c.in_tx)
 		abort();	/* every transaction ended */
  out:
@@ -158,9 +177,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct piv_metadata md;
 	struct buf *b;
+	struct key *k = NULL;
 	const u_char *v;
 	size_t vlen;
 	u_int tag;
+	int flags;
 
 	if (fuzz_ec == NULL)
 		fuzz_init();
@@ -171,14 +192,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 0:
 		(void)piv_parse_select(data + 1, size - 1);
 		(void)piv_parse_auth_response(data + 1, size - 1, &v, &vlen);
+		(void)piv_parse_auth_tag(data + 1, size - 1, 0x80, &v, &vlen);
 		break;
 	case 1:
 		if (size >= 2 && piv_parse_metadata(data + 2, size - 2,
 		    data[1], &md) == 0)
 			piv_metadata_clear(&md);
+		if (size >= 2 && piv_parse_generate(data + 2, size - 2,
+		    data[1], &k) == 0)
+			key_free(k);
 		break;
 	case 2:
 		(void)piv_parse_cert_object(data + 1, size - 1, &v, &vlen);
+		(void)piv_parse_admin_data(data + 1, size - 1, &flags);
+		(void)piv_parse_printed(data + 1, size - 1, &v, &vlen);
 		break;
 	case 3:
 		if ((b = buf_from(data + 1, size - 1)) == NULL)

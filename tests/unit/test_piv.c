@@ -505,6 +505,283 @@ test_chaining(void **state)
 	piv_free(piv);
 }
 
+/* ---- administration ---------------------------------------------------- */
+
+static void
+test_parse_admin_printed(void **state)
+{
+	u_char in[128];
+	const u_char *k;
+	size_t n, klen;
+	int flags;
+
+	(void)state;
+	n = unhex("8003810102", in, sizeof(in));
+	assert_int_equal(piv_parse_admin_data(in, n, &flags), 0);
+	assert_int_equal(flags, 2);
+	/* Salt and timestamp are skipped; no flags is 0. */
+	n = unhex("800F8101038204AABBCCDD830400000001", in, sizeof(in));
+	assert_int_equal(piv_parse_admin_data(in, n, &flags), 0);
+	assert_int_equal(flags, 3);
+	n = unhex("8000", in, sizeof(in));
+	assert_int_equal(piv_parse_admin_data(in, n, &flags), 0);
+	assert_int_equal(flags, 0);
+	/* Duplicate or long flags, leftovers, another tag, a short TLV. */
+	n = unhex("8006810102810102", in, sizeof(in));
+	assert_int_equal(piv_parse_admin_data(in, n, &flags),
+	    TOK_ERR_INVALID_FORMAT);
+	n = unhex("800481020202", in, sizeof(in));
+	assert_int_not_equal(piv_parse_admin_data(in, n, &flags), 0);
+	n = unhex("800381010200", in, sizeof(in));
+	assert_int_not_equal(piv_parse_admin_data(in, n, &flags), 0);
+	n = unhex("8103810102", in, sizeof(in));
+	assert_int_not_equal(piv_parse_admin_data(in, n, &flags), 0);
+	n = unhex("800581010", in, sizeof(in));
+	assert_int_not_equal(piv_parse_admin_data(in, n, &flags), 0);
+	assert_int_equal(flags, 0);
+
+	n = unhex("881A8918" "0102030405060708" "1112131415161718"
+	    "2122232425262728", in, sizeof(in));
+	assert_int_equal(piv_parse_printed(in, n, &k, &klen), 0);
+	assert_int_equal(klen, 24);
+	assert_int_equal(k[0], 0x01);
+	assert_int_equal(k[23], 0x28);
+	/* Other fields skipped; no key; a key of a bad length; two keys. */
+	n = unhex("88168A02AAAA8910" "0102030405060708" "1112131415161718",
+	    in, sizeof(in));
+	assert_int_equal(piv_parse_printed(in, n, &k, &klen), 0);
+	assert_int_equal(klen, 16);
+	n = unhex("88038A01AA", in, sizeof(in));
+	assert_int_equal(piv_parse_printed(in, n, &k, &klen),
+	    TOK_ERR_KEY_NOT_FOUND);
+	assert_null(k);
+	n = unhex("88078905AABBCCDDEE", in, sizeof(in));
+	assert_int_equal(piv_parse_printed(in, n, &k, &klen),
+	    TOK_ERR_INVALID_FORMAT);
+	n = unhex("88248910" "0102030405060708" "1112131415161718"
+	    "8910" "0102030405060708" "1112131415161718", in, sizeof(in));
+	assert_int_equal(piv_parse_printed(in, n, &k, &klen),
+	    TOK_ERR_INVALID_FORMAT);
+	assert_null(k);
+	assert_int_equal(klen, 0);
+	n = unhex("88FF89", in, sizeof(in));
+	assert_int_not_equal(piv_parse_printed(in, n, &k, &klen), 0);
+}
+
+/* The uncompressed point of a new P-256 key, in hex, into hex[131]. */
+static EVP_PKEY *
+ec_point_hex(char *hex)
+{
+	EVP_PKEY *pk;
+	u_char pt[65];
+	size_t len = 0, i;
+
+	assert_non_null(pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"));
+	assert_int_equal(EVP_PKEY_get_octet_string_param(pk, "encoded-pub-key",
+	    pt, sizeof(pt), &len), 1);
+	assert_int_equal(len, 65);
+	for (i = 0; i < len; i++)
+		snprintf(hex + 2 * i, 3, "%02X", pt[i]);
+	return pk;
+}
+
+static void
+test_parse_generate_auth_tag(void **state)
+{
+	u_char in[256];
+	char pt[140], buf[400];
+	const u_char *v;
+	struct key *k = NULL;
+	EVP_PKEY *pk;
+	size_t n, vlen;
+
+	(void)state;
+	pk = ec_point_hex(pt);
+	snprintf(buf, sizeof(buf), "7F49438641%s", pt);
+	n = unhex(buf, in, sizeof(in));
+	assert_int_equal(piv_parse_generate(in, n, PIV_ALG_ECCP256, &k), 0);
+	assert_non_null(k);
+	assert_int_equal(EVP_PKEY_eq(key_evp(k), pk), 1);
+	key_free(k);
+	k = NULL;
+	/* The wrong algorithm, a leftover, another tag, a short point. */
+	assert_int_not_equal(piv_parse_generate(in, n, PIV_ALG_ECCP384, &k),
+	    0);
+	assert_int_not_equal(piv_parse_generate(in, n, PIV_ALG_RSA2048, &k),
+	    0);
+	snprintf(buf, sizeof(buf), "7F49438641%s00", pt);
+	n = unhex(buf, in, sizeof(in));
+	assert_int_not_equal(piv_parse_generate(in, n, PIV_ALG_ECCP256, &k),
+	    0);
+	snprintf(buf, sizeof(buf), "7F48438641%s", pt);
+	n = unhex(buf, in, sizeof(in));
+	assert_int_not_equal(piv_parse_generate(in, n, PIV_ALG_ECCP256, &k),
+	    0);
+	n = unhex("7F490486020411", in, sizeof(in));
+	assert_int_not_equal(piv_parse_generate(in, n, PIV_ALG_ECCP256, &k),
+	    0);
+	snprintf(buf, sizeof(buf), "7F49468641%s8101AA", pt);
+	n = unhex(buf, in, sizeof(in));
+	assert_int_not_equal(piv_parse_generate(in, n, PIV_ALG_ECCP256, &k),
+	    0);
+	assert_null(k);
+	EVP_PKEY_free(pk);
+
+	n = unhex("7C0A80080102030405060708", in, sizeof(in));
+	assert_int_equal(piv_parse_auth_tag(in, n, 0x80, &v, &vlen), 0);
+	assert_int_equal(vlen, 8);
+	assert_int_not_equal(piv_parse_auth_tag(in, n, 0x82, &v, &vlen), 0);
+	n = unhex("7C0A8008010203040506070800", in, sizeof(in));
+	assert_int_not_equal(piv_parse_auth_tag(in, n, 0x80, &v, &vlen), 0);
+	n = unhex("7C0C800801020304050607088100", in, sizeof(in));
+	assert_int_not_equal(piv_parse_auth_tag(in, n, 0x80, &v, &vlen), 0);
+	assert_null(v);
+}
+
+#define MGMT_DEFAULT	"010203040506070801020304050607080102030405060708"
+
+/* 3DES-ECB of one block with the default management key. */
+static void
+des_block(int enc, const char *inhex, char *outhex)
+{
+	EVP_CIPHER_CTX *ctx;
+	u_char key[24], in[8], out[16];
+	int n = 0, i;
+
+	unhex(MGMT_DEFAULT, key, sizeof(key));
+	unhex(inhex, in, sizeof(in));
+	assert_non_null(ctx = EVP_CIPHER_CTX_new());
+	assert_int_equal(EVP_CipherInit_ex(ctx, EVP_des_ede3_ecb(), NULL, key,
+	    NULL, enc), 1);
+	EVP_CIPHER_CTX_set_padding(ctx, 0);
+	assert_int_equal(EVP_CipherUpdate(ctx, out, &n, in, 8), 1);
+	assert_int_equal(n, 8);
+	EVP_CIPHER_CTX_free(ctx);
+	for (i = 0; i < 8; i++)
+		snprintf(outhex + 2 * i, 3, "%02X", out[i]);
+}
+
+static void
+test_mgmt_auth(void **state)
+{
+	struct fake_card c;
+	struct piv *piv;
+	u_char key[24];
+	char wit[17], step1[64], step2[64];
+
+	(void)state;
+	unhex(MGMT_DEFAULT, key, sizeof(key));
+	/* The card's witness 0011223344556677, encrypted. */
+	des_block(1, "0011223344556677", wit);
+	snprintf(step1, sizeof(step1), "7C0A8008%s9000", wit);
+	/* The host sends it back in clear, with its challenge. */
+	snprintf(step2, sizeof(step2), "0087039B167C1480080011223344556677"
+	    "8108");
+	script(&c, SELECT_CMD, SELECT_OK, "0087039B047C02800000", step1,
+	    step2, "7C0A82080000000000000000" "9000",
+	    SELECT_CMD, SELECT_OK, "0087039B047C02800000", step1,
+	    step2, "6982",
+	    SELECT_CMD, SELECT_OK, "0087039B047C02800000", "6A80",
+	    SELECT_CMD, SELECT_OK, "0087039B047C02800000", "7C0480020102" "9000",
+	    NULL);
+	assert_int_equal(piv_open(&fake_ops, &c, &piv), 0);
+	/* A card that cannot encrypt our challenge has not proved the key. */
+	assert_int_equal(piv_mgmt_auth(piv, PIV_ALG_3DES, key, 24),
+	    TOK_ERR_SIGNATURE_INVALID);
+	/* A wrong key. */
+	assert_int_equal(piv_mgmt_auth(piv, PIV_ALG_3DES, key, 24),
+	    TOK_ERR_PIN_INVALID);
+	/* The card's key is of another algorithm. */
+	assert_int_equal(piv_mgmt_auth(piv, PIV_ALG_3DES, key, 24),
+	    TOK_ERR_KEY_TYPE_MISMATCH);
+	/* A witness of the wrong size. */
+	assert_int_equal(piv_mgmt_auth(piv, PIV_ALG_3DES, key, 24),
+	    TOK_ERR_INVALID_FORMAT);
+	/* Bad key lengths are not sent. */
+	assert_int_equal(piv_mgmt_auth(piv, PIV_ALG_3DES, key, 16),
+	    TOK_ERR_INVALID_ARGUMENT);
+	assert_int_equal(piv_mgmt_auth(piv, 0x42, key, 24),
+	    TOK_ERR_INVALID_ARGUMENT);
+	done(&c);
+	piv_free(piv);
+}
+
+static void
+test_admin_commands(void **state)
+{
+	struct fake_card c;
+	struct piv *piv;
+	struct key *k = NULL;
+	struct buf *b;
+	EVP_PKEY *pk;
+	u_char key[24], der[3] = { 0x30, 0x01, 0x00 };
+	char pt[140], gen[400];
+	int tries;
+
+	(void)state;
+	unhex(MGMT_DEFAULT, key, sizeof(key));
+	assert_non_null(b = buf_new());
+	pk = ec_point_hex(pt);
+	snprintf(gen, sizeof(gen), "7F49438641%s9000", pt);
+	/* Held: one transaction, one SELECT for everything. */
+	script(&c, SELECT_CMD, SELECT_OK,
+	    "0047009A05AC0380011100", gen,
+	    "0047008205AC0380011400", "6A80",
+	    "0047009A0BAC09800111AA0102AB010300", "6982",
+	    "00DB3FFF115C035FC105530A7003300100710100" "FE0000", "9000",
+	    "00CB3FFF055C035FFF0000", "53058003810102" "9000",
+	    "00CB3FFF055C035FC10900", "6A82",
+	    "0024008010313233343536FFFF383736353433323100", "63C1",
+	    "00240081103132333435363738383736353433323100", "9000",
+	    "00FFFFFE1B039B18" MGMT_DEFAULT "00", "9000",
+	    NULL);
+	assert_int_equal(piv_open(&fake_ops, &c, &piv), 0);
+	assert_int_equal(piv_hold(piv), 0);
+	assert_int_equal(piv_hold(piv), TOK_ERR_INVALID_ARGUMENT);
+	assert_int_equal(piv_generate(piv, 0x9a, PIV_ALG_ECCP256, 0, 0, &k), 0);
+	assert_int_equal(EVP_PKEY_eq(key_evp(k), pk), 1);
+	key_free(k);
+	/* The card refuses the algorithm. */
+	assert_int_equal(piv_generate(piv, 0x82, PIV_ALG_ECCP384, 0, 0, &k),
+	    TOK_ERR_FEATURE_UNSUPPORTED);
+	assert_int_equal(piv_generate(piv, 0x9a, PIV_ALG_ECCP256,
+	    PIV_PIN_POLICY_ONCE, PIV_TOUCH_POLICY_CACHED, &k),
+	    TOK_ERR_PIN_REQUIRED);
+	assert_null(k);
+	/* Refused before sending: the attestation slot, slot 9b, policies. */
+	assert_int_equal(piv_generate(piv, 0xf9, PIV_ALG_ECCP256, 0, 0, &k),
+	    TOK_ERR_INVALID_ARGUMENT);
+	assert_int_equal(piv_generate(piv, 0x9b, PIV_ALG_ECCP256, 0, 0, &k),
+	    TOK_ERR_INVALID_ARGUMENT);
+	assert_int_equal(piv_generate(piv, 0x9a, PIV_ALG_ECCP256, 4, 0, &k),
+	    TOK_ERR_INVALID_ARGUMENT);
+	assert_int_equal(piv_write_cert(piv, 0x9a, der, sizeof(der)), 0);
+	assert_int_equal(piv_get_object(piv, PIV_OBJ_YK_ADMIN, b), 0);
+	assert_int_equal(buf_len(b), 5);
+	assert_int_equal(piv_get_object(piv, PIV_OBJ_PRINTED, b),
+	    TOK_ERR_KEY_NOT_FOUND);
+	assert_int_equal(piv_change_ref(piv, PIV_REF_PIN, "123456", "87654321",
+	    &tries), TOK_ERR_PIN_INVALID);
+	assert_int_equal(tries, 1);
+	assert_int_equal(piv_change_ref(piv, PIV_REF_PUK, "12345678",
+	    "87654321", &tries), 0);
+	assert_int_equal(piv_change_ref(piv, PIV_REF_PIN, "12345", "87654321",
+	    &tries), TOK_ERR_INVALID_ARGUMENT);
+	assert_int_equal(piv_change_ref(piv, 0x9b, "123456", "87654321",
+	    &tries), TOK_ERR_INVALID_ARGUMENT);
+	assert_int_equal(piv_yk_set_mgmt(piv, PIV_ALG_3DES, key, 24, 1), 0);
+	assert_int_equal(piv_yk_set_mgmt(piv, PIV_ALG_AES128, key, 24, 0),
+	    TOK_ERR_INVALID_ARGUMENT);
+	assert_true(c.in_tx);
+	piv_release(piv);
+	done(&c);
+	assert_int_equal(c.begins, 1);
+	piv_release(piv);
+	EVP_PKEY_free(pk);
+	buf_free(b);
+	piv_free(piv);
+}
+
 int
 main(void)
 {
@@ -519,6 +796,10 @@ main(void)
 		cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_general_auth_reverify),
 		cmocka_unit_test(test_chaining),
+		cmocka_unit_test(test_parse_admin_printed),
+		cmocka_unit_test(test_parse_generate_auth_tag),
+		cmocka_unit_test(test_mgmt_auth),
+		cmocka_unit_test(test_admin_commands),
 	};
 
 	log_init("test_piv", LOG_LEVEL_QUIET, 1);
