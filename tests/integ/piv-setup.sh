@@ -219,11 +219,54 @@ ti_assert_contains "$(cat "$TI_DIR/err")" "--serial" "two cards: the hint"
 ti_assert_contains "$(cat "$TI_DIR/err")" "$CARD" "two cards: the first"
 ti_assert_contains "$(cat "$TI_DIR/err")" "YubiKey 5 #$SERIAL2" \
     "two cards: the second"
-# --keep-defaults: said, and kept.
+# At the terminal (a pty): the answers go in as each prompt shows, with
+# echo off; an empty new PIN keeps the default one, with a warning.
+cat >"$TI_DIR/ttydrive.py" <<'EOF2'
+import os, pty, sys
+# argv: answers... -- command...
+i = sys.argv.index("--")
+answers, cmd = sys.argv[1:i], sys.argv[i + 1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(cmd[0], cmd)
+out = b""
+seen = 0
+while True:
+    try:
+        d = os.read(fd, 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+    # Each prompt ends with ": " and waits: answer it.
+    while answers and out.count(b": ", seen) > 0 and \
+            out.rstrip(b" ").endswith(b":"):
+        seen = len(out)
+        os.write(fd, answers.pop(0).encode() + b"\n")
+sys.stdout.write(out.decode(errors="replace"))
+_, st = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(st))
+EOF2
+python3 "$TI_DIR/ttydrive.py" "" 55667788 55667788 -- "$TEST_AGENT" piv-setup \
+    --serial "$SERIAL2" --slot 9d --algorithm RSA2048 >"$TI_DIR/tty.out" \
+    2>&1 || ti_fail "piv-setup at the terminal: $(cat "$TI_DIR/tty.out")"
+tty_out=$(tr -d '\r' <"$TI_DIR/tty.out")
+ti_assert_contains "$tty_out" "New PIN (6 to 8 characters" "PIN prompt"
+ti_assert_contains "$tty_out" "New PUK again: " "PUK asked twice"
+ti_assert_contains "$tty_out" "the PIN stays the default one" "warning"
+ti_assert_not_contains "$tty_out" "55667788" "the PUK was echoed"
+printf '%s\n' "$tty_out" | grep -q "^ssh-rsa .* YubiKey 5 #$SERIAL2 PIV 9d\$" ||
+    ti_fail "RSA key line: $tty_out"
+yubico-piv-tool -r "$READER 00 01" -a verify-pin -P 123456 >/dev/null \
+    2>&1 || ti_fail "the kept default PIN"
+# --keep-defaults: the PIN stays; the management key is found under it.
 ti_expect_ok "piv-setup --keep-defaults" setup --batch --keep-defaults \
-    --serial "$SERIAL2" --slot 9d --algorithm RSA2048
-grep -q "^ssh-rsa .* YubiKey 5 #$SERIAL2 PIV 9d\$" "$TI_DIR/last.out" ||
-    ti_fail "RSA key line: $(cat "$TI_DIR/last.out")"
+    --serial "$SERIAL2" --slot 9e
+grep -q "^ecdsa-sha2-nistp256 .* YubiKey 5 #$SERIAL2 PIV 9e\$" \
+    "$TI_DIR/last.out" || ti_fail "9e key line: $(cat "$TI_DIR/last.out")"
 yubico-piv-tool -r "$READER 00 01" -a verify-pin -P 123456 >/dev/null \
     2>&1 || ti_fail "--keep-defaults changed the PIN"
+yubico-piv-tool -r "$READER 00 01" -a status >"$TI_DIR/status2" 2>&1
+grep -q "^Slot 9e:" "$TI_DIR/status2" || ti_fail "9e: $(cat "$TI_DIR/status2")"
 exit 0
