@@ -370,6 +370,12 @@ helper_piv_start(void)
 	free(prog);
 }
 
+struct helper *
+helper_piv_running(void)
+{
+	return helper_piv;
+}
+
 void
 helper_piv_forget_pins(void)
 {

@@ -22,6 +22,7 @@
 #include "agent/sign.h"
 #include "agent/status.h"
 #include "agent/helper-p11.h"
+#include "agent/helper-piv.h"
 #include "agent/helper-sk.h"
 #include "common/buf.h"
 #include "common/err.h"
@@ -147,17 +148,76 @@ status_ctx_reset(struct status_ctx *ctx)
 	ctx->r = 0;
 }
 
-/* A PKCS#11 provider: its tokens, by the labels of its keys. */
-/* Every token helper running: the sk helper, the PC/SC watcher, providers. */
+/*
+ * Every token helper running: the sk helper, the PIV helper, the PC/SC
+ * watcher, providers.
+ */
 static void
 status_foreach_helper(void (*cb)(const char *kind, const char *name,
     struct helper *h, void *arg), void *arg)
 {
-	struct helper *sk;
+	struct helper *h;
 
-	if ((sk = helper_sk_running()) != NULL)
-		cb("fido", "security keys (sk helper)", sk, arg);
+	if ((h = helper_sk_running()) != NULL)
+		cb("fido", "security keys (sk helper)", h, arg);
+	if ((h = helper_piv_running()) != NULL)
+		cb("piv", "PIV cards (piv helper)", h, arg);
 	helper_p11_foreach(cb, arg);
+}
+
+/*
+ * The card of a native PIV key, from its name "<card> #<serial> PIV <slot>"
+ * (token/piv-helper.c): a new string, or NULL when id is not one.
+ */
+static char *
+status_piv_card(const struct identity *id)
+{
+	const char *p;
+
+	if (id->helper == NULL || id->helper != helper_piv_running() ||
+	    (p = strstr(id->comment, " PIV ")) == NULL)
+		return NULL;
+	while (strstr(p + 1, " PIV ") != NULL)
+		p = strstr(p + 1, " PIV ");
+	return strndup(id->comment, p - id->comment);
+}
+
+/* The PIV cards present: one record per card that has keys listed. */
+static int
+status_piv_cards(struct status_ctx *ctx)
+{
+	struct identity *id;
+	struct buf *seen;
+	char *card = NULL, *line = NULL;
+	int r = 0;
+
+	/* The cards named so far, each as "\ncard\n". */
+	if ((seen = buf_new()) == NULL)
+		return TOK_ERR_ALLOC;
+	for (id = idtab_first(agent_idtab); id != NULL && r == 0;
+	    id = idtab_next(id)) {
+		if ((card = status_piv_card(id)) == NULL)
+			continue;
+		if (asprintf(&line, "\n%s\n", card) < 0) {
+			line = NULL;
+			r = TOK_ERR_ALLOC;
+		} else if (buf_len(seen) == 0 || memmem(buf_ptr(seen),
+		    buf_len(seen), line, strlen(line)) == NULL) {
+			if ((r = buf_putf(seen, "%s", line)) == 0 &&
+			    (r = buf_put_cstring(ctx->sec, "piv")) == 0 &&
+			    (r = buf_put_cstring(ctx->sec, card)) == 0 &&
+			    (r = buf_put_cstring(ctx->sec, "PC/SC")) == 0 &&
+			    (r = buf_put_cstring(ctx->sec, id->token_serial ?
+			    id->token_serial : "")) == 0 &&
+			    (r = buf_put_u8(ctx->sec, id->present)) == 0)
+				ctx->n++;
+		}
+		free(line);
+		free(card);
+		line = card = NULL;
+	}
+	buf_free(seen);
+	return r;
 }
 
 static void
@@ -222,6 +282,8 @@ status_tokens(struct status_ctx *ctx)
 			return r;
 		ctx->n++;
 	}
+	if ((r = status_piv_cards(ctx)) != 0)
+		return r;
 	status_foreach_helper(status_provider_token, ctx);
 	return ctx->r;
 }
@@ -238,6 +300,12 @@ status_key_token(const struct identity *id)
 		if (id->provider != NULL && strcmp(id->provider, "internal"))
 			return strdup("FIDO security key, through middleware");
 		return strdup("FIDO security key");
+	}
+	if ((label = status_piv_card(id)) != NULL) {
+		if (asprintf(&s, "PIV card %s", label) < 0)
+			s = NULL;
+		free(label);
+		return s;
 	}
 	if ((label = prompt_token_label(id)) != NULL) {
 		if (asprintf(&s, "PKCS#11 token %s", label) < 0)
