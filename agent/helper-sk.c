@@ -10,7 +10,7 @@
 #include "agent/conn.h"
 #include "agent/constraints.h"
 #include "agent/helper-sk.h"
-#include "agent/status.h"
+#include "agent/tokstate.h"
 #include "agent/helper.h"
 #include "agent/idtab.h"
 #include "agent/keys.h"
@@ -114,7 +114,7 @@ helper_sk_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 			r = TOK_ERR_INVALID_FORMAT;
 			break;
 		}
-		status_device_event(device, name, flag);
+		tokstate_device_event(device, name, flag);
 		audit_token(flag ? "token-plug" : "token-pull", "fido", name,
 		    device);
 		if (helper_sk_device != NULL)
@@ -346,7 +346,7 @@ helper_sk_running(void)
 void
 helper_sk_forget_pins(void)
 {
-	status_pin_forget(NULL);
+	tokstate_pin_forget(NULL);
 	if (helper_sk != NULL &&
 	    helper_request(helper_sk, IPC_SK_FORGET, NULL, NULL, NULL,
 	    NULL) != 0)

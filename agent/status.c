@@ -21,6 +21,7 @@
 #include "agent/prompt.h"
 #include "agent/sign.h"
 #include "agent/status.h"
+#include "agent/tokstate.h"
 #include "agent/helper-p11.h"
 #include "agent/helper-piv.h"
 #include "agent/helper-sk.h"
@@ -33,91 +34,6 @@
 
 #define STATUS_REPLY_MAX	(4 * 1024 * 1024)
 #define STATUS_FIELD_MAX	SANITIZE_MAX_LINE
-
-/* A FIDO token the sk helper told us about, and its cached PIN. */
-struct status_device {
-	char *device;
-	char *name;
-	int present;
-	uint64_t pin_until_ms;		/* 0: no PIN cached */
-};
-
-static struct status_device status_devices[STATUS_MAX_DEVICES];
-
-static struct status_device *
-status_device_find(const char *device, int create)
-{
-	size_t i, free_slot = STATUS_MAX_DEVICES;
-
-	for (i = 0; i < STATUS_MAX_DEVICES; i++) {
-		if (status_devices[i].device == NULL) {
-			if (free_slot == STATUS_MAX_DEVICES)
-				free_slot = i;
-			continue;
-		}
-		if (strcmp(status_devices[i].device, device) == 0)
-			return &status_devices[i];
-	}
-	if (!create)
-		return NULL;
-	/* Full: forget a pulled token first. */
-	for (i = 0; free_slot == STATUS_MAX_DEVICES &&
-	    i < STATUS_MAX_DEVICES; i++) {
-		if (!status_devices[i].present) {
-			free(status_devices[i].device);
-			free(status_devices[i].name);
-			memset(&status_devices[i], 0,
-			    sizeof(status_devices[i]));
-			free_slot = i;
-		}
-	}
-	if (free_slot == STATUS_MAX_DEVICES ||
-	    (status_devices[free_slot].device = strdup(device)) == NULL)
-		return NULL;
-	return &status_devices[free_slot];
-}
-
-void
-status_device_event(const char *device, const char *name, int present)
-{
-	struct status_device *d;
-	char *n;
-
-	if ((d = status_device_find(device, 1)) == NULL)
-		return;
-	if ((n = strdup(name)) != NULL) {
-		free(d->name);
-		d->name = n;
-	}
-	d->present = present;
-	if (!present)
-		d->pin_until_ms = 0;	/* the helper forgets it too */
-}
-
-void
-status_pin_cached(const char *device, uint32_t seconds)
-{
-	struct status_device *d;
-
-	if (seconds == 0 || (d = status_device_find(device, 1)) == NULL)
-		return;
-	d->pin_until_ms = loop_now_ms() + (uint64_t)seconds * 1000;
-}
-
-void
-status_pin_forget(const char *device)
-{
-	struct status_device *d;
-	size_t i;
-
-	if (device != NULL) {
-		if ((d = status_device_find(device, 0)) != NULL)
-			d->pin_until_ms = 0;
-		return;
-	}
-	for (i = 0; i < STATUS_MAX_DEVICES; i++)
-		status_devices[i].pin_until_ms = 0;
-}
 
 /* ---- The agent side ---------------------------------------------------- */
 
@@ -262,26 +178,31 @@ status_provider_token(const char *kind, const char *name, struct helper *h,
 	ctx->r = r;
 }
 
+static void
+status_fido_token(const struct tokstate_device *d, void *arg)
+{
+	struct status_ctx *ctx = arg;
+	int r;
+
+	if (ctx->r != 0 || !d->present)
+		return;
+	if ((r = buf_put_cstring(ctx->sec, "fido")) == 0 &&
+	    (r = buf_put_cstring(ctx->sec, d->name ? d->name : "")) == 0 &&
+	    (r = buf_put_cstring(ctx->sec, d->device)) == 0 &&
+	    (r = buf_put_cstring(ctx->sec, "")) == 0 &&
+	    (r = buf_put_u8(ctx->sec, 1)) == 0)
+		ctx->n++;
+	ctx->r = r;
+}
+
 static int
 status_tokens(struct status_ctx *ctx)
 {
-	struct status_device *d;
-	size_t i;
 	int r;
 
-	for (i = 0; i < STATUS_MAX_DEVICES; i++) {
-		d = &status_devices[i];
-		if (d->device == NULL || !d->present)
-			continue;
-		if ((r = buf_put_cstring(ctx->sec, "fido")) != 0 ||
-		    (r = buf_put_cstring(ctx->sec,
-		    d->name ? d->name : "")) != 0 ||
-		    (r = buf_put_cstring(ctx->sec, d->device)) != 0 ||
-		    (r = buf_put_cstring(ctx->sec, "")) != 0 ||
-		    (r = buf_put_u8(ctx->sec, 1)) != 0)
-			return r;
-		ctx->n++;
-	}
+	tokstate_foreach(status_fido_token, ctx);
+	if (ctx->r != 0)
+		return ctx->r;
 	if ((r = status_piv_cards(ctx)) != 0)
 		return r;
 	status_foreach_helper(status_provider_token, ctx);
@@ -406,26 +327,28 @@ status_pending_one(const struct sign_pending *sp, void *arg)
 	ctx->r = r;
 }
 
+static void
+status_pin_one(const struct tokstate_device *d, void *arg)
+{
+	struct status_ctx *ctx = arg;
+	uint64_t now = loop_now_ms();
+	int r;
+
+	if (ctx->r != 0 || d->pin_until_ms <= now)
+		return;
+	if ((r = buf_put_cstring(ctx->sec, d->name ? d->name : "")) == 0 &&
+	    (r = buf_put_cstring(ctx->sec, d->device)) == 0 &&
+	    (r = buf_put_u32(ctx->sec, (uint32_t)((d->pin_until_ms - now +
+	    999) / 1000))) == 0)
+		ctx->n++;
+	ctx->r = r;
+}
+
 static int
 status_pins(struct status_ctx *ctx)
 {
-	struct status_device *d;
-	uint64_t now = loop_now_ms();
-	size_t i;
-	int r;
-
-	for (i = 0; i < STATUS_MAX_DEVICES; i++) {
-		d = &status_devices[i];
-		if (d->device == NULL || d->pin_until_ms <= now)
-			continue;
-		if ((r = buf_put_cstring(ctx->sec, d->name ? d->name : "")) !=
-		    0 || (r = buf_put_cstring(ctx->sec, d->device)) != 0 ||
-		    (r = buf_put_u32(ctx->sec, (uint32_t)((d->pin_until_ms -
-		    now + 999) / 1000))) != 0)
-			return r;
-		ctx->n++;
-	}
-	return 0;
+	tokstate_foreach(status_pin_one, ctx);
+	return ctx->r;
 }
 
 static void
