@@ -20,7 +20,6 @@
 #include "token/piv-ipc.h"
 
 #define PIV_HELPER		"tokagent-piv-helper"
-#define HELPER_PIV_NAME_MAX	256
 
 static struct helper *helper_piv;
 /* The blobs of the keys the helper reported last, and those removed. */
@@ -71,30 +70,6 @@ helper_piv_blobs_add(struct buf ***v, size_t *n, const u_char *blob,
 		return TOK_ERR_ALLOC;
 	}
 	(*n)++;
-	return 0;
-}
-
-/* A device or card name from the helper: bounded, printable. */
-static int
-helper_piv_string(struct buf *m, char **sp)
-{
-	const u_char *cp;
-	size_t len, i;
-	int r;
-
-	*sp = NULL;
-	if ((r = buf_get_string_direct(m, &cp, &len)) != 0)
-		return r;
-	if (len == 0 || len > HELPER_PIV_NAME_MAX)
-		return TOK_ERR_INVALID_FORMAT;
-	for (i = 0; i < len; i++) {
-		if (cp[i] < 0x20 || cp[i] == 0x7f)
-			return TOK_ERR_INVALID_FORMAT;
-	}
-	if ((*sp = malloc(len + 1)) == NULL)
-		return TOK_ERR_ALLOC;
-	memcpy(*sp, cp, len);
-	(*sp)[len] = '\0';
 	return 0;
 }
 
@@ -171,7 +146,7 @@ helper_piv_sync(struct helper *h, struct buf *m)
 	for (j = 0; j < n; j++) {
 		if ((r = buf_get_u64(m, &handle)) != 0 ||
 		    (r = key_froms(m, &k)) != 0 ||
-		    (r = helper_piv_string(m, &label)) != 0)
+		    (r = helper_get_name(m, &label)) != 0)
 			goto out;
 		if (key_has_private(k) || key_is_cert(k)) {
 			r = TOK_ERR_PROTOCOL;
@@ -261,8 +236,8 @@ helper_piv_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 	case IPC_PIV_TOUCH:
 	case IPC_PIV_PIN_WANTED:
 		if ((r = buf_get_u32(m, &reqid)) != 0 ||
-		    (r = helper_piv_string(m, &device)) != 0 ||
-		    (r = helper_piv_string(m, &name)) != 0)
+		    (r = helper_get_name(m, &device)) != 0 ||
+		    (r = helper_get_name(m, &name)) != 0)
 			break;
 		if (type == IPC_PIV_TOUCH) {
 			if ((r = buf_get_u8(m, &flag)) != 0)

@@ -23,7 +23,6 @@
 #include "sk/sk-ipc.h"
 
 #define SK_HELPER		"tokagent-sk-helper"
-#define HELPER_SK_NAME_MAX	256	/* a token name from the sk helper */
 
 /* A key handle given back to a restarted helper, until it answers. */
 struct helper_sk_readd {
@@ -33,30 +32,6 @@ struct helper_sk_readd {
 
 static struct helper *helper_sk;
 static helper_sk_device_cb *helper_sk_device;
-
-/* A device path or token name from the sk helper: bounded, printable. */
-static int
-helper_sk_string(struct buf *m, char **sp)
-{
-	const u_char *cp;
-	size_t len, i;
-	int r;
-
-	*sp = NULL;
-	if ((r = buf_get_string_direct(m, &cp, &len)) != 0)
-		return r;
-	if (len == 0 || len > HELPER_SK_NAME_MAX)
-		return TOK_ERR_INVALID_FORMAT;
-	for (i = 0; i < len; i++) {
-		if (cp[i] < 0x20 || cp[i] == 0x7f)
-			return TOK_ERR_INVALID_FORMAT;
-	}
-	if ((*sp = malloc(len + 1)) == NULL)
-		return TOK_ERR_ALLOC;
-	memcpy(*sp, cp, len);
-	(*sp)[len] = '\0';
-	return 0;
-}
 
 /*
  * The sk helper's events: a token waits for (or got) a touch for a
@@ -78,8 +53,8 @@ helper_sk_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 	case IPC_SK_TOUCH:
 	case IPC_SK_PIN_WANTED:
 		if ((r = buf_get_u32(m, &reqid)) != 0 ||
-		    (r = helper_sk_string(m, &device)) != 0 ||
-		    (r = helper_sk_string(m, &name)) != 0)
+		    (r = helper_get_name(m, &device)) != 0 ||
+		    (r = helper_get_name(m, &name)) != 0)
 			break;
 		if (type == IPC_SK_TOUCH) {
 			if ((r = buf_get_u8(m, &flag)) != 0)
@@ -105,8 +80,8 @@ helper_sk_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 			    reqid);
 		break;
 	case IPC_SK_DEVICE:
-		if ((r = helper_sk_string(m, &device)) != 0 ||
-		    (r = helper_sk_string(m, &name)) != 0 ||
+		if ((r = helper_get_name(m, &device)) != 0 ||
+		    (r = helper_get_name(m, &name)) != 0 ||
 		    (r = buf_get_u8(m, &flag)) != 0 ||
 		    (r = buf_expect_empty(m)) != 0)
 			break;

@@ -166,6 +166,29 @@ helper_find_program(const char *name)
 }
 
 int
+helper_get_name(struct buf *m, char **sp)
+{
+	const u_char *cp;
+	size_t len, i;
+	int r;
+
+	*sp = NULL;
+	if ((r = buf_get_string_direct(m, &cp, &len)) != 0)
+		return r;
+	if (len == 0 || len > HELPER_NAME_MAX)
+		return TOK_ERR_INVALID_FORMAT;
+	for (i = 0; i < len; i++) {
+		if (cp[i] < 0x20 || cp[i] == 0x7f)
+			return TOK_ERR_INVALID_FORMAT;
+	}
+	if ((*sp = malloc(len + 1)) == NULL)
+		return TOK_ERR_ALLOC;
+	memcpy(*sp, cp, len);
+	(*sp)[len] = '\0';
+	return 0;
+}
+
+int
 helper_running(const struct helper *h)
 {
 	return h->pid > 0;

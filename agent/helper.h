@@ -105,6 +105,13 @@ void helper_cancel(struct helper *h, uint32_t id);
  * restart (its keys are then not offered).
  */
 int helper_running(const struct helper *h);
+/*
+ * helper_get_name: a device, card or token name from a helper's message:
+ * 1..HELPER_NAME_MAX bytes, no control bytes.  *sp is a new string, or NULL with an
+ * error (TOK_ERR_INVALID_FORMAT for a bad name).
+ */
+#define HELPER_NAME_MAX	256
+int helper_get_name(struct buf *m, char **sp);
 /* helper_name: the name given at spawn. */
 const char *helper_name(const struct helper *h);
 /* helper_backend: the ops table given at spawn (NULL for h NULL). */
