@@ -211,14 +211,10 @@ helper_piv_sync(struct helper *h, struct buf *m)
 static void
 helper_piv_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 {
-	struct helper_note note;
-	char *device = NULL, *name = NULL, *what = NULL;
-	uint32_t reqid, value;
-	uint8_t flag;
+	char *what = NULL;
 	int r = TOK_ERR_INVALID_FORMAT;
 
 	(void)arg;
-	memset(&note, 0, sizeof(note));
 	switch (type) {
 	case IPC_EVENT:
 		if ((r = buf_get_cstring(m, &what, NULL)) != 0)
@@ -234,33 +230,10 @@ helper_piv_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 		audit_token("token-change", "piv", what, "");
 		break;
 	case IPC_PIV_TOUCH:
+		r = helper_get_note(h, HELPER_NOTE_TOUCH, 1, m);
+		break;
 	case IPC_PIV_PIN_WANTED:
-		if ((r = buf_get_u32(m, &reqid)) != 0 ||
-		    (r = helper_get_name(m, &device)) != 0 ||
-		    (r = helper_get_name(m, &name)) != 0)
-			break;
-		if (type == IPC_PIV_TOUCH) {
-			if ((r = buf_get_u8(m, &flag)) != 0)
-				break;
-			if (flag > 1) {
-				r = TOK_ERR_INVALID_FORMAT;
-				break;
-			}
-			note.type = HELPER_NOTE_TOUCH;
-			value = flag;
-		} else {
-			if ((r = buf_get_u32(m, &value)) != 0)
-				break;
-			note.type = HELPER_NOTE_PIN_WANTED;
-		}
-		if ((r = buf_expect_empty(m)) != 0)
-			break;
-		note.device = device;
-		note.name = name;
-		note.value = value;
-		if (!helper_note(h, reqid, &note))
-			debug_f("note for request %u, which no longer waits",
-			    reqid);
+		r = helper_get_note(h, HELPER_NOTE_PIN_WANTED, 0, m);
 		break;
 	default:
 		r = TOK_ERR_INVALID_FORMAT;
@@ -269,8 +242,6 @@ helper_piv_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 	if (r != 0)
 		error_fr(r, "bad event %u from the PIV helper", type);
 	free(what);
-	free(device);
-	free(name);
 }
 
 static int

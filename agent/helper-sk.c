@@ -41,43 +41,17 @@ static helper_sk_device_cb *helper_sk_device;
 static void
 helper_sk_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 {
-	struct helper_note note;
 	char *device = NULL, *name = NULL;
-	uint32_t reqid, value;
 	uint8_t flag;
 	int r = TOK_ERR_INVALID_FORMAT;
 
 	(void)arg;
-	memset(&note, 0, sizeof(note));
 	switch (type) {
 	case IPC_SK_TOUCH:
+		r = helper_get_note(h, HELPER_NOTE_TOUCH, HELPER_TOUCH_SELECT, m);
+		break;
 	case IPC_SK_PIN_WANTED:
-		if ((r = buf_get_u32(m, &reqid)) != 0 ||
-		    (r = helper_get_name(m, &device)) != 0 ||
-		    (r = helper_get_name(m, &name)) != 0)
-			break;
-		if (type == IPC_SK_TOUCH) {
-			if ((r = buf_get_u8(m, &flag)) != 0)
-				break;
-			if (flag > HELPER_TOUCH_SELECT) {
-				r = TOK_ERR_INVALID_FORMAT;
-				break;
-			}
-			note.type = HELPER_NOTE_TOUCH;
-			value = flag;
-		} else {
-			if ((r = buf_get_u32(m, &value)) != 0)
-				break;
-			note.type = HELPER_NOTE_PIN_WANTED;
-		}
-		if ((r = buf_expect_empty(m)) != 0)
-			break;
-		note.device = device;
-		note.name = name;
-		note.value = value;
-		if (!helper_note(h, reqid, &note))
-			debug_f("note for request %u, which no longer waits",
-			    reqid);
+		r = helper_get_note(h, HELPER_NOTE_PIN_WANTED, 0, m);
 		break;
 	case IPC_SK_DEVICE:
 		if ((r = helper_get_name(m, &device)) != 0 ||
