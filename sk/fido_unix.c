@@ -21,6 +21,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "sk/fido_err.h"
 #include "sk/fido_unix.h"
 #include "sk/sk.h"
 
