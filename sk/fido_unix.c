@@ -23,7 +23,6 @@
 #include "common/log.h"
 #include "sk/fido_err.h"
 #include "sk/fido_unix.h"
-#include "sk/sk.h"
 
 struct fido_unix_handle {
 	int	fd;
