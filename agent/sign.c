@@ -23,7 +23,7 @@
 #include "agent/prompt.h"
 #include "agent/purpose.h"
 #include "agent/sign.h"
-#include "agent/status.h"
+#include "agent/tokstate.h"
 #include "agent/userauth.h"
 #include "common/buf.h"
 #include "common/sanitize.h"
@@ -317,7 +317,7 @@ sign_reply(int r, uint8_t type, struct buf *reply, const char *detail,
 	/* The sk helper forgets a PIN its token refused. */
 	if (op->pin_device != NULL && (r == TOK_ERR_PIN_REQUIRED ||
 	    r == TOK_ERR_PIN_INVALID || r == TOK_ERR_PIN_BLOCKED))
-		status_pin_forget(op->pin_device);
+		tokstate_pin_forget(op->pin_device);
 	/*
 	 * A token that needs a PIN (a verify-required FIDO key, a replugged
 	 * card that lost its login): ask, then try again; a wrong PIN is
