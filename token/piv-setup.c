@@ -67,7 +67,7 @@
 #include "token/piv.h"
 #include "token/piv-pcsc.h"
 
-#define SETUP_NAME_MAX		128
+#define SETUP_NAME_MAX		200	/* as the PIV helper's names */
 #define SETUP_READERS_MAX	(64 * 1024)
 #define SETUP_CARDS_MAX		32
 #define SETUP_SECRET_MAX	128
@@ -316,23 +316,25 @@ struct setup_card {
 	u_char		 version[3];
 };
 
-/* Bytes from the card or a reader name, made printable. */
+/* A reader name made printable, as the PIV helper shows it. */
 static void
 printable(char *dst, size_t dstlen, const char *src)
 {
-	size_t i, o = 0;
+	size_t i;
 
-	for (i = 0; src[i] != '\0' && o + 1 < dstlen; i++)
-		dst[o++] = (u_char)src[i] >= 0x20 && (u_char)src[i] < 0x7f ?
-		    src[i] : '?';
-	dst[o] = '\0';
+	strlcpy(dst, src, dstlen);
+	for (i = 0; dst[i] != '\0'; i++)
+		if ((u_char)dst[i] < 0x20 || (u_char)dst[i] > 0x7e)
+			dst[i] = '?';
+	if (dst[0] == '\0')
+		strlcpy(dst, "?", dstlen);
 }
 
 /* Name the card as the PIV helper does: "YubiKey 5 #12345678". */
 static void
 card_identify(struct piv *piv, struct setup_card *c)
 {
-	char rd[64];
+	char rd[SETUP_NAME_MAX];
 
 	c->yubikey = piv_yk_version(piv, c->version) == 0;
 	c->have_serial = piv_yk_serial(piv, &c->serial) == 0;
@@ -342,8 +344,9 @@ card_identify(struct piv *piv, struct setup_card *c)
 		    c->version[0], c->serial);
 	else if (c->have_serial)
 		snprintf(c->name, sizeof(c->name), "PIV card #%u", c->serial);
-	else
-		snprintf(c->name, sizeof(c->name), "PIV card in %s", rd);
+	else if (snprintf(c->name, sizeof(c->name), "PIV card in %.*s",
+	    (int)sizeof(c->name) - 20, rd) < 0)
+		strlcpy(c->name, "PIV card", sizeof(c->name));
 }
 
 /* Every reader that holds a PIV card, identified; *np of them. */
@@ -1049,6 +1052,9 @@ main(int argc, char **argv)
 		die("%s: generate: %s", c->name, tok_strerror(r));
 	}
 	snprintf(label, sizeof(label), "%s PIV %02x", c->name, slot);
+	if (touch_policy == PIV_TOUCH_POLICY_ALWAYS ||
+	    touch_policy == PIV_TOUCH_POLICY_CACHED)
+		say("%s: touch it to sign the key's certificate", c->name);
 	if ((r = make_cert(piv, slot, k, label, &der, &derlen)) != 0) {
 		if (r == TOK_ERR_TOUCH_DENIED)
 			die("%s: no touch: the certificate was not signed",

@@ -207,7 +207,8 @@ SERIAL2=34567890
 "${VCARD_BIN:-$top_builddir/tests/vcard/vcard}" --state "$TI_DIR/two.state" \
     --port $((PCSCD_VPCD_PORT + 1)) --wait 10 --once --atr yubikey \
     --serial "$SERIAL2" >>"$TI_DIR/vcard2.log" 2>&1 &
-echo $! >>"$TI_DIR/pids"
+TWO=$!
+echo $TWO >>"$TI_DIR/pids"
 for _ in $(seq 100); do
 	pcscd_card_present 1 && break
 	sleep 0.1
@@ -269,4 +270,59 @@ yubico-piv-tool -r "$READER 00 01" -a verify-pin -P 123456 >/dev/null \
     2>&1 || ti_fail "--keep-defaults changed the PIN"
 yubico-piv-tool -r "$READER 00 01" -a status >"$TI_DIR/status2" 2>&1
 grep -q "^Slot 9e:" "$TI_DIR/status2" || ti_fail "9e: $(cat "$TI_DIR/status2")"
+
+# A plain PIV card (no YubiKey commands) in the second reader.
+kill "$TWO"
+wait "$TWO" 2>/dev/null
+for _ in $(seq 100); do
+	pcscd_card_present 1 || break
+	sleep 0.1
+done
+"${VCARD_BIN:-$top_builddir/tests/vcard/vcard}" \
+    --state "$TI_DIR/plain.state" --port $((PCSCD_VPCD_PORT + 1)) \
+    --wait 10 --once --firmware none >>"$TI_DIR/vcard3.log" 2>&1 &
+echo $! >>"$TI_DIR/pids"
+for _ in $(seq 100); do
+	pcscd_card_present 1 && break
+	sleep 0.1
+done
+pcscd_card_present 1 || ti_fail "the plain card is not seen"
+PLAIN="PIV card in $READER 00 01"
+psetup() { setup --reader "$READER 00 01" --batch --slot 9d "$@"; }
+# PIN tries left on the plain card (VERIFY without data).
+plain_tries()
+{
+	opensc-tool -r "$READER 00 01" -s 00A4040009A00000030800001000 \
+	    -s 0020008000 2>/dev/null |
+	    sed -n 's/^Received (SW1=0x\(..\), SW2=0x\(..\)).*/\1\2/p' | tail -1
+}
+ti_assert_eq 63C3 "$(plain_tries)" "plain card: PIN tries"
+psetup --touch-policy cached >/dev/null 2>"$TI_DIR/err" &&
+    ti_fail "a touch policy on a plain PIV card"
+ti_assert_contains "$(cat "$TI_DIR/err")" "is not a YubiKey" \
+    "policy refused on a plain card"
+psetup --pin-policy once >/dev/null 2>&1 &&
+    ti_fail "a PIN policy on a plain PIV card"
+# Without metadata the PIN is never guessed: it must be given.
+psetup >/dev/null 2>"$TI_DIR/err" && ti_fail "plain card without a PIN"
+ti_assert_contains "$(cat "$TI_DIR/err")" "$PLAIN: the PIN is needed" \
+    "plain card: PIN wanted"
+ti_assert_eq 63C3 "$(plain_tries)" "no PIN try spent"
+printf '123456\n' >"$TI_DIR/defpin"
+psetup --pin-file "$TI_DIR/defpin" >/dev/null 2>"$TI_DIR/err" &&
+    ti_fail "plain card: the default PIN would stay"
+ti_assert_contains "$(cat "$TI_DIR/err")" "--new-pin-file" \
+    "plain card: default PIN refused"
+ti_expect_ok "piv-setup on a plain card" psetup --pin-file "$TI_DIR/defpin" \
+    --new-pin-file "$TI_DIR/pin"
+ti_assert_contains "$(cat "$TI_DIR/last.out")" \
+    "cannot tell whether the PUK is the default" "plain card: PUK warning"
+ti_assert_contains "$(cat "$TI_DIR/last.out")" "no command to change it" \
+    "plain card: management key warning"
+grep -q "^ecdsa-sha2-nistp256 .* $PLAIN PIV 9d\$" "$TI_DIR/last.out" ||
+    ti_fail "plain card key line: $(cat "$TI_DIR/last.out")"
+ti_assert_eq 9000 "$(opensc-tool -r "$READER 00 01" \
+    -s 00A4040009A00000030800001000 -s 00200080083234363831333537 \
+    2>/dev/null | sed -n 's/^Received (SW1=0x\(..\), SW2=0x\(..\)).*/\1\2/p' |
+    tail -1)" "plain card: the new PIN"
 exit 0

@@ -84,6 +84,7 @@ struct vc_piv {
 	struct vc_state		*st;
 	enum piv_applet		 applet;
 	u_char			 version[3];
+	int			 plain;		/* no YubiKey extensions */
 	int			 (*touch)(void *, int);
 	void			*touch_arg;
 	int64_t			 touched_ms[256];	/* per key reference */
@@ -124,6 +125,12 @@ piv_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+vc_piv_set_plain(struct vc_piv *piv)
+{
+	piv->plain = 1;
 }
 
 void
@@ -1386,6 +1393,12 @@ vc_piv_process(struct vc_piv *piv, const u_char *capdu, size_t len,
 	if (piv->applet != APPLET_PIV) {
 		/* Nothing selected (after power-up) or another application. */
 		debug_f("INS %02x with PIV not selected", a.ins);
+		sw = SW_INS_UNSUPPORTED;
+		r = 0;
+		goto done;
+	}
+	if (piv->plain && a.ins >= INS_YK_MOVE_KEY) {
+		/* A plain PIV card: the YubiKey instructions (F6-FF) are unknown. */
 		sw = SW_INS_UNSUPPORTED;
 		r = 0;
 		goto done;

@@ -31,6 +31,8 @@ struct vc_piv;
 struct vc_piv *vc_piv_new(struct vc_state *st, int pin_always_9c);
 /* vc_piv_set_version: the firmware version GET VERSION reports (default 5.7.1). */
 void vc_piv_set_version(struct vc_piv *piv, int major, int minor, int patch);
+/* vc_piv_set_plain: a plain PIV card: no YubiKey instruction is known. */
+void vc_piv_set_plain(struct vc_piv *piv);
 /*
  * vc_piv_set_touch: the function that waits for the user's touch when a
  * key's touch policy (or the management key) wants one: it gets arg and

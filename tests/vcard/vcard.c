@@ -66,7 +66,7 @@ usage(FILE *f)
 	fprintf(f,
 "usage: vcard --state FILE [--host HOST] [--port PORT] [--wait SECONDS]\n"
 "             [--once] [--pin-always-9c yes|no] [--serial N]\n"
-"             [--firmware X.Y.Z] [--control PATH]\n"
+"             [--firmware X.Y.Z|none] [--control PATH]\n"
 "             [--touch approve|deny|delay=MS|manual|never]\n"
 "             [--touch-timeout MS] [--atr vcard|yubikey] [-d] [--help]\n"
 "       vcard --ctl PATH LINE...\n"
@@ -89,7 +89,8 @@ usage(FILE *f)
 "                       require the PIN right before each use of key 9c, as\n"
 "                       SP 800-73 says (default yes); no: 9c is like 9a\n"
 "  --serial N           serial number of a fresh card (default random)\n"
-"  --firmware X.Y.Z     the YubiKey version GET VERSION reports (5.7.1)\n"
+"  --firmware X.Y.Z     the YubiKey version GET VERSION reports (5.7.1);\n"
+"                       none: a plain PIV card, without YubiKey commands\n"
 "  --control PATH       control socket, one command per line, one reply:\n"
 "                         touch          approve the pending or next touch\n"
 "                         touch MODE     change the touch behaviour\n"
@@ -568,6 +569,7 @@ main(int argc, char **argv)
 	enum log_level level = LOG_LEVEL_INFO;
 	int ch, r, fd, wait_s = 30, once = 0, pin_always = 1;
 	u_int fw[3] = { 5, 7, 1 };
+	int plain = 0;
 	uint32_t serial = 0;
 
 	log_init("vcard", level, 1);
@@ -607,6 +609,10 @@ main(int argc, char **argv)
 				fatal_f("serial %s is %s", optarg, errstr);
 			break;
 		case 'F':
+			if (strcmp(optarg, "none") == 0) {
+				plain = 1;
+				break;
+			}
 			if (sscanf(optarg, "%u.%u.%u", &fw[0], &fw[1],
 			    &fw[2]) != 3 || fw[0] > 255 || fw[1] > 255 ||
 			    fw[2] > 255)
@@ -664,6 +670,8 @@ main(int argc, char **argv)
 	if ((piv = vc_piv_new(st, pin_always)) == NULL)
 		fatal_f("out of memory");
 	vc_piv_set_version(piv, fw[0], fw[1], fw[2]);
+	if (plain)
+		vc_piv_set_plain(piv);
 	vc_piv_set_touch(piv, card_touch, NULL);
 	if (ctl_path != NULL && (r = ctl_listen_at(ctl_path)) != 0)
 		fatal_fr(r, "control socket %s", ctl_path);
