@@ -223,16 +223,24 @@ ti_assert_contains "$(cat "$TI_DIR/err")" "YubiKey 5 #$SERIAL2" \
 # At the terminal (a pty): the answers go in as each prompt shows, with
 # echo off; an empty new PIN keeps the default one, with a warning.
 cat >"$TI_DIR/ttydrive.py" <<'EOF2'
-import os, pty, sys
-# argv: answers... -- command...
+import os, pty, select, signal, sys
+# argv: answers... -- command...  Each answer goes in once a whole prompt
+# ("...): " or "... again: ") has been written: readpassphrase writes it
+# after turning echo off and flushing the input, so nothing typed is lost.
 i = sys.argv.index("--")
 answers, cmd = sys.argv[1:i], sys.argv[i + 1:]
 pid, fd = pty.fork()
 if pid == 0:
     os.execvp(cmd[0], cmd)
 out = b""
-seen = 0
+answered = 0
 while True:
+    # A safety net against a hang, not a measure: 300 s of silence.
+    r, _, _ = select.select([fd], [], [], 300)
+    if not r:
+        os.kill(pid, signal.SIGKILL)
+        sys.stdout.write(out.decode(errors="replace"))
+        sys.exit("ttydrive: no output for 300 s")
     try:
         d = os.read(fd, 4096)
     except OSError:
@@ -240,10 +248,9 @@ while True:
     if not d:
         break
     out += d
-    # Each prompt ends with ": " and waits: answer it.
-    while answers and out.count(b": ", seen) > 0 and \
-            out.rstrip(b" ").endswith(b":"):
-        seen = len(out)
+    if answers and (out.endswith(b"): ") or out.endswith(b" again: ")) \
+            and len(out) > answered:
+        answered = len(out)
         os.write(fd, answers.pop(0).encode() + b"\n")
 sys.stdout.write(out.decode(errors="replace"))
 _, st = os.waitpid(pid, 0)

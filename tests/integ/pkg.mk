@@ -43,6 +43,7 @@ TI_INSTALLED_FILES = \
 	$(DESTDIR)$(pkglibexecdir)/tokagent-p11-helper \
 	$(DESTDIR)$(pkglibexecdir)/tokagent-pcsc-watcher \
 	$(DESTDIR)$(pkglibexecdir)/tokagent-piv-helper \
+	$(DESTDIR)$(pkglibexecdir)/tokagent-piv-setup \
 	$(DESTDIR)$(pkglibdir)/tokagent-sk.so \
 	$(DESTDIR)$(man1dir)/tokagent.1 \
 	$(DESTDIR)$(man5dir)/tokagent-policy.5 \
@@ -67,8 +68,9 @@ endif
 
 # The installed tree, tested: the files above, then the agent installed
 # with its helpers through real OpenSSH tools -- a login, ssh-add -s on a
-# SoftHSM token, a FIDO key on vfido, a native PIV card on vcard -- and socket activation and the
-# snippets as installed.
+# SoftHSM token, a FIDO key on vfido, a native PIV card on vcard, a vcard
+# set up by tokagent piv-setup -- and socket activation and the snippets as
+# installed.
 INSTALLCHECK_TESTS = \
 	tests/integ/pkg-installed.sh \
 	tests/integ/pkg-version.sh \
@@ -77,7 +79,8 @@ INSTALLCHECK_TESTS = \
 	tests/integ/core-login.sh \
 	tests/integ/p11-agent.sh \
 	tests/integ/fido-login.sh \
-	tests/integ/piv-native.sh
+	tests/integ/piv-native.sh \
+	tests/integ/piv-setup.sh
 # Its logs, also when make check ran another TESTS (make distcheck in CI).
 CLEANFILES += test-suite-installed.log $(INSTALLCHECK_TESTS:.sh=.log) \
 	$(INSTALLCHECK_TESTS:.sh=.trs)
