@@ -1,19 +1,25 @@
 #!/bin/bash
-# tests/integ/piv-setup.sh: "tokagent piv-setup" on a fresh vcard (a
-# YubiKey 5 PIV applet) through a private pcscd, no agent running:
+# tests/integ/piv-setup.sh: "tokagent piv-setup" through a private pcscd,
+# no agent running, on a fresh vcard (a YubiKey 5 PIV applet):
 # bad slot, algorithm and policy options are refused before the card is
-# touched; with --batch, a default PIN or PUK that would stay without
-# --keep-defaults is refused and nothing changes; then 9a is generated
-# with a new PIN and PUK and a random management key stored under the
-# PIN; Yubico's yubico-piv-tool (an independent client) sees the
-# certificate, the card's metadata says PIN, PUK and management key are
-# no longer the defaults (so the default PIN is not tried: no try spent),
-# the default management key no longer authenticates, the new PIN
-# verifies; a second run (slot 82, P-384, touch policy always) finds the
-# management key under the PIN by itself; the printed authorized_keys
-# line is what tokagent's native PIV listing shows (no ssh-add) and an
-# ssh login with it works; with two cards present the command wants
-# --reader or --serial and lists both; --keep-defaults keeps them.
+# touched; a slot holding a key is kept without --force; with --batch, a
+# default PIN or PUK that would stay without --keep-defaults is refused
+# and nothing changes; then 9a is generated with a new PIN and PUK and a
+# random management key stored under the PIN: Yubico's yubico-piv-tool
+# (an independent client) sees the certificate, which verifies and holds
+# the printed key; the card's metadata says PIN, PUK and management key
+# are no longer the defaults (the default PIN is not tried: no try
+# spent), the default management key no longer authenticates, the new
+# PIN verifies; a second run (82, P-384, touch policy always) finds the
+# management key under the PIN by itself; a wrong PIN says the tries
+# left; the printed authorized_keys line is what tokagent's native PIV
+# listing shows (no ssh-add) and an ssh login with it works.  Two cards:
+# the command wants --reader or --serial and lists both; at a terminal
+# (a pty) the new PIN and PUK are asked with echo off, an empty answer
+# keeps the default with a warning, --print-mgm-key prints a key that
+# yubico-piv-tool takes; --keep-defaults and --mgm-key-file.  A plain PIV
+# card (no YubiKey commands): policies refused, the PIN never guessed
+# (tries unchanged), warnings for the PUK and the management key.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integ/lib.sh"
 ti_setup
 ti_tokagent_only "the PIV set-up command"
@@ -55,6 +61,18 @@ is_default()
 	*0501??0602*|*0501??) echo "$m" | sed -n 's/.*0501\(..\).*/\1/p' ;;
 	*) echo "none:$m" ;;
 	esac
+}
+# last_sw READER APDU...: select PIV, send the APDUs; the last status word.
+last_sw()
+{
+	local r=$1 args=() a
+	shift
+	for a in "$@"; do
+		args+=(-s "$a")
+	done
+	opensc-tool -r "$r" -s 00A4040009A00000030800001000 "${args[@]}" \
+	    2>/dev/null |
+	    sed -n 's/^Received (SW1=0x\(..\), SW2=0x\(..\)).*/\1\2/p' | tail -1
 }
 slot_empty() { ! yubico-piv-tool -r "$READER" -a status 2>/dev/null |
     grep -q "^Slot $1:"; }
@@ -257,7 +275,8 @@ _, st = os.waitpid(pid, 0)
 sys.exit(os.waitstatus_to_exitcode(st))
 EOF2
 python3 "$TI_DIR/ttydrive.py" "" 55667788 55667788 -- "$TEST_AGENT" piv-setup \
-    --serial "$SERIAL2" --slot 9d --algorithm RSA2048 >"$TI_DIR/tty.out" \
+    --serial "$SERIAL2" --slot 9d --algorithm RSA2048 --print-mgm-key \
+    >"$TI_DIR/tty.out" \
     2>&1 || ti_fail "piv-setup at the terminal: $(cat "$TI_DIR/tty.out")"
 tty_out=$(tr -d '\r' <"$TI_DIR/tty.out")
 ti_assert_contains "$tty_out" "New PIN (6 to 8 characters" "PIN prompt"
@@ -268,9 +287,21 @@ printf '%s\n' "$tty_out" | grep -q "^ssh-rsa .* YubiKey 5 #$SERIAL2 PIV 9d\$" ||
     ti_fail "RSA key line: $tty_out"
 yubico-piv-tool -r "$READER 00 01" -a verify-pin -P 123456 >/dev/null \
     2>&1 || ti_fail "the kept default PIN"
-# --keep-defaults: the PIN stays; the management key is found under it.
+# --print-mgm-key: printed once, not stored; Yubico's tool takes it (and
+# no longer the default one).
+mgm=$(printf '%s\n' "$tty_out" |
+    sed -n 's/^New management key (not stored; keep it): \([0-9a-f]*\)$/\1/p')
+[ ${#mgm} = 48 ] || ti_fail "no printed management key: $tty_out"
+yubico-piv-tool -r "$READER 00 01" -k"$mgm" -a set-chuid >/dev/null 2>&1 ||
+    ti_fail "the printed management key does not work"
+yubico-piv-tool -r "$READER 00 01" -a set-chuid >/dev/null 2>&1 &&
+    ti_fail "the default management key still works on the second card"
+ti_assert_eq 6A82 "$(last_sw "$READER 00 01" 00CB3FFF055C035FFF00)" \
+    "no admin data: the key was not stored"
+printf '%s\n' "$mgm" >"$TI_DIR/mgm"
+# --keep-defaults: the PIN stays; the management key from a file.
 ti_expect_ok "piv-setup --keep-defaults" setup --batch --keep-defaults \
-    --serial "$SERIAL2" --slot 9e
+    --serial "$SERIAL2" --slot 9e --mgm-key-file "$TI_DIR/mgm"
 grep -q "^ecdsa-sha2-nistp256 .* YubiKey 5 #$SERIAL2 PIV 9e\$" \
     "$TI_DIR/last.out" || ti_fail "9e key line: $(cat "$TI_DIR/last.out")"
 yubico-piv-tool -r "$READER 00 01" -a verify-pin -P 123456 >/dev/null \
@@ -297,12 +328,7 @@ pcscd_card_present 1 || ti_fail "the plain card is not seen"
 PLAIN="PIV card in $READER 00 01"
 psetup() { setup --reader "$READER 00 01" --batch --slot 9d "$@"; }
 # PIN tries left on the plain card (VERIFY without data).
-plain_tries()
-{
-	opensc-tool -r "$READER 00 01" -s 00A4040009A00000030800001000 \
-	    -s 0020008000 2>/dev/null |
-	    sed -n 's/^Received (SW1=0x\(..\), SW2=0x\(..\)).*/\1\2/p' | tail -1
-}
+plain_tries() { last_sw "$READER 00 01" 0020008000; }
 ti_assert_eq 63C3 "$(plain_tries)" "plain card: PIN tries"
 psetup --touch-policy cached >/dev/null 2>"$TI_DIR/err" &&
     ti_fail "a touch policy on a plain PIV card"
@@ -328,8 +354,6 @@ ti_assert_contains "$(cat "$TI_DIR/last.out")" "no command to change it" \
     "plain card: management key warning"
 grep -q "^ecdsa-sha2-nistp256 .* $PLAIN PIV 9d\$" "$TI_DIR/last.out" ||
     ti_fail "plain card key line: $(cat "$TI_DIR/last.out")"
-ti_assert_eq 9000 "$(opensc-tool -r "$READER 00 01" \
-    -s 00A4040009A00000030800001000 -s 00200080083234363831333537 \
-    2>/dev/null | sed -n 's/^Received (SW1=0x\(..\), SW2=0x\(..\)).*/\1\2/p' |
-    tail -1)" "plain card: the new PIN"
+ti_assert_eq 9000 "$(last_sw "$READER 00 01" 00200080083234363831333537)" \
+    "plain card: the new PIN"
 exit 0
