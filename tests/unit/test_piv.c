@@ -706,6 +706,46 @@ test_mgmt_auth(void **state)
 	piv_free(piv);
 }
 
+/* AES-192 (a YubiKey 5.7's default): 16-byte blocks, the same key bytes. */
+static void
+test_mgmt_auth_aes(void **state)
+{
+	struct fake_card c;
+	struct piv *piv;
+	EVP_CIPHER_CTX *ctx;
+	u_char key[24], w[16], ew[16];
+	char step1[80], step2[80];
+	int n = 0, i;
+
+	(void)state;
+	unhex(MGMT_DEFAULT, key, sizeof(key));
+	memset(w, 0x42, sizeof(w));
+	assert_non_null(ctx = EVP_CIPHER_CTX_new());
+	assert_int_equal(EVP_EncryptInit_ex(ctx, EVP_aes_192_ecb(), NULL, key,
+	    NULL), 1);
+	EVP_CIPHER_CTX_set_padding(ctx, 0);
+	assert_int_equal(EVP_EncryptUpdate(ctx, ew, &n, w, 16), 1);
+	assert_int_equal(n, 16);
+	EVP_CIPHER_CTX_free(ctx);
+	snprintf(step1, sizeof(step1), "7C128010");
+	for (i = 0; i < 16; i++)
+		snprintf(step1 + 8 + 2 * i, 3, "%02X", ew[i]);
+	strlcat(step1, "9000", sizeof(step1));
+	/* Our answer: the witness in clear (42...), a 16-byte challenge. */
+	snprintf(step2, sizeof(step2), "00870A9B267C248010"
+	    "42424242424242424242424242424242" "8110");
+	script(&c, SELECT_CMD, SELECT_OK, "00870A9B047C02800000", step1,
+	    step2, "6982", NULL);
+	assert_int_equal(piv_open(&fake_ops, &c, &piv), 0);
+	assert_int_equal(piv_mgmt_auth(piv, PIV_ALG_AES192, key, 24),
+	    TOK_ERR_PIN_INVALID);
+	done(&c);
+	assert_int_equal(piv_mgmt_key_len(PIV_ALG_AES128), 16);
+	assert_int_equal(piv_mgmt_key_len(PIV_ALG_AES256), 32);
+	assert_int_equal(piv_mgmt_key_len(0x11), 0);
+	piv_free(piv);
+}
+
 static void
 test_admin_commands(void **state)
 {
@@ -799,6 +839,7 @@ main(void)
 		cmocka_unit_test(test_parse_admin_printed),
 		cmocka_unit_test(test_parse_generate_auth_tag),
 		cmocka_unit_test(test_mgmt_auth),
+		cmocka_unit_test(test_mgmt_auth_aes),
 		cmocka_unit_test(test_admin_commands),
 	};
 
