@@ -321,7 +321,7 @@ make_socket(const char *requested, int tmp_form, int no_clean)
 				(void)snprintf(socket_dir, sizeof(socket_dir),
 				    "/tmp/ssh-XXXXXXXXXXXX");
 		} else if ((size_t)snprintf(socket_dir, sizeof(socket_dir),
-		    "%s/tokagent.XXXXXX", xdg) >= sizeof(socket_dir))
+		    "%s/tokagent.XXXXXXXXXX", xdg) >= sizeof(socket_dir))
 			fatal_f("XDG_RUNTIME_DIR too long");
 		/* mkdtemp makes the directory 0700. */
 		if (mkdtemp(socket_dir) == NULL)
