@@ -12,6 +12,7 @@
 #include "agent/askpass.h"
 #include "agent/helper.h"
 #include "agent/notice.h"
+#include "common/err.h"
 #include "common/log.h"
 #include "common/secmem.h"
 
@@ -26,6 +27,8 @@
 struct notice {
 	struct askpass *askpass;	/* SSH_ASKPASS or --notify-command */
 	struct askpass *desktop;	/* NOTICE_DESKTOP_PROGRAM */
+	notice_cancel_cb *cancel;	/* the user chose Cancel; may be NULL */
+	void *arg;
 };
 
 static int notice_desktop_on = 1;
@@ -49,15 +52,30 @@ notice_set_desktop(int on)
 	notice_desktop_on = on;
 }
 
+/*
+ * The user chose Cancel on a channel: tell the owner, who closes the
+ * notice (and so n is not touched after).
+ */
+static void
+notice_cancelled(struct notice *n)
+{
+	notice_cancel_cb *cancel = n->cancel;
+
+	n->cancel = NULL;
+	if (cancel != NULL)
+		cancel(n->arg);
+}
+
 /* A notifier that exits by itself is freed by askpass: forget it. */
 static void
 notice_askpass_done(int r, char *secret, void *arg)
 {
 	struct notice *n = arg;
 
-	(void)r;
 	n->askpass = NULL;
 	secmem_free(secret);
+	if (r == TOK_ERR_CANCELLED)
+		notice_cancelled(n);
 }
 
 static void
@@ -65,14 +83,16 @@ notice_desktop_done(int r, char *secret, void *arg)
 {
 	struct notice *n = arg;
 
-	/* 0: dismissed by the user.  Else no bus or server; it said why. */
-	if (r != 0) {
+	n->desktop = NULL;
+	secmem_free(secret);
+	/* 0: taken down by the user.  Else no bus or server; it said why. */
+	if (r == TOK_ERR_CANCELLED)
+		notice_cancelled(n);
+	else if (r != 0) {
 		verbose_f("desktop notifier failed; none for %d s",
 		    NOTICE_DESKTOP_BACKOFF_S);
 		notice_desktop_resume = notice_now() + NOTICE_DESKTOP_BACKOFF_S;
 	}
-	n->desktop = NULL;
-	secmem_free(secret);
 }
 
 /*
@@ -147,7 +167,8 @@ notice_askpass_ok(void)
 }
 
 struct notice *
-notice_start(const char *summary, const char *text)
+notice_start(const char *summary, const char *text, notice_cancel_cb *cancel,
+    void *arg)
 {
 	struct notice *n;
 	const char *prog, *body = text;
@@ -156,6 +177,8 @@ notice_start(const char *summary, const char *text)
 
 	if ((n = calloc(1, sizeof(*n))) == NULL)
 		return NULL;
+	n->cancel = cancel;
+	n->arg = arg;
 	if (notice_askpass_ok())
 		n->askpass = askpass_start(ASKPASS_NOTIFY, text, 0,
 		    notice_askpass_done, n);

@@ -211,7 +211,8 @@ resident_notice_blocked(const char *token)
 	free(t);
 	if (text == NULL)
 		return;
-	if ((n = notice_start("Security key PIN blocked", text)) != NULL &&
+	if ((n = notice_start("Security key PIN blocked", text, NULL,
+	    NULL)) != NULL &&
 	    loop_add_timer(RESIDENT_NOTICE_MS, resident_notice_close,
 	    n) == NULL)
 		notice_close(n);
