@@ -11,6 +11,7 @@
 #include "agent/agent.h"
 #include "agent/askpass.h"
 #include "agent/helper.h"
+#include "agent/loop.h"
 #include "agent/notice.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -23,6 +24,7 @@
  * the next try instead of failing at every touch.
  */
 #define NOTICE_DESKTOP_BACKOFF_S	60
+#define NOTICE_FLASH_MS		10000	/* notice_flash: shown this long */
 
 struct notice {
 	struct askpass *askpass;	/* SSH_ASKPASS or --notify-command */
@@ -210,4 +212,28 @@ notice_close(struct notice *n)
 	askpass_cancel(n->askpass);
 	askpass_cancel(n->desktop);
 	free(n);
+}
+
+/* The one notice_flash shown now, and its timer. */
+static struct notice *notice_flashed;
+static struct loop_timer *notice_flash_timer;
+
+static void
+notice_flash_over(void *arg)
+{
+	(void)arg;
+	loop_cancel_timer(notice_flash_timer);
+	notice_flash_timer = NULL;
+	notice_close(notice_flashed);
+	notice_flashed = NULL;
+}
+
+void
+notice_flash(const char *summary, const char *text)
+{
+	notice_flash_over(NULL);
+	if ((notice_flashed = notice_start(summary, text, NULL,
+	    NULL)) != NULL && (notice_flash_timer =
+	    loop_add_timer(NOTICE_FLASH_MS, notice_flash_over, NULL)) == NULL)
+		notice_flash_over(NULL);
 }

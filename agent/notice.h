@@ -29,6 +29,12 @@ struct notice *notice_start(const char *summary, const char *text,
     notice_cancel_cb *cancel, void *arg);
 /* notice_set_desktop: 0 turns desktop notifications off (default on). */
 void notice_set_desktop(int on);
+/*
+ * notice_flash: tell the user of something that happened (a failure they
+ * can act on, keys lost): a notice that goes away by itself after ten
+ * seconds, replacing the previous such notice.  Never blocks.
+ */
+void notice_flash(const char *summary, const char *text);
 /* notice_close: take the notice down everywhere and free it.  NULL ok. */
 void notice_close(struct notice *n);
 

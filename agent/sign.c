@@ -38,7 +38,6 @@
 #define SSHSIG_MAGIC		"SSHSIG"
 #define SIGN_PIN_TRIES		3
 #define SIGN_NOTICE_DELAY_MS	250	/* before "touch your key" shows */
-#define SIGN_WHY_NOTICE_MS	10000	/* a failure's notice stays this long */
 
 struct sign_op {
 	struct conn *c;
@@ -176,27 +175,14 @@ sign_op_cancel(void *arg)
 	sign_op_free(op);
 }
 
+static struct identity *sign_lookup(struct sign_op *);
+
 /*
  * A failure the user can act on (token not present, touch timed out or
  * denied, PIN blocked, wrong token) reaches the user through the notice
- * channel, and the log at info level, naming the key and the token.  One
- * such notice at a time, taken down after SIGN_WHY_NOTICE_MS.
+ * channel (notice_flash), and the log at info level, naming the key and
+ * the token.
  */
-static struct notice *sign_why_notice;
-static struct loop_timer *sign_why_timer;
-
-static struct identity *sign_lookup(struct sign_op *);
-
-static void
-sign_why_over(void *arg)
-{
-	(void)arg;
-	loop_cancel_timer(sign_why_timer);
-	sign_why_timer = NULL;
-	notice_close(sign_why_notice);
-	sign_why_notice = NULL;
-}
-
 /* token: "security key NAME" from the sk helper, or NULL. */
 static void
 sign_say_why(struct sign_op *op, int r, const char *token)
@@ -241,11 +227,7 @@ sign_say_why(struct sign_op *op, int r, const char *token)
 	free(qc);
 	free(st);
 	logit("%s", text);
-	sign_why_over(NULL);
-	if ((sign_why_notice = notice_start("Security key", text, NULL,
-	    NULL)) != NULL && (sign_why_timer = loop_add_timer(SIGN_WHY_NOTICE_MS,
-	    sign_why_over, NULL)) == NULL)
-		sign_why_over(NULL);
+	notice_flash("Security key", text);
 	free(text);
 }
 
