@@ -169,7 +169,7 @@ rc=$?
 
 ti_log "Cancel after SIGTERM: the agent's close wins, exit 0"
 nd_stop_server
-nd_start_server -a cancel:1000
+nd_start_server -a cancel:10000
 nd_run_bg "Touch" "closed first"
 nd_wait '^notify 1 ' 5 || ti_fail "no notification"
 kill -TERM "$ND_PID"
