@@ -3,10 +3,11 @@
  * first layer of the native PIV driver.  It talks to one card through a
  * struct card_ops (pcsc-lite in token/piv-pcsc.c, a fake in tests), one
  * transaction per operation, so the card is never held between
- * operations; every operation selects PIV again first, and a signature
- * refused for want of the PIN after another program reset the card or
- * selected another application is verified again with the PIN remembered
- * here (in secure memory) and retried once.
+ * operations; every operation selects PIV again first (but a signature
+ * on a card set lazy: piv_set_lazy_select), and a signature refused for
+ * want of the PIN after another program reset the card or selected
+ * another application is verified again with the PIN remembered here (in
+ * secure memory) and retried once.
  *
  * Every byte from the card is untrusted: BER-TLV is parsed with the
  * bounded buffer API, lengths checked against what is there, and leftover
