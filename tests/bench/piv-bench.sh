@@ -9,6 +9,12 @@
 # after another (agentcli list-bench) while idle and while a signature
 # with a touch-policy key (9d) waits 2 s for its touch.  Not part of make
 # check.
+# Behind vpcd every APDU costs about 42 ms whoever sends it: vpcd writes
+# an APDU's length and its bytes in two writes on a socket with Nagle on,
+# and vcard's delayed ACK holds the second.  A real USB reader has no such
+# cost, so these figures mostly count APDUs per signature (native: one
+# while PIV stays selected; OpenSC: two, three through tokagent's
+# PKCS#11 helper; yubikey-agent: nine).
 # Usage (from the build tree): tests/bench/piv-bench.sh [SECONDS]
 set -u
 SECS=${1:-5}
