@@ -13,8 +13,9 @@
 # an APDU's length and its bytes in two writes on a socket with Nagle on,
 # and vcard's delayed ACK holds the second.  A real USB reader has no such
 # cost, so these figures mostly count APDUs per signature (native: one
-# while PIV stays selected; OpenSC: two, three through tokagent's
-# PKCS#11 helper; yubikey-agent: nine).
+# while PIV stays selected; OpenSC: a GET DATA and the signature, one
+# GET DATA more through tokagent's PKCS#11 helper; yubikey-agent: eight,
+# its certificate and an attestation read again each time).
 # Usage (from the build tree): tests/bench/piv-bench.sh [SECONDS]
 set -u
 SECS=${1:-5}
