@@ -20,7 +20,6 @@
 #include "token/piv-ipc.h"
 
 #define PIV_HELPER		"tokagent-piv-helper"
-#define HELPER_PIV_NAME_MAX	256
 
 static struct helper *helper_piv;
 /* The blobs of the keys the helper reported last, and those removed. */
@@ -71,30 +70,6 @@ helper_piv_blobs_add(struct buf ***v, size_t *n, const u_char *blob,
 		return TOK_ERR_ALLOC;
 	}
 	(*n)++;
-	return 0;
-}
-
-/* A device or card name from the helper: bounded, printable. */
-static int
-helper_piv_string(struct buf *m, char **sp)
-{
-	const u_char *cp;
-	size_t len, i;
-	int r;
-
-	*sp = NULL;
-	if ((r = buf_get_string_direct(m, &cp, &len)) != 0)
-		return r;
-	if (len == 0 || len > HELPER_PIV_NAME_MAX)
-		return TOK_ERR_INVALID_FORMAT;
-	for (i = 0; i < len; i++) {
-		if (cp[i] < 0x20 || cp[i] == 0x7f)
-			return TOK_ERR_INVALID_FORMAT;
-	}
-	if ((*sp = malloc(len + 1)) == NULL)
-		return TOK_ERR_ALLOC;
-	memcpy(*sp, cp, len);
-	(*sp)[len] = '\0';
 	return 0;
 }
 
@@ -171,7 +146,7 @@ helper_piv_sync(struct helper *h, struct buf *m)
 	for (j = 0; j < n; j++) {
 		if ((r = buf_get_u64(m, &handle)) != 0 ||
 		    (r = key_froms(m, &k)) != 0 ||
-		    (r = helper_piv_string(m, &label)) != 0)
+		    (r = helper_get_name(m, &label)) != 0)
 			goto out;
 		if (key_has_private(k) || key_is_cert(k)) {
 			r = TOK_ERR_PROTOCOL;
@@ -236,14 +211,10 @@ helper_piv_sync(struct helper *h, struct buf *m)
 static void
 helper_piv_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 {
-	struct helper_note note;
-	char *device = NULL, *name = NULL, *what = NULL;
-	uint32_t reqid, value;
-	uint8_t flag;
+	char *what = NULL;
 	int r = TOK_ERR_INVALID_FORMAT;
 
 	(void)arg;
-	memset(&note, 0, sizeof(note));
 	switch (type) {
 	case IPC_EVENT:
 		if ((r = buf_get_cstring(m, &what, NULL)) != 0)
@@ -259,33 +230,10 @@ helper_piv_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 		audit_token("token-change", "piv", what, "");
 		break;
 	case IPC_PIV_TOUCH:
+		r = helper_get_note(h, HELPER_NOTE_TOUCH, 1, m);
+		break;
 	case IPC_PIV_PIN_WANTED:
-		if ((r = buf_get_u32(m, &reqid)) != 0 ||
-		    (r = helper_piv_string(m, &device)) != 0 ||
-		    (r = helper_piv_string(m, &name)) != 0)
-			break;
-		if (type == IPC_PIV_TOUCH) {
-			if ((r = buf_get_u8(m, &flag)) != 0)
-				break;
-			if (flag > 1) {
-				r = TOK_ERR_INVALID_FORMAT;
-				break;
-			}
-			note.type = HELPER_NOTE_TOUCH;
-			value = flag;
-		} else {
-			if ((r = buf_get_u32(m, &value)) != 0)
-				break;
-			note.type = HELPER_NOTE_PIN_WANTED;
-		}
-		if ((r = buf_expect_empty(m)) != 0)
-			break;
-		note.device = device;
-		note.name = name;
-		note.value = value;
-		if (!helper_note(h, reqid, &note))
-			debug_f("note for request %u, which no longer waits",
-			    reqid);
+		r = helper_get_note(h, HELPER_NOTE_PIN_WANTED, 0, m);
 		break;
 	default:
 		r = TOK_ERR_INVALID_FORMAT;
@@ -294,8 +242,6 @@ helper_piv_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 	if (r != 0)
 		error_fr(r, "bad event %u from the PIV helper", type);
 	free(what);
-	free(device);
-	free(name);
 }
 
 static int
@@ -368,6 +314,12 @@ helper_piv_start(void)
 	helper_piv = helper_spawn(&helper_piv_backend, "piv", prog, argv,
 	    helper_piv_event, helper_piv_restarted, NULL);
 	free(prog);
+}
+
+struct helper *
+helper_piv_running(void)
+{
+	return helper_piv;
 }
 
 void

@@ -9,6 +9,8 @@
 
 /* helper_piv_start: spawn the PIV helper (errors logged, not fatal). */
 void helper_piv_start(void);
+/* helper_piv_running: the PIV helper if it was started, else NULL. */
+struct helper *helper_piv_running(void);
 /* helper_piv_forget_pins: lock, ssh-add -D: drop every cached card PIN. */
 void helper_piv_forget_pins(void);
 /*

@@ -10,7 +10,7 @@
 #include "agent/conn.h"
 #include "agent/constraints.h"
 #include "agent/helper-sk.h"
-#include "agent/status.h"
+#include "agent/tokstate.h"
 #include "agent/helper.h"
 #include "agent/idtab.h"
 #include "agent/keys.h"
@@ -23,7 +23,6 @@
 #include "sk/sk-ipc.h"
 
 #define SK_HELPER		"tokagent-sk-helper"
-#define HELPER_SK_NAME_MAX	256	/* a token name from the sk helper */
 
 /* A key handle given back to a restarted helper, until it answers. */
 struct helper_sk_readd {
@@ -34,30 +33,6 @@ struct helper_sk_readd {
 static struct helper *helper_sk;
 static helper_sk_device_cb *helper_sk_device;
 
-/* A device path or token name from the sk helper: bounded, printable. */
-static int
-helper_sk_string(struct buf *m, char **sp)
-{
-	const u_char *cp;
-	size_t len, i;
-	int r;
-
-	*sp = NULL;
-	if ((r = buf_get_string_direct(m, &cp, &len)) != 0)
-		return r;
-	if (len == 0 || len > HELPER_SK_NAME_MAX)
-		return TOK_ERR_INVALID_FORMAT;
-	for (i = 0; i < len; i++) {
-		if (cp[i] < 0x20 || cp[i] == 0x7f)
-			return TOK_ERR_INVALID_FORMAT;
-	}
-	if ((*sp = malloc(len + 1)) == NULL)
-		return TOK_ERR_ALLOC;
-	memcpy(*sp, cp, len);
-	(*sp)[len] = '\0';
-	return 0;
-}
-
 /*
  * The sk helper's events: a token waits for (or got) a touch for a
  * request, a request is about to fail for want of a token's PIN (both
@@ -66,47 +41,21 @@ helper_sk_string(struct buf *m, char **sp)
 static void
 helper_sk_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 {
-	struct helper_note note;
 	char *device = NULL, *name = NULL;
-	uint32_t reqid, value;
 	uint8_t flag;
 	int r = TOK_ERR_INVALID_FORMAT;
 
 	(void)arg;
-	memset(&note, 0, sizeof(note));
 	switch (type) {
 	case IPC_SK_TOUCH:
+		r = helper_get_note(h, HELPER_NOTE_TOUCH, HELPER_TOUCH_SELECT, m);
+		break;
 	case IPC_SK_PIN_WANTED:
-		if ((r = buf_get_u32(m, &reqid)) != 0 ||
-		    (r = helper_sk_string(m, &device)) != 0 ||
-		    (r = helper_sk_string(m, &name)) != 0)
-			break;
-		if (type == IPC_SK_TOUCH) {
-			if ((r = buf_get_u8(m, &flag)) != 0)
-				break;
-			if (flag > HELPER_TOUCH_SELECT) {
-				r = TOK_ERR_INVALID_FORMAT;
-				break;
-			}
-			note.type = HELPER_NOTE_TOUCH;
-			value = flag;
-		} else {
-			if ((r = buf_get_u32(m, &value)) != 0)
-				break;
-			note.type = HELPER_NOTE_PIN_WANTED;
-		}
-		if ((r = buf_expect_empty(m)) != 0)
-			break;
-		note.device = device;
-		note.name = name;
-		note.value = value;
-		if (!helper_note(h, reqid, &note))
-			debug_f("note for request %u, which no longer waits",
-			    reqid);
+		r = helper_get_note(h, HELPER_NOTE_PIN_WANTED, 0, m);
 		break;
 	case IPC_SK_DEVICE:
-		if ((r = helper_sk_string(m, &device)) != 0 ||
-		    (r = helper_sk_string(m, &name)) != 0 ||
+		if ((r = helper_get_name(m, &device)) != 0 ||
+		    (r = helper_get_name(m, &name)) != 0 ||
 		    (r = buf_get_u8(m, &flag)) != 0 ||
 		    (r = buf_expect_empty(m)) != 0)
 			break;
@@ -114,7 +63,7 @@ helper_sk_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 			r = TOK_ERR_INVALID_FORMAT;
 			break;
 		}
-		status_device_event(device, name, flag);
+		tokstate_device_event(device, name, flag);
 		audit_token(flag ? "token-plug" : "token-pull", "fido", name,
 		    device);
 		if (helper_sk_device != NULL)
@@ -346,7 +295,7 @@ helper_sk_running(void)
 void
 helper_sk_forget_pins(void)
 {
-	status_pin_forget(NULL);
+	tokstate_pin_forget(NULL);
 	if (helper_sk != NULL &&
 	    helper_request(helper_sk, IPC_SK_FORGET, NULL, NULL, NULL,
 	    NULL) != 0)

@@ -166,6 +166,29 @@ helper_find_program(const char *name)
 }
 
 int
+helper_get_name(struct buf *m, char **sp)
+{
+	const u_char *cp;
+	size_t len, i;
+	int r;
+
+	*sp = NULL;
+	if ((r = buf_get_string_direct(m, &cp, &len)) != 0)
+		return r;
+	if (len == 0 || len > HELPER_NAME_MAX)
+		return TOK_ERR_INVALID_FORMAT;
+	for (i = 0; i < len; i++) {
+		if (cp[i] < 0x20 || cp[i] == 0x7f)
+			return TOK_ERR_INVALID_FORMAT;
+	}
+	if ((*sp = malloc(len + 1)) == NULL)
+		return TOK_ERR_ALLOC;
+	memcpy(*sp, cp, len);
+	(*sp)[len] = '\0';
+	return 0;
+}
+
+int
 helper_running(const struct helper *h)
 {
 	return h->pid > 0;
@@ -184,18 +207,49 @@ helper_backend(const struct helper *h)
 }
 
 int
-helper_note(struct helper *h, uint32_t reqid, const struct helper_note *note)
+helper_get_note(struct helper *h, enum helper_note_type type,
+    uint8_t max_touch, struct buf *m)
 {
+	struct helper_note note;
 	struct helper_req *req;
+	char *device = NULL, *name = NULL;
+	uint32_t reqid, value;
+	uint8_t flag;
+	int r;
 
+	memset(&note, 0, sizeof(note));
+	if ((r = buf_get_u32(m, &reqid)) != 0 ||
+	    (r = helper_get_name(m, &device)) != 0 ||
+	    (r = helper_get_name(m, &name)) != 0)
+		goto out;
+	if (type == HELPER_NOTE_TOUCH) {
+		if ((r = buf_get_u8(m, &flag)) != 0)
+			goto out;
+		if (flag > max_touch) {
+			r = TOK_ERR_INVALID_FORMAT;
+			goto out;
+		}
+		value = flag;
+	} else if ((r = buf_get_u32(m, &value)) != 0)
+		goto out;
+	if ((r = buf_expect_empty(m)) != 0)
+		goto out;
+	note.type = type;
+	note.device = device;
+	note.name = name;
+	note.value = value;
 	TAILQ_FOREACH(req, &h->reqs, entry) {
 		if (req->id == reqid)
 			break;
 	}
 	if (req == NULL || req->cb == NULL || req->ncb == NULL)
-		return 0;
-	req->ncb(note, req->arg);
-	return 1;
+		debug_f("note for request %u, which no longer waits", reqid);
+	else
+		req->ncb(&note, req->arg);
+ out:
+	free(device);
+	free(name);
+	return r;
 }
 
 void

@@ -93,11 +93,15 @@ int helper_request_notes(struct helper *h, uint8_t type,
     const struct buf *payload, helper_reply_cb *cb, helper_note_cb *ncb,
     void *arg, uint32_t *idp) TOK_WUR;
 /*
- * helper_note: hand note about request reqid to its requester.  Returns 1
- * when delivered, 0 when no such request waits (a late note).
+ * helper_get_note: a note event from a helper, m after its type: uint32
+ * request id, string device, string name (helper_get_name), then for
+ * HELPER_NOTE_TOUCH a byte (at most max_touch), for HELPER_NOTE_PIN_WANTED
+ * a uint32 of tries left; nothing after.  Handed to the request's
+ * requester (a late note, for a request that no longer waits, is
+ * dropped).  Returns 0 or an error for a malformed event.
  */
-int helper_note(struct helper *h, uint32_t reqid,
-    const struct helper_note *note);
+int helper_get_note(struct helper *h, enum helper_note_type type,
+    uint8_t max_touch, struct buf *m);
 /* helper_cancel: forget request id (cb will not be called) and tell the helper. */
 void helper_cancel(struct helper *h, uint32_t id);
 /*
@@ -105,6 +109,13 @@ void helper_cancel(struct helper *h, uint32_t id);
  * restart (its keys are then not offered).
  */
 int helper_running(const struct helper *h);
+/*
+ * helper_get_name: a device, card or token name from a helper's message:
+ * 1..HELPER_NAME_MAX bytes, no control bytes.  *sp is a new string, or NULL with an
+ * error (TOK_ERR_INVALID_FORMAT for a bad name).
+ */
+#define HELPER_NAME_MAX	256
+int helper_get_name(struct buf *m, char **sp);
 /* helper_name: the name given at spawn. */
 const char *helper_name(const struct helper *h);
 /* helper_backend: the ops table given at spawn (NULL for h NULL). */

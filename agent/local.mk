@@ -38,6 +38,7 @@ agent_libagent_la_SOURCES = \
 	agent/sign.c agent/sign.h \
 	agent/sockdir.c agent/sockdir.h \
 	agent/status.c agent/status.h \
+	agent/tokstate.c agent/tokstate.h \
 	agent/userauth.c agent/userauth.h
 # Helpers are found in one place: see agent/progdir.h.
 agent_libagent_la_SOURCES += agent/progdir.c agent/progdir.h

@@ -13,7 +13,7 @@
 #include "agent/idtab.h"
 #include "agent/pin.h"
 #include "agent/prompt.h"
-#include "agent/status.h"
+#include "agent/tokstate.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/ipc.h"
@@ -52,7 +52,7 @@ pin_login_reply(int r, uint8_t type, struct buf *m, const char *detail,
 		error("token login failed: %s%s%s", tok_strerror(r),
 		    detail ? ": " : "", detail ? detail : "");
 	else if (helper_backend(op->h)->pin_per_device && op->device != NULL)
-		status_pin_cached(op->device, agent_opts.pin_cache_s);
+		tokstate_pin_cached(op->device, agent_opts.pin_cache_s);
 	login_op_free(op);
 	done(r, darg);
 }

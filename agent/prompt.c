@@ -516,7 +516,8 @@ prompt_pin(const struct prompt_req *pr, const char *purpose,
 		goto out;
 	if (asprintf(&s, "%s\n%s%s%s%s%s", first,
 	    second != NULL ? second : "", second != NULL ? "\n" : "",
-	    !wrong && retries != PROMPT_RETRIES_UNKNOWN && retries < 4 ?
+	    !wrong && retries != PROMPT_RETRIES_UNKNOWN &&
+	    retries < PROMPT_FEW_RETRIES ?
 	    "Few PIN tries left: a wrong PIN may block the token.\n" : "",
 	    tl, pr != NULL ? pr->details : "") < 0)
 		s = NULL;

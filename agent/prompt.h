@@ -17,6 +17,12 @@
 
 #define PROMPT_LINE_MAX		60	/* columns of a first line */
 #define PROMPT_RETRIES_UNKNOWN	UINT32_MAX
+/*
+ * Fewer tries left than this before a first PIN: warned of.  Not 3: a
+ * PIV card (a YubiKey) starts with 3, and a warning on every first
+ * prompt would teach users to ignore it.
+ */
+#define PROMPT_FEW_RETRIES	3
 
 struct conn;
 struct identity;
@@ -53,7 +59,7 @@ char *prompt_confirm(const struct prompt_req *pr);
  * at device (raw, may be NULL), kind "security key" or "token": first line
  * "Enter PIN for KIND "TOKEN"", after "Wrong PIN (N tries left). " when
  * wrong; retries (PROMPT_RETRIES_UNKNOWN: unknown) adds a warning when
- * few are left.  The second line says what for: the request pr, or when
+ * fewer than PROMPT_FEW_RETRIES are left.  The second line says what for: the request pr, or when
  * pr is NULL purpose (the agent's own words, at most PROMPT_LINE_MAX
  * columns; may be NULL); the token (unless device is NULL and pr is
  * given: then pr's details name it) and the details of pr follow.  New

@@ -2,15 +2,13 @@
 #include "config.h"
 
 #include <sys/types.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/client.h"
 #include "agent/conn.h"
 #include "agent/dest.h"
 #include "agent/helper.h"
@@ -21,7 +19,9 @@
 #include "agent/prompt.h"
 #include "agent/sign.h"
 #include "agent/status.h"
+#include "agent/tokstate.h"
 #include "agent/helper-p11.h"
+#include "agent/helper-piv.h"
 #include "agent/helper-sk.h"
 #include "common/buf.h"
 #include "common/err.h"
@@ -32,91 +32,6 @@
 
 #define STATUS_REPLY_MAX	(4 * 1024 * 1024)
 #define STATUS_FIELD_MAX	SANITIZE_MAX_LINE
-
-/* A FIDO token the sk helper told us about, and its cached PIN. */
-struct status_device {
-	char *device;
-	char *name;
-	int present;
-	uint64_t pin_until_ms;		/* 0: no PIN cached */
-};
-
-static struct status_device status_devices[STATUS_MAX_DEVICES];
-
-static struct status_device *
-status_device_find(const char *device, int create)
-{
-	size_t i, free_slot = STATUS_MAX_DEVICES;
-
-	for (i = 0; i < STATUS_MAX_DEVICES; i++) {
-		if (status_devices[i].device == NULL) {
-			if (free_slot == STATUS_MAX_DEVICES)
-				free_slot = i;
-			continue;
-		}
-		if (strcmp(status_devices[i].device, device) == 0)
-			return &status_devices[i];
-	}
-	if (!create)
-		return NULL;
-	/* Full: forget a pulled token first. */
-	for (i = 0; free_slot == STATUS_MAX_DEVICES &&
-	    i < STATUS_MAX_DEVICES; i++) {
-		if (!status_devices[i].present) {
-			free(status_devices[i].device);
-			free(status_devices[i].name);
-			memset(&status_devices[i], 0,
-			    sizeof(status_devices[i]));
-			free_slot = i;
-		}
-	}
-	if (free_slot == STATUS_MAX_DEVICES ||
-	    (status_devices[free_slot].device = strdup(device)) == NULL)
-		return NULL;
-	return &status_devices[free_slot];
-}
-
-void
-status_device_event(const char *device, const char *name, int present)
-{
-	struct status_device *d;
-	char *n;
-
-	if ((d = status_device_find(device, 1)) == NULL)
-		return;
-	if ((n = strdup(name)) != NULL) {
-		free(d->name);
-		d->name = n;
-	}
-	d->present = present;
-	if (!present)
-		d->pin_until_ms = 0;	/* the helper forgets it too */
-}
-
-void
-status_pin_cached(const char *device, uint32_t seconds)
-{
-	struct status_device *d;
-
-	if (seconds == 0 || (d = status_device_find(device, 1)) == NULL)
-		return;
-	d->pin_until_ms = loop_now_ms() + (uint64_t)seconds * 1000;
-}
-
-void
-status_pin_forget(const char *device)
-{
-	struct status_device *d;
-	size_t i;
-
-	if (device != NULL) {
-		if ((d = status_device_find(device, 0)) != NULL)
-			d->pin_until_ms = 0;
-		return;
-	}
-	for (i = 0; i < STATUS_MAX_DEVICES; i++)
-		status_devices[i].pin_until_ms = 0;
-}
 
 /* ---- The agent side ---------------------------------------------------- */
 
@@ -147,17 +62,76 @@ status_ctx_reset(struct status_ctx *ctx)
 	ctx->r = 0;
 }
 
-/* A PKCS#11 provider: its tokens, by the labels of its keys. */
-/* Every token helper running: the sk helper, the PC/SC watcher, providers. */
+/*
+ * Every token helper running: the sk helper, the PIV helper, the PC/SC
+ * watcher, providers.
+ */
 static void
 status_foreach_helper(void (*cb)(const char *kind, const char *name,
     struct helper *h, void *arg), void *arg)
 {
-	struct helper *sk;
+	struct helper *h;
 
-	if ((sk = helper_sk_running()) != NULL)
-		cb("fido", "security keys (sk helper)", sk, arg);
+	if ((h = helper_sk_running()) != NULL)
+		cb("fido", "security keys (sk helper)", h, arg);
+	if ((h = helper_piv_running()) != NULL)
+		cb("piv", "PIV cards (piv helper)", h, arg);
 	helper_p11_foreach(cb, arg);
+}
+
+/*
+ * The card of a native PIV key, from its name "<card> #<serial> PIV <slot>"
+ * (token/piv-helper.c): a new string, or NULL when id is not one.
+ */
+static char *
+status_piv_card(const struct identity *id)
+{
+	const char *p;
+
+	if (id->helper == NULL || id->helper != helper_piv_running() ||
+	    (p = strstr(id->comment, " PIV ")) == NULL)
+		return NULL;
+	while (strstr(p + 1, " PIV ") != NULL)
+		p = strstr(p + 1, " PIV ");
+	return strndup(id->comment, p - id->comment);
+}
+
+/* The PIV cards present: one record per card that has keys listed. */
+static int
+status_piv_cards(struct status_ctx *ctx)
+{
+	struct identity *id;
+	struct buf *seen;
+	char *card = NULL, *line = NULL;
+	int r = 0;
+
+	/* The cards named so far, each as "\ncard\n". */
+	if ((seen = buf_new()) == NULL)
+		return TOK_ERR_ALLOC;
+	for (id = idtab_first(agent_idtab); id != NULL && r == 0;
+	    id = idtab_next(id)) {
+		if ((card = status_piv_card(id)) == NULL)
+			continue;
+		if (asprintf(&line, "\n%s\n", card) < 0) {
+			line = NULL;
+			r = TOK_ERR_ALLOC;
+		} else if (buf_len(seen) == 0 || memmem(buf_ptr(seen),
+		    buf_len(seen), line, strlen(line)) == NULL) {
+			if ((r = buf_putf(seen, "%s", line)) == 0 &&
+			    (r = buf_put_cstring(ctx->sec, "piv")) == 0 &&
+			    (r = buf_put_cstring(ctx->sec, card)) == 0 &&
+			    (r = buf_put_cstring(ctx->sec, "PC/SC")) == 0 &&
+			    (r = buf_put_cstring(ctx->sec, id->token_serial ?
+			    id->token_serial : "")) == 0 &&
+			    (r = buf_put_u8(ctx->sec, id->present)) == 0)
+				ctx->n++;
+		}
+		free(line);
+		free(card);
+		line = card = NULL;
+	}
+	buf_free(seen);
+	return r;
 }
 
 static void
@@ -202,26 +176,33 @@ status_provider_token(const char *kind, const char *name, struct helper *h,
 	ctx->r = r;
 }
 
+static void
+status_fido_token(const struct tokstate_device *d, void *arg)
+{
+	struct status_ctx *ctx = arg;
+	int r;
+
+	if (ctx->r != 0 || !d->present)
+		return;
+	if ((r = buf_put_cstring(ctx->sec, "fido")) == 0 &&
+	    (r = buf_put_cstring(ctx->sec, d->name ? d->name : "")) == 0 &&
+	    (r = buf_put_cstring(ctx->sec, d->device)) == 0 &&
+	    (r = buf_put_cstring(ctx->sec, "")) == 0 &&
+	    (r = buf_put_u8(ctx->sec, 1)) == 0)
+		ctx->n++;
+	ctx->r = r;
+}
+
 static int
 status_tokens(struct status_ctx *ctx)
 {
-	struct status_device *d;
-	size_t i;
 	int r;
 
-	for (i = 0; i < STATUS_MAX_DEVICES; i++) {
-		d = &status_devices[i];
-		if (d->device == NULL || !d->present)
-			continue;
-		if ((r = buf_put_cstring(ctx->sec, "fido")) != 0 ||
-		    (r = buf_put_cstring(ctx->sec,
-		    d->name ? d->name : "")) != 0 ||
-		    (r = buf_put_cstring(ctx->sec, d->device)) != 0 ||
-		    (r = buf_put_cstring(ctx->sec, "")) != 0 ||
-		    (r = buf_put_u8(ctx->sec, 1)) != 0)
-			return r;
-		ctx->n++;
-	}
+	tokstate_foreach(status_fido_token, ctx);
+	if (ctx->r != 0)
+		return ctx->r;
+	if ((r = status_piv_cards(ctx)) != 0)
+		return r;
 	status_foreach_helper(status_provider_token, ctx);
 	return ctx->r;
 }
@@ -238,6 +219,12 @@ status_key_token(const struct identity *id)
 		if (id->provider != NULL && strcmp(id->provider, "internal"))
 			return strdup("FIDO security key, through middleware");
 		return strdup("FIDO security key");
+	}
+	if ((label = status_piv_card(id)) != NULL) {
+		if (asprintf(&s, "PIV card %s", label) < 0)
+			s = NULL;
+		free(label);
+		return s;
 	}
 	if ((label = prompt_token_label(id)) != NULL) {
 		if (asprintf(&s, "PKCS#11 token %s", label) < 0)
@@ -338,26 +325,28 @@ status_pending_one(const struct sign_pending *sp, void *arg)
 	ctx->r = r;
 }
 
+static void
+status_pin_one(const struct tokstate_device *d, void *arg)
+{
+	struct status_ctx *ctx = arg;
+	uint64_t now = loop_now_ms();
+	int r;
+
+	if (ctx->r != 0 || d->pin_until_ms <= now)
+		return;
+	if ((r = buf_put_cstring(ctx->sec, d->name ? d->name : "")) == 0 &&
+	    (r = buf_put_cstring(ctx->sec, d->device)) == 0 &&
+	    (r = buf_put_u32(ctx->sec, (uint32_t)((d->pin_until_ms - now +
+	    999) / 1000))) == 0)
+		ctx->n++;
+	ctx->r = r;
+}
+
 static int
 status_pins(struct status_ctx *ctx)
 {
-	struct status_device *d;
-	uint64_t now = loop_now_ms();
-	size_t i;
-	int r;
-
-	for (i = 0; i < STATUS_MAX_DEVICES; i++) {
-		d = &status_devices[i];
-		if (d->device == NULL || d->pin_until_ms <= now)
-			continue;
-		if ((r = buf_put_cstring(ctx->sec, d->name ? d->name : "")) !=
-		    0 || (r = buf_put_cstring(ctx->sec, d->device)) != 0 ||
-		    (r = buf_put_u32(ctx->sec, (uint32_t)((d->pin_until_ms -
-		    now + 999) / 1000))) != 0)
-			return r;
-		ctx->n++;
-	}
-	return 0;
+	tokstate_foreach(status_pin_one, ctx);
+	return ctx->r;
 }
 
 static void
@@ -668,70 +657,27 @@ status_parse(struct buf *reply, int json, struct buf *out)
 	return 0;
 }
 
-static int
-status_connect(void)
-{
-	struct sockaddr_un sun;
-	const char *path = getenv("SSH_AUTH_SOCK");
-	int fd;
-
-	if (path == NULL || *path == '\0') {
-		fprintf(stderr, "SSH_AUTH_SOCK is not set\n");
-		return -1;
-	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path) ||
-	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		fprintf(stderr, "connect %s: %s\n", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 int
 status_client(int json)
 {
-	struct buf *req = NULL, *out = NULL, *in = NULL, *reply = NULL;
-	struct buf *text = NULL;
-	u_char tmp[8192];
+	struct buf *req = NULL, *reply = NULL, *text = NULL;
 	const u_char *name;
 	size_t namelen;
 	uint8_t type;
-	ssize_t n;
 	int fd, r, ret = 1;
 
-	if ((fd = status_connect()) == -1)
+	if ((fd = client_connect()) == -1)
 		return 2;
-	if ((req = buf_new()) == NULL || (out = buf_new()) == NULL ||
-	    (in = buf_new()) == NULL || (text = buf_new()) == NULL ||
+	if ((req = buf_new()) == NULL || (text = buf_new()) == NULL ||
 	    buf_put_u8(req, SSH_AGENTC_EXTENSION) != 0 ||
-	    buf_put_cstring(req, STATUS_EXT) != 0 ||
-	    frame_put(out, req) != 0) {
+	    buf_put_cstring(req, STATUS_EXT) != 0) {
 		fprintf(stderr, "out of memory\n");
 		goto out;
 	}
-	if (write(fd, buf_ptr(out), buf_len(out)) != (ssize_t)buf_len(out)) {
-		fprintf(stderr, "write to the agent: %s\n", strerror(errno));
+	if ((r = client_request(fd, req, STATUS_REPLY_MAX, &reply)) != 0) {
+		fprintf(stderr, "agent reply: %s\n", r == TOK_ERR_PROTOCOL ?
+		    "the agent closed the connection" : tok_strerror(r));
 		goto out;
-	}
-	for (;;) {
-		if ((r = frame_take(in, STATUS_REPLY_MAX, &reply)) != 0) {
-			fprintf(stderr, "agent reply: %s\n", tok_strerror(r));
-			goto out;
-		}
-		if (reply != NULL)
-			break;
-		if ((n = read(fd, tmp, sizeof(tmp))) <= 0) {
-			fprintf(stderr, "the agent closed the connection\n");
-			goto out;
-		}
-		if (buf_put(in, tmp, (size_t)n) != 0)
-			goto out;
 	}
 	if (buf_get_u8(reply, &type) != 0 ||
 	    type != SSH_AGENT_EXTENSION_RESPONSE) {
@@ -750,8 +696,6 @@ status_client(int json)
 	ret = fflush(stdout) == 0 ? 0 : 1;
  out:
 	buf_free(req);
-	buf_free(out);
-	buf_free(in);
 	buf_free(reply);
 	buf_free(text);
 	close(fd);

@@ -32,20 +32,10 @@ struct conn;
 
 #define STATUS_EXT		"status@tokagent"
 #define STATUS_VERSION		1
-#define STATUS_MAX_DEVICES	64	/* FIDO tokens remembered */
 #define STATUS_MAX_RECORDS	100000	/* per section, for the client */
 
 /* status_request: the STATUS_EXT extension on c (m after its name). */
 void status_request(struct conn *c, struct buf *m);
-/* status_device_event: the sk helper saw a token plugged (1) or pulled. */
-void status_device_event(const char *device, const char *name, int present);
-/*
- * status_pin_cached: the sk helper keeps the PIN of the token at device
- * for seconds (0: for the next operation only, not shown).
- */
-void status_pin_cached(const char *device, uint32_t seconds);
-/* status_pin_forget: the PIN of device (NULL: every PIN) is gone. */
-void status_pin_forget(const char *device);
 /*
  * status_client: `tokagent status [--json]`: ask the agent at
  * $SSH_AUTH_SOCK and print.  Returns the exit status: 0, 1 when the agent

@@ -18,6 +18,8 @@
 #include "common/err.h"
 #include "common/key.h"
 #include "common/key_impl.h"
+#include "common/mldsa44.h"
+#include "common/secmem.h"
 
 #define KEY_CERT_SUFFIX		"-cert-v01@openssh.com"
 #define KEY_LINE_MAX		(64 * 1024)
@@ -121,6 +123,41 @@ key_cert_free(struct key_cert *c)
 	free(c->extensions);
 	key_free(c->signature_key);
 	freezero(c, sizeof(*c));
+}
+
+/* The hybrid key's parts (see key_impl.h); its crypto is in key_mldsa.c. */
+static void
+key_mldsa_free(struct key *k)
+{
+	free(k->mldsa_pub);
+	secmem_free(k->mldsa_seed);
+	mldsa44_key_free(k->mldsa);
+	k->mldsa_pub = NULL;
+	k->mldsa_seed = NULL;
+	k->mldsa = NULL;
+}
+
+int
+key_mldsa_set_public(struct key *k, const u_char *pub, size_t len)
+{
+	EVP_PKEY *pk;
+
+	if (len != KEY_MLDSA_PK_LEN)
+		return TOK_ERR_KEY_INVALID;
+	if ((pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL,
+	    pub + MLDSA44_PK_LEN, KEY_ED25519_PK_LEN)) == NULL)
+		return TOK_ERR_KEY_INVALID;
+	if (k->mldsa_pub == NULL &&
+	    (k->mldsa_pub = malloc(KEY_MLDSA_PK_LEN)) == NULL) {
+		EVP_PKEY_free(pk);
+		return TOK_ERR_ALLOC;
+	}
+	memcpy(k->mldsa_pub, pub, KEY_MLDSA_PK_LEN);
+	memcpy(k->pub, pub + MLDSA44_PK_LEN, KEY_ED25519_PK_LEN);
+	k->publen = KEY_ED25519_PK_LEN;
+	EVP_PKEY_free(k->pkey);
+	k->pkey = pk;
+	return 0;
 }
 
 void

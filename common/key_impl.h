@@ -103,8 +103,9 @@ int key_check_pairwise(EVP_PKEY *pk);
 const EVP_MD *key_rsa_md(uint32_t agent_flags, const char **algp);
 
 /*
- * ssh-mldsa44-ed25519@openssh.com (common/key_mldsa.c).  k->pkey holds the
- * Ed25519 half (with its private key when k has one).
+ * ssh-mldsa44-ed25519@openssh.com (common/key_mldsa.c; its public key is
+ * set and freed with the key's other fields in common/key.c).  k->pkey
+ * holds the Ed25519 half (with its private key when k has one).
  */
 /* key_mldsa_set_public: take the 1344-byte composite public key. */
 int key_mldsa_set_public(struct key *k, const u_char *pub, size_t len);
@@ -123,7 +124,5 @@ int key_mldsa_sign(const struct key *k, const u_char *data, size_t datalen,
 /* key_mldsa_verify: the composite signature (2484 bytes) over data. */
 int key_mldsa_verify(const struct key *k, const u_char *sig, size_t siglen,
     const u_char *data, size_t datalen);
-/* key_mldsa_free: free the hybrid parts of k (used by key_free). */
-void key_mldsa_free(struct key *k);
 
 #endif /* COMMON_KEY_IMPL_H */

@@ -33,40 +33,6 @@
 #define KEY_MLDSA_MPRIME_LEN	(sizeof(KEY_MLDSA_PREFIX) - 1 + \
 				    sizeof(KEY_MLDSA_LABEL) - 1 + 1 + 64)
 
-void
-key_mldsa_free(struct key *k)
-{
-	free(k->mldsa_pub);
-	secmem_free(k->mldsa_seed);
-	mldsa44_key_free(k->mldsa);
-	k->mldsa_pub = NULL;
-	k->mldsa_seed = NULL;
-	k->mldsa = NULL;
-}
-
-int
-key_mldsa_set_public(struct key *k, const u_char *pub, size_t len)
-{
-	EVP_PKEY *pk;
-
-	if (len != KEY_MLDSA_PK_LEN)
-		return TOK_ERR_KEY_INVALID;
-	if ((pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL,
-	    pub + MLDSA44_PK_LEN, KEY_ED25519_PK_LEN)) == NULL)
-		return TOK_ERR_KEY_INVALID;
-	if (k->mldsa_pub == NULL &&
-	    (k->mldsa_pub = malloc(KEY_MLDSA_PK_LEN)) == NULL) {
-		EVP_PKEY_free(pk);
-		return TOK_ERR_ALLOC;
-	}
-	memcpy(k->mldsa_pub, pub, KEY_MLDSA_PK_LEN);
-	memcpy(k->pub, pub + MLDSA44_PK_LEN, KEY_ED25519_PK_LEN);
-	k->publen = KEY_ED25519_PK_LEN;
-	EVP_PKEY_free(k->pkey);
-	k->pkey = pk;
-	return 0;
-}
-
 /*
  * Expand seed into *mlp (ML-DSA) and *edp (Ed25519, private) and write the
  * composite public key they give to pub.

@@ -1,8 +1,8 @@
 /*
  * struct sk_devops on libfido2: hidraw devices found by libfido2's own
  * discovery, and "unix:PATH" devices through sk/fido_unix.c.  The only
- * file of the sk core that calls libfido2 for operations, and the one
- * place FIDO_ERR_* codes are turned into TOK_ERR_*.
+ * file of the sk core that calls libfido2 for operations (its FIDO_ERR_*
+ * codes are turned into TOK_ERR_* in sk/fido_err.c).
  */
 #include "config.h"
 
@@ -19,6 +19,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "sk/fido_err.h"
 #include "sk/fido_unix.h"
 #include "sk/sk.h"
 
@@ -64,59 +65,6 @@ fido_ops_resync(struct fido_ops_dev *d)
 	pthread_mutex_unlock(&d->lock);
 	(void)fido_dev_close(old);
 	fido_dev_free(&old);
-}
-
-int
-sk_fido_err(int fido_err)
-{
-	switch (fido_err) {
-	case FIDO_OK:
-		return 0;
-	case FIDO_ERR_PIN_REQUIRED:
-		return TOK_ERR_PIN_REQUIRED;
-	case FIDO_ERR_PIN_INVALID:
-	case FIDO_ERR_PIN_AUTH_INVALID:
-	case FIDO_ERR_UV_INVALID:
-		return TOK_ERR_PIN_INVALID;
-	case FIDO_ERR_PIN_BLOCKED:
-	case FIDO_ERR_PIN_AUTH_BLOCKED:
-	case FIDO_ERR_UV_BLOCKED:
-		return TOK_ERR_PIN_BLOCKED;
-	case FIDO_ERR_OPERATION_DENIED:
-		return TOK_ERR_TOUCH_DENIED;
-	case FIDO_ERR_USER_ACTION_TIMEOUT:
-	case FIDO_ERR_ACTION_TIMEOUT:
-	case FIDO_ERR_TIMEOUT:
-		return TOK_ERR_DEVICE_TIMEOUT;
-	case FIDO_ERR_KEEPALIVE_CANCEL:
-		return TOK_ERR_CANCELLED;
-	case FIDO_ERR_NO_CREDENTIALS:
-	case FIDO_ERR_INVALID_CREDENTIAL:
-		return TOK_ERR_KEY_NOT_FOUND;
-	case FIDO_ERR_UNSUPPORTED_OPTION:
-	case FIDO_ERR_UNSUPPORTED_ALGORITHM:
-	case FIDO_ERR_UNSUPPORTED_EXTENSION:
-	case FIDO_ERR_INVALID_OPTION:
-	case FIDO_ERR_PIN_NOT_SET:
-		return TOK_ERR_FEATURE_UNSUPPORTED;
-	case FIDO_ERR_TX:
-	case FIDO_ERR_RX:
-		return TOK_ERR_DEVICE_NOT_PRESENT;
-	case FIDO_ERR_RX_NOT_CBOR:
-	case FIDO_ERR_RX_INVALID_CBOR:
-	case FIDO_ERR_INVALID_CBOR:
-	case FIDO_ERR_CBOR_UNEXPECTED_TYPE:
-		return TOK_ERR_PROTOCOL;
-	case FIDO_ERR_INVALID_ARGUMENT:
-	case FIDO_ERR_INVALID_PARAM:
-		return TOK_ERR_INVALID_ARGUMENT;
-	case FIDO_ERR_INVALID_SIG:
-		return TOK_ERR_SIGNATURE_INVALID;
-	case FIDO_ERR_INTERNAL:
-		return TOK_ERR_INTERNAL;
-	default:
-		return TOK_ERR_DEVICE;
-	}
 }
 
 static void

@@ -21,8 +21,8 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "sk/fido_err.h"
 #include "sk/fido_unix.h"
-#include "sk/sk.h"
 
 struct fido_unix_handle {
 	int	fd;

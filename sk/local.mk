@@ -8,6 +8,7 @@ sk_libsk_la_SOURCES = \
 	sk/sk.c sk/sk.h \
 	sk/devpool.c sk/devpool.h \
 	sk/devwatch.c sk/devwatch.h \
+	sk/fido_err.c sk/fido_err.h \
 	sk/fido_ops.c \
 	sk/fido_unix.c sk/fido_unix.h
 sk_libsk_la_CPPFLAGS = $(SK_CPPFLAGS) $(UDEV_CFLAGS)

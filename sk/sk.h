@@ -155,12 +155,6 @@ struct sk_devops {
 /* The libfido2 implementation (sk/fido_ops.c). */
 extern const struct sk_devops sk_devops_fido;
 
-/*
- * sk_fido_err: translate a libfido2 FIDO_ERR_* code into TOK_ERR_*.  The
- * one place libfido2 error codes are interpreted.
- */
-int sk_fido_err(int fido_err);
-
 /* sk_devcred_clear: free and zero what c owns.  NULL is accepted. */
 void sk_devcred_clear(struct sk_devcred *c);
 /* sk_devassert_clear: free and zero what a owns.  NULL is accepted. */

@@ -11,7 +11,7 @@
 # with the tries left, a blocked PIN says "use the PUK"; the card pulled
 # (also while a signature waits for a touch) -> its keys go and a
 # signature fails fast; plugged back -> they return;
-# --no-piv offers nothing.
+# tokagent status shows the card and its keys; --no-piv offers nothing.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integ/lib.sh"
 ti_setup
 ti_tokagent_only "the native PIV helper"
@@ -105,8 +105,28 @@ ti_assert_eq "login-9a" "$(login 9a)" "login with 9a"
 ti_assert_eq 1 "$(ti_askpass_count)" "PIN prompts after the first 9a login"
 ti_assert_contains "$(tail -n 1 "$TI_DIR/askpass.log")" "$CARD" \
     "the PIN prompt names the card"
+ti_assert_not_contains "$(tail -n 1 "$TI_DIR/askpass.log")" "Few PIN tries" \
+    "no warning with the card's full 3 tries"
 ti_assert_eq "login-9a" "$(login 9a)" "second login with 9a"
 ti_assert_eq 1 "$(ti_askpass_count)" "PIN asked once for policy once"
+
+# tokagent status: the card (kind, name, serial), its keys on it, the
+# PIV helper running.
+out=$("$TEST_AGENT" status) || ti_fail "tokagent status: $out"
+ti_log "status: $out"
+ti_assert_contains "$out" "piv \"$CARD\" at PC/SC serial \"$SERIAL\", present" \
+    "status lists the card"
+ti_assert_contains "$out" "on PIV card $CARD, present" \
+    "status names the card of a key"
+ti_assert_contains "$out" "PIV cards (piv helper)" "status: the PIV helper"
+json=$("$TEST_AGENT" status --json) || ti_fail "tokagent status --json"
+printf '%s' "$json" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+cards = [t for t in d["tokens"] if t["kind"] == "piv"]
+assert len(cards) == 1 and cards[0]["serial"] == sys.argv[1], cards
+assert cards[0]["present"] is True
+' "$SERIAL" || ti_fail "status --json: the card: $json"
 
 # Another program between two signatures: no new PIN.
 opensc-tool -r "$READER" -s 00A4040006D27600012401 >/dev/null 2>&1

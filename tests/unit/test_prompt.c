@@ -230,6 +230,11 @@ test_pin(void **state)
 	check_first(s, "Enter PIN for security key \"YubiKey\"");
 	assert_non_null(strstr(s, "Few PIN tries left"));
 	free(s);
+	/* A PIV card's full 3 tries: no warning. */
+	assert_non_null(s = prompt_pin(pr, NULL, "security key",
+	    "YubiKey", NULL, 0, 3));
+	assert_null(strstr(s, "Few PIN tries left"));
+	free(s);
 	/* A device with no product name: the device path, once. */
 	assert_non_null(s = prompt_pin(NULL, "to import its resident SSH keys",
 	    "security key", "unix:/tmp/t.sock", "unix:/tmp/t.sock", 0,

@@ -36,6 +36,7 @@
 #include "common/err.h"
 #include "common/secmem.h"
 #include "sk/devpool.h"
+#include "sk/fido_err.h"
 #include "sk/sk.h"
 
 /* ------------------------------------------------------------------ */
