@@ -216,6 +216,8 @@ pivh_card_open(const char *reader, struct pivh_card **cp)
 	}
 	have_version = piv_yk_version(c->piv, v) == 0;
 	have_serial = piv_yk_serial(c->piv, &serial) == 0;
+	/* A YubiKey's other applications refuse GENERAL AUTHENTICATE. */
+	piv_set_lazy_select(c->piv, have_version);
 	if (have_version && have_serial)
 		snprintf(c->name, sizeof(c->name), "YubiKey %u #%u", v[0],
 		    serial);
