@@ -2516,8 +2516,8 @@ idle_measure(struct bench_agent *a, struct bench_result *res)
 		dv = q == NULL ? p->vcsw : p->vcsw - q->vcsw;
 		off += (size_t)snprintf(note + off, sizeof(res->note) - off,
 		    " %s[%ld]%s %llu ms/%llu csw", p->comm, (long)p->pid,
-		    q == NULL ? " (new)" : "", dt * 1000 / (unsigned long long)hz,
-		    dv);
+		    q == NULL ? " (new)" : "",
+		    dt * 1000 / (unsigned long long)hz, dv);
 	}
 	if (gone > 0 && off < sizeof(res->note))
 		snprintf(note + off, sizeof(res->note) - off,
@@ -2541,7 +2541,8 @@ sc_idle_cpu(struct bench_agent *a, const struct bench_keys *k,
 	if (vfido_control(k, "touch approve") != 0 ||
 	    sk_load_file(a, k, k->sk_key) != 0 ||
 	    sk_load_file(a, k, k->sk2_key) != 0) {
-		snprintf(res->note, sizeof(res->note), "loading sk keys failed");
+		snprintf(res->note, sizeof(res->note),
+		    "loading sk keys failed");
 		goto out;
 	}
 	if (sign_once(a->sock, k->skblob) != 0 ||
@@ -2959,7 +2960,8 @@ main(int argc, char **argv)
 	    "\"(vs 10.5)\": the ssh-agent column is OpenSSH 10.5's agent "
 	    "(%s);\nidle CPU: ms of CPU used by the agent and all its "
 	    "processes in the idle window, and their\nvoluntary context "
-	    "switches (wakeups); the last column is the difference\n", agents[BENCH_OSSH10].path[0] != '\0' ?
+	    "switches (wakeups); the last column is the difference\n",
+	    agents[BENCH_OSSH10].path[0] != '\0' ?
 	    agents[BENCH_OSSH10].path : "OPENSSH10_BIN not set");
  out:
 	kill_agents();
