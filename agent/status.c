@@ -336,8 +336,9 @@ status_pin_one(const struct tokstate_device *d, void *arg)
 		return;
 	if ((r = buf_put_cstring(ctx->sec, d->name ? d->name : "")) == 0 &&
 	    (r = buf_put_cstring(ctx->sec, d->device)) == 0 &&
-	    (r = buf_put_u32(ctx->sec, (uint32_t)((d->pin_until_ms - now +
-	    999) / 1000))) == 0)
+	    (r = buf_put_u32(ctx->sec, d->pin_until_ms == TOKSTATE_PIN_KEPT ?
+	    STATUS_PIN_KEPT : (uint32_t)((d->pin_until_ms - now + 999) /
+	    1000))) == 0)
 		ctx->n++;
 	ctx->r = r;
 }
@@ -493,6 +494,22 @@ status_get_u32(struct buf *reply, int json, struct buf *out,
 	return buf_putf(out, "%s%u%s", prefix, v, suffix);
 }
 
+/* A PIN cache's seconds left, or STATUS_PIN_KEPT. */
+static int
+status_get_pin_left(struct buf *reply, int json, struct buf *out)
+{
+	uint32_t v;
+	int r;
+
+	if ((r = buf_get_u32(reply, &v)) != 0)
+		return r;
+	if (v == STATUS_PIN_KEPT)
+		return buf_putf(out, "%s", json ? ", \"seconds_left\": null" :
+		    ": PIN cached until the card is pulled or the agent locked");
+	return buf_putf(out, json ? ", \"seconds_left\": %u" :
+	    ": PIN cached, %us left", v);
+}
+
 static int
 status_get_bool(struct buf *reply, int json, struct buf *out,
     const char *prefix, const char *yes, const char *no)
@@ -592,9 +609,7 @@ status_record(struct buf *reply, int json, size_t sec, struct buf *out)
 		if ((r = buf_putf(out, "%s", SEP)) != 0)
 			return r;
 		F(0, "device", " at ");
-		return status_get_u32(reply, json, out,
-		    json ? ", \"seconds_left\": " : ": PIN cached, ",
-		    json ? "" : "s left");
+		return status_get_pin_left(reply, json, out);
 	case 4:		/* helpers */
 		F(0, "kind", "  ");
 		if ((r = buf_putf(out, "%s", SEP)) != 0)
