@@ -90,6 +90,22 @@ askpass_finish(struct askpass *ap, int r)
 		secmem_free(secret);
 }
 
+/*
+ * A notice that ended by itself (see askpass_cb): 0 for status 0 (taken
+ * down), TOK_ERR_CANCELLED for 1..125 (the user chose Cancel), else
+ * TOK_ERR_SYSTEM (could not run: 126, 127, a signal).
+ */
+static int
+askpass_notice_status(int status)
+{
+	if (!WIFEXITED(status))
+		return TOK_ERR_SYSTEM;
+	if (WEXITSTATUS(status) == 0)
+		return 0;
+	return WEXITSTATUS(status) <= 125 ? TOK_ERR_CANCELLED :
+	    TOK_ERR_SYSTEM;
+}
+
 /* The user's word: exit status 0 and, for confirm, an empty or "yes" answer. */
 static void
 askpass_maybe_done(struct askpass *ap)
@@ -99,6 +115,10 @@ askpass_maybe_done(struct askpass *ap)
 
 	if (!ap->eof || !ap->exited)
 		return;
+	if (ap->kind == ASKPASS_NOTIFY) {
+		askpass_finish(ap, askpass_notice_status(ap->status));
+		return;
+	}
 	r = TOK_ERR_CONFIRM_DENIED;
 	if (WIFEXITED(ap->status) && WEXITSTATUS(ap->status) == 0 &&
 	    !ap->overflow) {

@@ -20,6 +20,10 @@ enum askpass_kind {
 /*
  * r: 0 when the user agreed (CONFIRM) or answered (SECRET), else
  * TOK_ERR_CONFIRM_DENIED, TOK_ERR_TIMEOUT or TOK_ERR_SYSTEM (no askpass).
+ * A notice (NOTIFY) that ends by itself: 0 when it exited 0 (the user
+ * took it down), TOK_ERR_CANCELLED when it exited 1..125 (the user chose
+ * Cancel: the askpass dialogs' "no"), TOK_ERR_SYSTEM when it could not
+ * run (126, 127) or died of a signal.
  * secret: for ASKPASS_SECRET on success, the answer without its newline in
  * secure memory; the callee owns it (secmem_free).  Otherwise NULL.
  */
@@ -47,9 +51,9 @@ struct askpass *askpass_start_for(enum askpass_kind kind, const char *prompt,
  * askpass_start_notifier: run the program prog (a path) with argv (argv[0]
  * first, NULL-terminated; copied by exec, the caller keeps ownership) as an
  * ASKPASS_NOTIFY child: a notice shown until askpass_cancel, which sends it
- * SIGTERM.  cb (may be NULL) is called once if the program exits by itself:
- * r 0 when it exited 0, else TOK_ERR_CONFIRM_DENIED.  Never blocks; returns
- * NULL when it can not start.
+ * SIGTERM.  cb (may be NULL) is called once if the program exits by itself,
+ * with r as for any notice (askpass_cb).  Never blocks; returns NULL when
+ * it can not start.
  */
 struct askpass *askpass_start_notifier(const char *prog, char *const argv[],
     askpass_cb *cb, void *arg);

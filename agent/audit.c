@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -92,30 +93,43 @@ audit_open_file(const char *path)
 	    O_NOCTTY | O_NOFOLLOW, 0600);
 }
 
+/*
+ * Append text and a newline to the audit file (one writev), rotating it
+ * first when it would pass max.  The file's size is known from its open
+ * on, so a record costs one system call.
+ */
 static void
 audit_write_file(const char *path, uint64_t max, const char *text)
 {
+	static uint64_t size;	/* of audit_fd; the writer's alone */
+	struct iovec iov[2];
 	struct stat st;
 	size_t len = strlen(text), off = 0;
 	ssize_t n;
 
-	if (audit_fd == -1 && (audit_fd = audit_open_file(path)) == -1)
-		return;
-	if (fstat(audit_fd, &st) == 0 &&
-	    (uint64_t)st.st_size + len + 1 > max && st.st_size > 0) {
+	if (audit_fd == -1) {
+		if ((audit_fd = audit_open_file(path)) == -1)
+			return;
+		size = fstat(audit_fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	}
+	if (size + len + 1 > max && size > 0) {
 		close(audit_fd);
 		audit_rotate(path);
+		size = 0;
 		if ((audit_fd = audit_open_file(path)) == -1)
 			return;
 	}
 	while (off < len + 1) {
-		n = off < len ? write(audit_fd, text + off, len - off) :
-		    write(audit_fd, "\n", 1);
-		if (n == -1 && errno == EINTR)
+		iov[0].iov_base = (char *)text + (off < len ? off : len);
+		iov[0].iov_len = off < len ? len - off : 0;
+		iov[1].iov_base = (char *)"\n";
+		iov[1].iov_len = 1;
+		if ((n = writev(audit_fd, iov, 2)) == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return;
 		off += (size_t)n;
+		size += (uint64_t)n;
 	}
 }
 
@@ -621,9 +635,11 @@ audit_commit(struct json *rec, const char *summary)
 			error("audit log writer is behind: dropping records");
 		audit_line_free(l);
 	} else {
+		/* The writer waits only on an empty queue. */
+		if (STAILQ_EMPTY(&audit_queue))
+			pthread_cond_signal(&audit_cv);
 		STAILQ_INSERT_TAIL(&audit_queue, l, entry);
 		audit_queued++;
-		pthread_cond_signal(&audit_cv);
 	}
 	pthread_mutex_unlock(&audit_mu);
  out:

@@ -31,6 +31,11 @@ struct backend {
 	const char *token_noun;
 	/* A helper note names the token that wants the PIN (login's device). */
 	int pin_per_device;
+	/*
+	 * The helper keeps PINs by its own rules (a PIV slot's PIN policy,
+	 * not --pin-cache) and reports what it keeps (agent/tokstate.h).
+	 */
+	int pin_cache_reported;
 	/* Sign requests are described for people (touch and PIN notices). */
 	int describe_signs;
 	/*

@@ -19,7 +19,7 @@
 
 #define CLIENT_REPLY_MAX	(256 * 1024)
 
-static int
+int
 client_connect(void)
 {
 	struct sockaddr_un sun;
@@ -44,9 +44,9 @@ client_connect(void)
 	return fd;
 }
 
-/* Send one request and read its reply (*replyp, caller frees). */
-static int
-client_request(int fd, const struct buf *req, struct buf **replyp)
+int
+client_request(int fd, const struct buf *req, size_t max,
+    struct buf **replyp)
 {
 	struct buf *out = NULL, *in = NULL;
 	u_char tmp[4096];
@@ -65,7 +65,7 @@ client_request(int fd, const struct buf *req, struct buf **replyp)
 		goto out;
 	}
 	for (;;) {
-		if ((r = frame_take(in, CLIENT_REPLY_MAX, replyp)) != 0 ||
+		if ((r = frame_take(in, max, replyp)) != 0 ||
 		    *replyp != NULL)
 			goto out;
 		if ((n = read(fd, tmp, sizeof(tmp))) <= 0) {
@@ -103,7 +103,7 @@ client_import_resident(const char *device)
 		fprintf(stderr, "out of memory\n");
 		goto out;
 	}
-	if ((r = client_request(fd, req, &reply)) != 0) {
+	if ((r = client_request(fd, req, CLIENT_REPLY_MAX, &reply)) != 0) {
 		fprintf(stderr, "agent: %s\n", tok_strerror(r));
 		goto out;
 	}
@@ -167,7 +167,7 @@ client_audit(int argc, char **argv)
 		fprintf(stderr, "out of memory\n");
 		goto out;
 	}
-	if ((r = client_request(fd, req, &reply)) != 0) {
+	if ((r = client_request(fd, req, CLIENT_REPLY_MAX, &reply)) != 0) {
 		fprintf(stderr, "agent: %s\n", tok_strerror(r));
 		goto out;
 	}

@@ -5,6 +5,23 @@
 #ifndef AGENT_CLIENT_H
 #define AGENT_CLIENT_H
 
+#include <stddef.h>
+
+struct buf;
+
+/*
+ * client_connect: a connection to the agent at $SSH_AUTH_SOCK, or -1 (the
+ * reason printed on stderr).
+ */
+int client_connect(void);
+/*
+ * client_request: send req (one message, unframed) on fd and read one
+ * reply of at most max bytes into *replyp (caller frees).  Returns 0 or
+ * an error (TOK_ERR_PROTOCOL when the agent closed the connection).
+ */
+int client_request(int fd, const struct buf *req, size_t max,
+    struct buf **replyp);
+
 /*
  * client_import_resident: ask the agent to import the resident keys of the
  * security keys plugged in, or of the one at device when not NULL (it asks

@@ -12,6 +12,7 @@
 #include "agent/helper.h"
 #include "agent/idtab.h"
 #include "agent/keys.h"
+#include "agent/tokstate.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/ipc.h"
@@ -211,7 +212,8 @@ helper_piv_sync(struct helper *h, struct buf *m)
 static void
 helper_piv_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 {
-	char *what = NULL;
+	char *what = NULL, *device = NULL, *name = NULL;
+	uint8_t kept;
 	int r = TOK_ERR_INVALID_FORMAT;
 
 	(void)arg;
@@ -235,6 +237,18 @@ helper_piv_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 	case IPC_PIV_PIN_WANTED:
 		r = helper_get_note(h, HELPER_NOTE_PIN_WANTED, 0, m);
 		break;
+	case IPC_PIV_PIN_KEPT:
+		if ((r = helper_get_name(m, &device)) != 0 ||
+		    (r = helper_get_name(m, &name)) != 0 ||
+		    (r = buf_get_u8(m, &kept)) != 0 ||
+		    (r = buf_expect_empty(m)) != 0)
+			break;
+		if (kept > 1) {
+			r = TOK_ERR_INVALID_FORMAT;
+			break;
+		}
+		tokstate_pin_kept(device, name, kept);
+		break;
 	default:
 		r = TOK_ERR_INVALID_FORMAT;
 		break;
@@ -242,6 +256,8 @@ helper_piv_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 	if (r != 0)
 		error_fr(r, "bad event %u from the PIV helper", type);
 	free(what);
+	free(device);
+	free(name);
 }
 
 static int
@@ -273,6 +289,7 @@ static const struct backend helper_piv_backend = {
 	.keys_given_back = 0,
 	.token_noun = "PIV card",
 	.pin_per_device = 1,
+	.pin_cache_reported = 1,
 	.describe_signs = 1,
 	.login = helper_piv_login,
 	.key_removed = helper_piv_key_removed,

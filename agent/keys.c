@@ -1,6 +1,7 @@
 /* Adding and removing identities (see keys.h). */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 #include "agent/audit.h"
 #include "agent/keys.h"
 #include "agent/loop.h"
+#include "agent/notice.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/ipc.h"
@@ -107,6 +109,8 @@ void
 keys_helper_lost(struct helper *h, void *arg)
 {
 	struct identity *id, *next;
+	char *text;
+	u_int n = 0;
 
 	(void)arg;
 	for (id = idtab_first(agent_idtab); id != NULL; id = next) {
@@ -117,6 +121,15 @@ keys_helper_lost(struct helper *h, void *arg)
 		    id->fingerprint, id->comment, helper_name(h));
 		id->helper = NULL;	/* the new helper never had it */
 		keys_drop(id, "helper restarted");
+		n++;
+	}
+	/* Not only in the log: the user finds out before the next login. */
+	if (n > 0 && asprintf(&text, "Software keys lost\n"
+	    "The process that held %u software key%s stopped, and the agent "
+	    "keeps no copy of private keys: add %s again (ssh-add).", n,
+	    n == 1 ? "" : "s", n == 1 ? "it" : "them") != -1) {
+		notice_flash("Software keys lost", text);
+		free(text);
 	}
 }
 

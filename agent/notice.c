@@ -11,7 +11,9 @@
 #include "agent/agent.h"
 #include "agent/askpass.h"
 #include "agent/helper.h"
+#include "agent/loop.h"
 #include "agent/notice.h"
+#include "common/err.h"
 #include "common/log.h"
 #include "common/secmem.h"
 
@@ -22,10 +24,13 @@
  * the next try instead of failing at every touch.
  */
 #define NOTICE_DESKTOP_BACKOFF_S	60
+#define NOTICE_FLASH_MS		10000	/* notice_flash: shown this long */
 
 struct notice {
 	struct askpass *askpass;	/* SSH_ASKPASS or --notify-command */
 	struct askpass *desktop;	/* NOTICE_DESKTOP_PROGRAM */
+	notice_cancel_cb *cancel;	/* the user chose Cancel; may be NULL */
+	void *arg;
 };
 
 static int notice_desktop_on = 1;
@@ -49,15 +54,30 @@ notice_set_desktop(int on)
 	notice_desktop_on = on;
 }
 
+/*
+ * The user chose Cancel on a channel: tell the owner, who closes the
+ * notice (and so n is not touched after).
+ */
+static void
+notice_cancelled(struct notice *n)
+{
+	notice_cancel_cb *cancel = n->cancel;
+
+	n->cancel = NULL;
+	if (cancel != NULL)
+		cancel(n->arg);
+}
+
 /* A notifier that exits by itself is freed by askpass: forget it. */
 static void
 notice_askpass_done(int r, char *secret, void *arg)
 {
 	struct notice *n = arg;
 
-	(void)r;
 	n->askpass = NULL;
 	secmem_free(secret);
+	if (r == TOK_ERR_CANCELLED)
+		notice_cancelled(n);
 }
 
 static void
@@ -65,14 +85,16 @@ notice_desktop_done(int r, char *secret, void *arg)
 {
 	struct notice *n = arg;
 
-	/* 0: dismissed by the user.  Else no bus or server; it said why. */
-	if (r != 0) {
+	n->desktop = NULL;
+	secmem_free(secret);
+	/* 0: taken down by the user.  Else no bus or server; it said why. */
+	if (r == TOK_ERR_CANCELLED)
+		notice_cancelled(n);
+	else if (r != 0) {
 		verbose_f("desktop notifier failed; none for %d s",
 		    NOTICE_DESKTOP_BACKOFF_S);
 		notice_desktop_resume = notice_now() + NOTICE_DESKTOP_BACKOFF_S;
 	}
-	n->desktop = NULL;
-	secmem_free(secret);
 }
 
 /*
@@ -147,7 +169,8 @@ notice_askpass_ok(void)
 }
 
 struct notice *
-notice_start(const char *summary, const char *text)
+notice_start(const char *summary, const char *text, notice_cancel_cb *cancel,
+    void *arg)
 {
 	struct notice *n;
 	const char *prog, *body = text;
@@ -156,6 +179,8 @@ notice_start(const char *summary, const char *text)
 
 	if ((n = calloc(1, sizeof(*n))) == NULL)
 		return NULL;
+	n->cancel = cancel;
+	n->arg = arg;
 	if (notice_askpass_ok())
 		n->askpass = askpass_start(ASKPASS_NOTIFY, text, 0,
 		    notice_askpass_done, n);
@@ -187,4 +212,28 @@ notice_close(struct notice *n)
 	askpass_cancel(n->askpass);
 	askpass_cancel(n->desktop);
 	free(n);
+}
+
+/* The one notice_flash shown now, and its timer. */
+static struct notice *notice_flashed;
+static struct loop_timer *notice_flash_timer;
+
+static void
+notice_flash_over(void *arg)
+{
+	(void)arg;
+	loop_cancel_timer(notice_flash_timer);
+	notice_flash_timer = NULL;
+	notice_close(notice_flashed);
+	notice_flashed = NULL;
+}
+
+void
+notice_flash(const char *summary, const char *text)
+{
+	notice_flash_over(NULL);
+	if ((notice_flashed = notice_start(summary, text, NULL,
+	    NULL)) != NULL && (notice_flash_timer =
+	    loop_add_timer(NOTICE_FLASH_MS, notice_flash_over, NULL)) == NULL)
+		notice_flash_over(NULL);
 }

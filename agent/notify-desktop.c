@@ -5,11 +5,28 @@
  * The agent starts this program, like an SSH_ASKPASS notifier, while a
  * token waits for a touch, and closes the notice by sending SIGTERM.  The
  * program sends org.freedesktop.Notifications.Notify on the session bus
- * ($DBUS_SESSION_BUS_ADDRESS), then waits for SIGTERM, SIGINT or SIGHUP
- * (the agent is done), for the server's NotificationClosed (the user
- * dismissed it) or for a hard time limit, takes the notification down with
- * CloseNotification and exits 0.  No bus, no server, or a server that does
- * not answer within NOTIFY_CALL_TIMEOUT_US: one line on stderr, exit 1.
+ * ($DBUS_SESSION_BUS_ADDRESS) with one action, "cancel" labelled "Cancel"
+ * (a server without the "actions" capability shows none), then waits for
+ * SIGTERM, SIGINT or SIGHUP (the agent is done), for the server's
+ * NotificationClosed (the user dismissed it), for its ActionInvoked with
+ * "cancel" (the user chose Cancel) or for a hard time limit.
+ *
+ * The exit status is what the agent reads, as from an askpass notice:
+ *
+ *	0	the notice is over: closed by the agent's signal (taken down
+ *		with CloseNotification), by the server, or by the time limit;
+ *		the request goes on
+ *	1	the user chose Cancel: the notification is taken down
+ *		(CloseNotification, sent without waiting for an answer, as the
+ *		server may have closed it already) and the agent cancels the
+ *		request on the token at once
+ *	126	the notifier could not work: wrong usage, no bus, no server, a
+ *		call not answered within NOTIFY_CALL_TIMEOUT_US, the server or
+ *		the bus gone; one line on stderr
+ *
+ * The agent reads every status from 1 to 125 as the user's Cancel, so a
+ * failure must never exit with one of them: it uses 126, which the agent
+ * reads, like 127 and death by a signal, as "no notice", not as a cancel.
  *
  * It lives in its own process so the agent links no D-Bus library and
  * never waits on the bus.
@@ -38,6 +55,13 @@
 #define NOTIFY_APP		"tokagent"
 #define NOTIFY_ICON		"security-high"
 #define NOTIFY_URGENCY_CRITICAL	2
+/* The one action offered: the user's Cancel (key, label). */
+#define NOTIFY_ACTION_CANCEL	"cancel"
+#define NOTIFY_ACTION_CANCEL_LABEL	"Cancel"
+/* Exit statuses (see above). */
+#define NOTIFY_EXIT_DONE	0
+#define NOTIFY_EXIT_CANCEL	1
+#define NOTIFY_EXIT_FAILED	126
 /* Every bus call, including connecting and Hello, is bounded by this. */
 #define NOTIFY_CALL_TIMEOUT_US	(2ULL * 1000 * 1000)
 #define NOTIFY_OWNER_MATCH	"type='signal',sender='org.freedesktop.DBus'," \
@@ -53,6 +77,7 @@ enum notify_end {
 	NOTIFY_END_SIGNAL,	/* the agent closed the notice */
 	NOTIFY_END_EXPIRED,	/* NOTIFY_MAX_LIFE_US passed */
 	NOTIFY_END_SERVER,	/* the server closed it (dismissed, expired) */
+	NOTIFY_END_CANCEL,	/* the user chose the action "cancel" */
 	NOTIFY_END_LOST,	/* the bus went away */
 };
 
@@ -194,6 +219,28 @@ notify_take_down(struct notify *nt)
 }
 
 /*
+ * notify_take_down_quietly: CloseNotification(id) sent without waiting for
+ * the answer.  After an action the server has normally closed the
+ * notification already (so the call would fail, and rightly), and the
+ * agent must learn of the Cancel without a server's delay.  Best effort:
+ * a failure to queue it changes nothing; the message is flushed when the
+ * connection is closed.
+ */
+static void
+notify_take_down_quietly(struct notify *nt)
+{
+	sd_bus_message *m = NULL;
+
+	if (sd_bus_message_new_method_call(nt->bus, &m, NOTIFY_NAME,
+	    NOTIFY_PATH, NOTIFY_IFACE, "CloseNotification") < 0 ||
+	    sd_bus_message_set_expect_reply(m, 0) < 0 ||
+	    sd_bus_message_append(m, "u", nt->id) < 0 ||
+	    sd_bus_send(nt->bus, m, NULL) < 0)
+		error("CloseNotification after Cancel not sent");
+	sd_bus_message_unref(m);
+}
+
+/*
  * notify_finish: the notice ends for reason end: take it down if it is
  * still shown and leave the event loop.  The bus must be used before the
  * loop exits: sd-event closes an attached bus on its way out.
@@ -207,6 +254,8 @@ notify_finish(struct notify *nt, enum notify_end end)
 	if ((end == NOTIFY_END_SIGNAL || end == NOTIFY_END_EXPIRED) &&
 	    notify_take_down(nt) != 0)
 		nt->end = NOTIFY_END_LOST;
+	if (end == NOTIFY_END_CANCEL)
+		notify_take_down_quietly(nt);
 	return sd_event_exit(nt->ev, 0);
 }
 
@@ -247,6 +296,28 @@ notify_closed(sd_bus_message *m, void *arg, sd_bus_error *errp)
 	return notify_finish(nt, NOTIFY_END_SERVER);
 }
 
+/*
+ * ActionInvoked(u id, s action_key) from the server that owns our id: the
+ * user chose an action; only "cancel" is ours (others are ignored: the
+ * server closes the notification after them if it is done with it).
+ */
+static int
+notify_action(sd_bus_message *m, void *arg, sd_bus_error *errp)
+{
+	struct notify *nt = arg;
+	const char *sender = sd_bus_message_get_sender(m);
+	const char *key;
+	uint32_t id;
+
+	(void)errp;
+	if (nt->id == 0 || sender == NULL || nt->server == NULL ||
+	    strcmp(sender, nt->server) != 0 ||
+	    sd_bus_message_read(m, "us", &id, &key) < 0 || id != nt->id ||
+	    strcmp(key, NOTIFY_ACTION_CANCEL) != 0)
+		return 0;
+	return notify_finish(nt, NOTIFY_END_CANCEL);
+}
+
 /* The server left the bus (its name lost its owner): nothing to close. */
 static int
 notify_owner_changed(sd_bus_message *m, void *arg, sd_bus_error *errp)
@@ -264,8 +335,9 @@ notify_owner_changed(sd_bus_message *m, void *arg, sd_bus_error *errp)
 }
 
 /*
- * notify_show: Notify(app, replaces 0, icon, summary, body, no actions,
- * hints, expire 0 = never); sets nt->id and nt->server.  0 or -errno.
+ * notify_show: Notify(app, replaces 0, icon, summary, body, actions
+ * [cancel, Cancel], hints, expire 0 = never); sets nt->id and nt->server.
+ * 0 or -errno.
  */
 static int
 notify_show(struct notify *nt, const char *summary, const char *body)
@@ -279,7 +351,7 @@ notify_show(struct notify *nt, const char *summary, const char *body)
 	r = sd_bus_call_method(nt->bus, NOTIFY_NAME, NOTIFY_PATH,
 	    NOTIFY_IFACE, "Notify", &err, &reply, "susssasa{sv}i",
 	    NOTIFY_APP, (uint32_t)0, NOTIFY_ICON, summary, body,
-	    0,
+	    2, NOTIFY_ACTION_CANCEL, NOTIFY_ACTION_CANCEL_LABEL,
 	    2, "urgency", "y", (int)NOTIFY_URGENCY_CRITICAL,
 	    "transient", "b", 1,
 	    (int32_t)0);
@@ -325,13 +397,13 @@ main(int argc, char **argv)
 	struct notify nt = { .end = NOTIFY_END_NONE };
 	char *summary = NULL, *body = NULL;
 	sigset_t sigs;
-	int r, ret = 1;
+	int r, ret = NOTIFY_EXIT_FAILED;
 
 	log_init(NOTIFY_PROGNAME, LOG_LEVEL_ERROR, 1);
 	harden_process();
 	if (argc != 3) {
 		fprintf(stderr, "usage: %s summary body\n", NOTIFY_PROGNAME);
-		return 2;
+		return NOTIFY_EXIT_FAILED;
 	}
 	/* Held from here on, so a close that comes early is not lost. */
 	sigemptyset(&sigs);
@@ -368,13 +440,15 @@ main(int argc, char **argv)
 	/* Before Notify, so a close that follows it at once is seen. */
 	if ((r = sd_bus_match_signal(nt.bus, NULL, NULL, NOTIFY_PATH,
 	    NOTIFY_IFACE, "NotificationClosed", notify_closed, &nt)) < 0 ||
+	    (r = sd_bus_match_signal(nt.bus, NULL, NULL, NOTIFY_PATH,
+	    NOTIFY_IFACE, "ActionInvoked", notify_action, &nt)) < 0 ||
 	    (r = sd_bus_add_match(nt.bus, NULL, NOTIFY_OWNER_MATCH,
 	    notify_owner_changed, &nt)) < 0) {
 		error("session bus: %s", strerror(-r));
 		goto out;
 	}
 	if (notify_close_requested()) {
-		ret = 0;
+		ret = NOTIFY_EXIT_DONE;
 		goto out;
 	}
 	if ((summary = notify_clean_text(argv[1], 0)) == NULL ||
@@ -391,7 +465,8 @@ main(int argc, char **argv)
 		error("session bus connection lost");
 	if (r < 0 || nt.end == NOTIFY_END_NONE || nt.end == NOTIFY_END_LOST)
 		goto out;
-	ret = 0;
+	ret = nt.end == NOTIFY_END_CANCEL ? NOTIFY_EXIT_CANCEL :
+	    NOTIFY_EXIT_DONE;
  out:
 	free(summary);
 	free(body);

@@ -51,7 +51,8 @@ pin_login_reply(int r, uint8_t type, struct buf *m, const char *detail,
 	if (r != 0)
 		error("token login failed: %s%s%s", tok_strerror(r),
 		    detail ? ": " : "", detail ? detail : "");
-	else if (helper_backend(op->h)->pin_per_device && op->device != NULL)
+	else if (helper_backend(op->h)->pin_per_device &&
+	    !helper_backend(op->h)->pin_cache_reported && op->device != NULL)
 		tokstate_pin_cached(op->device, agent_opts.pin_cache_s);
 	login_op_free(op);
 	done(r, darg);

@@ -33,7 +33,6 @@
 
 #define RESIDENT_PIN_TRIES	3		/* PINs asked per import */
 #define RESIDENT_DEVICE_MAX	1024		/* a device named by a client */
-#define RESIDENT_NOTICE_MS	(15 * 1000)	/* "PIN blocked" stays up */
 
 /*
  * One import: a PIN prompt, then IPC_SK_LOAD_RESIDENT at the sk helper,
@@ -187,17 +186,10 @@ resident_keys(struct helper *h, struct buf *m, uint32_t *np, uint32_t *dupp)
 	return r;
 }
 
-static void
-resident_notice_close(void *arg)
-{
-	notice_close(arg);
-}
-
 /* Tell the user, not only the log, that the token's PIN is blocked. */
 static void
 resident_notice_blocked(const char *token)
 {
-	struct notice *n;
 	char *text = NULL, *t;
 
 	if ((t = sanitize_quoted(token, SANITIZE_MAX_NAME)) == NULL)
@@ -211,10 +203,7 @@ resident_notice_blocked(const char *token)
 	free(t);
 	if (text == NULL)
 		return;
-	if ((n = notice_start("Security key PIN blocked", text)) != NULL &&
-	    loop_add_timer(RESIDENT_NOTICE_MS, resident_notice_close,
-	    n) == NULL)
-		notice_close(n);
+	notice_flash("Security key PIN blocked", text);
 	free(text);
 }
 

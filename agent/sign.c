@@ -38,7 +38,6 @@
 #define SSHSIG_MAGIC		"SSHSIG"
 #define SIGN_PIN_TRIES		3
 #define SIGN_NOTICE_DELAY_MS	250	/* before "touch your key" shows */
-#define SIGN_WHY_NOTICE_MS	10000	/* a failure's notice stays this long */
 
 struct sign_op {
 	struct conn *c;
@@ -176,27 +175,14 @@ sign_op_cancel(void *arg)
 	sign_op_free(op);
 }
 
+static struct identity *sign_lookup(struct sign_op *);
+
 /*
  * A failure the user can act on (token not present, touch timed out or
  * denied, PIN blocked, wrong token) reaches the user through the notice
- * channel, and the log at info level, naming the key and the token.  One
- * such notice at a time, taken down after SIGN_WHY_NOTICE_MS.
+ * channel (notice_flash), and the log at info level, naming the key and
+ * the token.
  */
-static struct notice *sign_why_notice;
-static struct loop_timer *sign_why_timer;
-
-static struct identity *sign_lookup(struct sign_op *);
-
-static void
-sign_why_over(void *arg)
-{
-	(void)arg;
-	loop_cancel_timer(sign_why_timer);
-	sign_why_timer = NULL;
-	notice_close(sign_why_notice);
-	sign_why_notice = NULL;
-}
-
 /* token: "security key NAME" from the sk helper, or NULL. */
 static void
 sign_say_why(struct sign_op *op, int r, const char *token)
@@ -241,11 +227,7 @@ sign_say_why(struct sign_op *op, int r, const char *token)
 	free(qc);
 	free(st);
 	logit("%s", text);
-	sign_why_over(NULL);
-	if ((sign_why_notice = notice_start("Security key", text)) != NULL &&
-	    (sign_why_timer = loop_add_timer(SIGN_WHY_NOTICE_MS,
-	    sign_why_over, NULL)) == NULL)
-		sign_why_over(NULL);
+	notice_flash("Security key", text);
 	free(text);
 }
 
@@ -260,7 +242,8 @@ sign_fail(struct sign_op *op, int r, const char *why)
 	    tok_strerror(r), why ? ": " : "", why ? why : "");
 	sign_audit(op, r == TOK_ERR_CONSTRAINT_REFUSED ||
 	    r == TOK_ERR_CONFIRM_DENIED || r == TOK_ERR_AGENT_LOCKED ||
-	    r == TOK_ERR_KEY_NOT_FOUND ? "refused" : "failed",
+	    r == TOK_ERR_KEY_NOT_FOUND || r == TOK_ERR_CANCELLED ?
+	    "refused" : "failed",
 	    why != NULL ? why : tok_strerror(r));
 	sign_op_free(op);
 	conn_reply_status(c, 0);
@@ -414,6 +397,25 @@ sign_touch_over(struct sign_op *op)
 	op->notice = NULL;
 }
 
+/*
+ * The user chose Cancel on the touch notice: the token stops waiting
+ * (the helper cancels the operation: CTAPHID_CANCEL on a FIDO token) and
+ * the client gets its failure now.
+ */
+static void
+sign_touch_cancelled(void *arg)
+{
+	struct sign_op *op = arg;
+
+	logit("touch on %s cancelled from the notice: %s",
+	    op->touch_token != NULL ? op->touch_token : "the security key",
+	    op->description ? op->description : "");
+	if (op->h != NULL)
+		helper_cancel(op->h, op->reqid);
+	op->h = NULL;
+	sign_fail(op, TOK_ERR_CANCELLED, "cancelled from the touch notice");
+}
+
 static void
 sign_touch_due(void *arg)
 {
@@ -421,7 +423,8 @@ sign_touch_due(void *arg)
 
 	op->notice_timer = NULL;
 	/* Shown until the touch, a cancel or a time-out closes it. */
-	op->notice = notice_start("Touch your security key", op->notice_text);
+	op->notice = notice_start("Touch your security key", op->notice_text,
+	    sign_touch_cancelled, op);
 }
 
 /*

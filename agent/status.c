@@ -2,15 +2,13 @@
 #include "config.h"
 
 #include <sys/types.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/client.h"
 #include "agent/conn.h"
 #include "agent/dest.h"
 #include "agent/helper.h"
@@ -338,8 +336,9 @@ status_pin_one(const struct tokstate_device *d, void *arg)
 		return;
 	if ((r = buf_put_cstring(ctx->sec, d->name ? d->name : "")) == 0 &&
 	    (r = buf_put_cstring(ctx->sec, d->device)) == 0 &&
-	    (r = buf_put_u32(ctx->sec, (uint32_t)((d->pin_until_ms - now +
-	    999) / 1000))) == 0)
+	    (r = buf_put_u32(ctx->sec, d->pin_until_ms == TOKSTATE_PIN_KEPT ?
+	    STATUS_PIN_KEPT : (uint32_t)((d->pin_until_ms - now + 999) /
+	    1000))) == 0)
 		ctx->n++;
 	ctx->r = r;
 }
@@ -495,6 +494,22 @@ status_get_u32(struct buf *reply, int json, struct buf *out,
 	return buf_putf(out, "%s%u%s", prefix, v, suffix);
 }
 
+/* A PIN cache's seconds left, or STATUS_PIN_KEPT. */
+static int
+status_get_pin_left(struct buf *reply, int json, struct buf *out)
+{
+	uint32_t v;
+	int r;
+
+	if ((r = buf_get_u32(reply, &v)) != 0)
+		return r;
+	if (v == STATUS_PIN_KEPT)
+		return buf_putf(out, "%s", json ? ", \"seconds_left\": null" :
+		    ": PIN cached until the card is pulled or the agent locked");
+	return buf_putf(out, json ? ", \"seconds_left\": %u" :
+	    ": PIN cached, %us left", v);
+}
+
 static int
 status_get_bool(struct buf *reply, int json, struct buf *out,
     const char *prefix, const char *yes, const char *no)
@@ -594,9 +609,7 @@ status_record(struct buf *reply, int json, size_t sec, struct buf *out)
 		if ((r = buf_putf(out, "%s", SEP)) != 0)
 			return r;
 		F(0, "device", " at ");
-		return status_get_u32(reply, json, out,
-		    json ? ", \"seconds_left\": " : ": PIN cached, ",
-		    json ? "" : "s left");
+		return status_get_pin_left(reply, json, out);
 	case 4:		/* helpers */
 		F(0, "kind", "  ");
 		if ((r = buf_putf(out, "%s", SEP)) != 0)
@@ -659,70 +672,27 @@ status_parse(struct buf *reply, int json, struct buf *out)
 	return 0;
 }
 
-static int
-status_connect(void)
-{
-	struct sockaddr_un sun;
-	const char *path = getenv("SSH_AUTH_SOCK");
-	int fd;
-
-	if (path == NULL || *path == '\0') {
-		fprintf(stderr, "SSH_AUTH_SOCK is not set\n");
-		return -1;
-	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path) ||
-	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		fprintf(stderr, "connect %s: %s\n", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 int
 status_client(int json)
 {
-	struct buf *req = NULL, *out = NULL, *in = NULL, *reply = NULL;
-	struct buf *text = NULL;
-	u_char tmp[8192];
+	struct buf *req = NULL, *reply = NULL, *text = NULL;
 	const u_char *name;
 	size_t namelen;
 	uint8_t type;
-	ssize_t n;
 	int fd, r, ret = 1;
 
-	if ((fd = status_connect()) == -1)
+	if ((fd = client_connect()) == -1)
 		return 2;
-	if ((req = buf_new()) == NULL || (out = buf_new()) == NULL ||
-	    (in = buf_new()) == NULL || (text = buf_new()) == NULL ||
+	if ((req = buf_new()) == NULL || (text = buf_new()) == NULL ||
 	    buf_put_u8(req, SSH_AGENTC_EXTENSION) != 0 ||
-	    buf_put_cstring(req, STATUS_EXT) != 0 ||
-	    frame_put(out, req) != 0) {
+	    buf_put_cstring(req, STATUS_EXT) != 0) {
 		fprintf(stderr, "out of memory\n");
 		goto out;
 	}
-	if (write(fd, buf_ptr(out), buf_len(out)) != (ssize_t)buf_len(out)) {
-		fprintf(stderr, "write to the agent: %s\n", strerror(errno));
+	if ((r = client_request(fd, req, STATUS_REPLY_MAX, &reply)) != 0) {
+		fprintf(stderr, "agent reply: %s\n", r == TOK_ERR_PROTOCOL ?
+		    "the agent closed the connection" : tok_strerror(r));
 		goto out;
-	}
-	for (;;) {
-		if ((r = frame_take(in, STATUS_REPLY_MAX, &reply)) != 0) {
-			fprintf(stderr, "agent reply: %s\n", tok_strerror(r));
-			goto out;
-		}
-		if (reply != NULL)
-			break;
-		if ((n = read(fd, tmp, sizeof(tmp))) <= 0) {
-			fprintf(stderr, "the agent closed the connection\n");
-			goto out;
-		}
-		if (buf_put(in, tmp, (size_t)n) != 0)
-			goto out;
 	}
 	if (buf_get_u8(reply, &type) != 0 ||
 	    type != SSH_AGENT_EXTENSION_RESPONSE) {
@@ -741,8 +711,6 @@ status_client(int json)
 	ret = fflush(stdout) == 0 ? 0 : 1;
  out:
 	buf_free(req);
-	buf_free(out);
-	buf_free(in);
 	buf_free(reply);
 	buf_free(text);
 	close(fd);

@@ -17,6 +17,8 @@
  *             "pin", "touch", "token", "queued"), string token, uint32
  *             seconds waited, string description
  *   pins:     string token, string device, uint32 seconds left
+ *             (STATUS_PIN_KEPT: no expiry, kept until the token is
+ *             pulled or the agent locked)
  *   helpers:  string kind, string name, byte running, uint32 pid, uint32
  *             requests in flight, uint32 restarts
  * Strings may hold anything a peer chose (comments, product names): the
@@ -33,6 +35,7 @@ struct conn;
 #define STATUS_EXT		"status@tokagent"
 #define STATUS_VERSION		1
 #define STATUS_MAX_RECORDS	100000	/* per section, for the client */
+#define STATUS_PIN_KEPT		0xffffffffU
 
 /* status_request: the STATUS_EXT extension on c (m after its name). */
 void status_request(struct conn *c, struct buf *m);

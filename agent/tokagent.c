@@ -300,7 +300,7 @@ kill_agent(int csh)
 /*
  * make_socket: bind the listening socket.  requested: -a PATH.  Without
  * it: with -T (tmp_form) $TMPDIR/ssh-XXXXXXXXXXXX/agent.<ppid> as
- * OpenSSH's -T; else $XDG_RUNTIME_DIR/tokagent.XXXXXXXXXX/agent.<ppid>
+ * OpenSSH's -T; else $XDG_RUNTIME_DIR/tokagent.XXXXXX/agent.<ppid>
  * when that directory is usable, else OpenSSH 10's default
  * ~/.ssh/agent/s.<host hash>.agent.XXXXXXXXXX.  In both default cases,
  * stale sockets in ~/.ssh/agent/ are cleaned first unless -U (no_clean).

@@ -71,6 +71,21 @@ tokstate_pin_cached(const char *device, uint32_t seconds)
 }
 
 void
+tokstate_pin_kept(const char *device, const char *name, int kept)
+{
+	struct tokstate_device *d;
+	char *n;
+
+	if ((d = tokstate_find(device, kept)) == NULL)
+		return;
+	if (kept && (n = strdup(name)) != NULL) {
+		free(d->name);
+		d->name = n;
+	}
+	d->pin_until_ms = kept ? TOKSTATE_PIN_KEPT : 0;
+}
+
+void
 tokstate_pin_forget(const char *device)
 {
 	struct tokstate_device *d;

@@ -105,9 +105,27 @@ pivh_printable(char *dst, size_t len, const char *src)
 		strlcpy(dst, "?", len);
 }
 
+/* Tell the agent whether the PIN of card c is kept (IPC_PIV_PIN_KEPT). */
+static void
+pivh_pin_kept(const struct pivh_card *c, int kept)
+{
+	struct buf *m;
+
+	if ((m = buf_new()) == NULL)
+		return;
+	if (ipc_msg_start(m, 0, IPC_PIV_PIN_KEPT) == 0 &&
+	    buf_put_cstring(m, c->reader) == 0 &&
+	    buf_put_cstring(m, c->name) == 0 &&
+	    buf_put_u8(m, kept != 0) == 0)
+		token_send(m);
+	buf_free(m);
+}
+
 static void
 pivh_card_forget_pins(struct pivh_card *c)
 {
+	if (c->pin != NULL)
+		pivh_pin_kept(c, 0);
 	secmem_free(c->pin);
 	secmem_free(c->next_pin);
 	c->pin = c->next_pin = NULL;
@@ -216,6 +234,8 @@ pivh_card_open(const char *reader, struct pivh_card **cp)
 	}
 	have_version = piv_yk_version(c->piv, v) == 0;
 	have_serial = piv_yk_serial(c->piv, &serial) == 0;
+	/* A YubiKey's other applications refuse GENERAL AUTHENTICATE. */
+	piv_set_lazy_select(c->piv, have_version);
 	if (have_version && have_serial)
 		snprintf(c->name, sizeof(c->name), "YubiKey %u #%u", v[0],
 		    serial);
@@ -516,6 +536,8 @@ pivh_sign(uint32_t reqid, struct buf *req, struct buf *reply, char **detailp)
 		if ((pin = c->next_pin) != NULL) {
 			c->next_pin = NULL;
 			if ((r = piv_verify_pin(c->piv, pin, &tries)) == 0) {
+				if (c->pin == NULL)
+					pivh_pin_kept(c, 1);
 				secmem_free(c->pin);
 				c->pin = pin;	/* policy once: kept */
 				verified_now = 1;

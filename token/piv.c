@@ -50,6 +50,8 @@ struct piv {
 	const struct card_ops	*ops;
 	void			*io;
 	char			*pin;		/* secure memory; NULL: none */
+	int			 lazy;		/* piv_set_lazy_select */
+	int			 selected;	/* PIV selected by our last one */
 	int			 held;		/* in a piv_hold transaction */
 };
 
@@ -77,6 +79,12 @@ piv_forget_pin(struct piv *piv)
 		secmem_free(piv->pin);
 		piv->pin = NULL;
 	}
+}
+
+void
+piv_set_lazy_select(struct piv *piv, int on)
+{
+	piv->lazy = on != 0;
 }
 
 void
@@ -553,8 +561,10 @@ piv_transceive(struct piv *piv, u_int ins, u_int p1, u_int p2,
 		rlen = sizeof(rapdu);
 		r = piv->ops->transmit(piv->io, capdu, clen, rapdu, &rlen);
 		explicit_bzero(capdu, sizeof(capdu));
-		if (r != 0)
+		if (r != 0) {
+			piv->selected = 0;
 			return r;
+		}
 		if (rlen < 2 || rlen > sizeof(rapdu))
 			return TOK_ERR_PROTOCOL;
 		sw = (rapdu[rlen - 2] << 8) | rapdu[rlen - 1];
@@ -580,8 +590,10 @@ piv_transceive(struct piv *piv, u_int ins, u_int p1, u_int p2,
 		capdu[4] = sw & 0xff;
 		rlen = sizeof(rapdu);
 		if ((r = piv->ops->transmit(piv->io, capdu, 5, rapdu,
-		    &rlen)) != 0)
+		    &rlen)) != 0) {
+			piv->selected = 0;
 			return r;
+		}
 		if (rlen < 2 || rlen > sizeof(rapdu))
 			return TOK_ERR_PROTOCOL;
 		sw = (rapdu[rlen - 2] << 8) | rapdu[rlen - 1];
@@ -614,26 +626,16 @@ piv_sw_err(int sw)
 	return TOK_ERR_DEVICE;
 }
 
-/*
- * Start a transaction and select PIV in it: another program may have
- * reset the card or selected another application since our last one.
- */
+/* SELECT PIV, inside a transaction. */
 static int
-piv_begin(struct piv *piv)
+piv_select_in_tx(struct piv *piv)
 {
 	struct buf *resp = NULL;
-	int r, reset = 0, sw;
+	int r, sw;
 
-	if (piv->held)
-		return 0;
-	if ((r = piv->ops->begin(piv->io, &reset)) != 0)
-		return r;
-	if (reset)
-		debug_f("card was reset since the last transaction");
-	if ((resp = buf_new()) == NULL) {
-		r = TOK_ERR_ALLOC;
-		goto out;
-	}
+	piv->selected = 0;
+	if ((resp = buf_new()) == NULL)
+		return TOK_ERR_ALLOC;
 	if ((r = piv_transceive(piv, INS_SELECT, 0x04, 0x00, piv_aid,
 	    sizeof(piv_aid), resp, &sw)) != 0)
 		goto out;
@@ -644,12 +646,52 @@ piv_begin(struct piv *piv)
 	}
 	if ((r = piv_parse_select(buf_ptr(resp), buf_len(resp))) != 0)
 		goto out;
+	piv->selected = 1;
 	r = 0;
  out:
 	buf_free(resp);
-	if (r != 0)
+	return r;
+}
+
+/*
+ * Start a transaction and select PIV in it: another program may have
+ * reset the card or selected another application since our last one.
+ * With skipp non-NULL (a signature, on a card set lazy), the SELECT is
+ * left out when the card was not reset since our last transaction, which
+ * left PIV selected: *skipp then says so, and the caller selects PIV and
+ * sends its command again when the card does not answer it with success.
+ */
+static int
+piv_begin_opt(struct piv *piv, int *skipp)
+{
+	int r, reset = 0;
+
+	if (skipp != NULL)
+		*skipp = 0;
+	/* Inside piv_hold's transaction, PIV selected at its start. */
+	if (piv->held)
+		return 0;
+	if ((r = piv->ops->begin(piv->io, &reset)) != 0) {
+		piv->selected = 0;
+		return r;
+	}
+	if (reset) {
+		debug_f("card was reset since the last transaction");
+		piv->selected = 0;
+	}
+	if (skipp != NULL && piv->lazy && piv->selected) {
+		*skipp = 1;
+		return 0;
+	}
+	if ((r = piv_select_in_tx(piv)) != 0)
 		piv->ops->end(piv->io);
 	return r;
+}
+
+static int
+piv_begin(struct piv *piv)
+{
+	return piv_begin_opt(piv, NULL);
 }
 
 static void
@@ -939,14 +981,19 @@ piv_unverify(struct piv *piv)
 	return r;
 }
 
-int
-piv_general_auth(struct piv *piv, int slot, int alg, const u_char *in,
-    size_t inlen, struct buf *out)
+/*
+ * piv_general_auth, lazily (piv_begin_opt) when lazy: *skippedp says
+ * whether the command was sent without selecting PIV in the transaction
+ * that got the answer.
+ */
+static int
+piv_general_auth_opt(struct piv *piv, int slot, int alg, const u_char *in,
+    size_t inlen, struct buf *out, int lazy, int *skippedp)
 {
 	struct buf *req = NULL, *t = NULL, *resp = NULL;
 	const u_char *sig;
 	size_t siglen;
-	int r = TOK_ERR_INTERNAL, sw, verified, tries, again;
+	int r = TOK_ERR_INTERNAL, sw, verified, tries, again, skipped = 0;
 
 	if (inlen == 0 || inlen > 512 || slot < 0 || slot > 0xff)
 		return TOK_ERR_INVALID_ARGUMENT;
@@ -960,13 +1007,33 @@ piv_general_auth(struct piv *piv, int slot, int alg, const u_char *in,
 	    (r = piv_put_tlv(t, 0x81, in, inlen)) != 0 ||
 	    (r = piv_put_tlv(req, 0x7c, buf_ptr(t), buf_len(t))) != 0)
 		goto out;
-	if ((r = piv_begin(piv)) != 0)
+	if ((r = piv_begin_opt(piv, lazy ? &skipped : NULL)) != 0)
 		goto out;
 	for (again = 1;; again = 0) {
 		buf_reset(resp);
 		if ((r = piv_transceive(piv, INS_GENERAL_AUTH, alg, slot,
 		    buf_ptr(req), buf_len(req), resp, &sw)) != 0)
 			break;
+		if (skipped && sw != SW_OK) {
+			/*
+			 * Maybe another program selected another application:
+			 * select PIV.  A refusal is asked again; PIV's 6982
+			 * (PIN or touch) is looked into below, so that a touch
+			 * that did not come is not waited for twice.
+			 */
+			debug_f("slot %02x: %04x without SELECT: selecting PIV",
+			    slot, sw);
+			skipped = 0;
+			if ((r = piv_select_in_tx(piv)) != 0)
+				break;
+			if (sw != SW_SECURITY) {
+				buf_reset(resp);
+				if ((r = piv_transceive(piv, INS_GENERAL_AUTH,
+				    alg, slot, buf_ptr(req), buf_len(req), resp,
+				    &sw)) != 0)
+					break;
+			}
+		}
 		if (sw != SW_SECURITY) {
 			r = piv_sw_err(sw);
 			break;
@@ -990,6 +1057,8 @@ piv_general_auth(struct piv *piv, int slot, int alg, const u_char *in,
 		}
 	}
 	piv_end(piv);
+	if (skippedp != NULL)
+		*skippedp = skipped;
 	if (r != 0)
 		goto out;
 	if ((r = piv_parse_auth_response(buf_ptr(resp), buf_len(resp), &sig,
@@ -1001,6 +1070,13 @@ piv_general_auth(struct piv *piv, int slot, int alg, const u_char *in,
 	buf_free(t);
 	buf_free(resp);
 	return r;
+}
+
+int
+piv_general_auth(struct piv *piv, int slot, int alg, const u_char *in,
+    size_t inlen, struct buf *out)
+{
+	return piv_general_auth_opt(piv, slot, alg, in, inlen, out, 0, NULL);
 }
 
 /* The PIV algorithm of a public key, or -1. */
@@ -1029,10 +1105,11 @@ piv_key_alg(EVP_PKEY *pk)
 	return -1;
 }
 
-int
-piv_sign_ssh(struct piv *piv, int slot, const struct key *k,
+/* piv_sign_ssh's signature, lazily when lazy (see piv_general_auth_opt). */
+static int
+piv_sign_ssh_opt(struct piv *piv, int slot, const struct key *k,
     uint32_t agent_flags, const u_char *data, size_t len,
-    struct buf *sigout)
+    struct buf *sigout, int lazy, int *skippedp)
 {
 	struct buf *in = NULL, *raw = NULL;
 	EVP_PKEY *pk = key_evp(k);
@@ -1052,8 +1129,8 @@ piv_sign_ssh(struct piv *piv, int slot, const struct key *k,
 	if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC) {
 		flen = (EVP_PKEY_get_bits(pk) + 7) / 8;
 		if ((r = key_ecdsa_digest(k, data, len, md, &mdlen)) != 0 ||
-		    (r = piv_general_auth(piv, slot, alg, md, mdlen,
-		    raw)) != 0)
+		    (r = piv_general_auth_opt(piv, slot, alg, md, mdlen,
+		    raw, lazy, skippedp)) != 0)
 			goto out;
 		p = buf_ptr(raw);
 		if ((esig = d2i_ECDSA_SIG(NULL, &p, buf_len(raw))) == NULL ||
@@ -1086,8 +1163,8 @@ piv_sign_ssh(struct piv *piv, int slot, const struct key *k,
 	if ((r = buf_put_u8(in, 0x00)) != 0 || (r = buf_putb(in, raw)) != 0)
 		goto out;
 	buf_reset(raw);
-	if ((r = piv_general_auth(piv, slot, alg, buf_ptr(in), buf_len(in),
-	    raw)) != 0)
+	if ((r = piv_general_auth_opt(piv, slot, alg, buf_ptr(in),
+	    buf_len(in), raw, lazy, skippedp)) != 0)
 		goto out;
 	r = key_rsa_sig_wrap(k, agent_flags, buf_ptr(raw), buf_len(raw),
 	    sigout);
@@ -1096,6 +1173,49 @@ piv_sign_ssh(struct piv *piv, int slot, const struct key *k,
 	ECDSA_SIG_free(esig);
 	buf_free(in);
 	buf_free(raw);
+	return r;
+}
+
+/*
+ * Sign (lazily, when the card is set so), and check the signature with
+ * the public key before it goes out: a card that computed it wrong, or
+ * another application that answered a command sent without SELECT, gives
+ * no signature; the latter is asked again after selecting PIV.
+ */
+int
+piv_sign_ssh(struct piv *piv, int slot, const struct key *k,
+    uint32_t agent_flags, const u_char *data, size_t len,
+    struct buf *sigout)
+{
+	struct buf *sig;
+	int r, skipped = 0;
+
+	if ((sig = buf_new()) == NULL)
+		return TOK_ERR_ALLOC;
+	if ((r = piv_sign_ssh_opt(piv, slot, k, agent_flags, data, len, sig,
+	    1, &skipped)) != 0)
+		goto out;
+	if (key_verify(k, buf_ptr(sig), buf_len(sig), data, len, NULL) == 0)
+		goto done;
+	if (!skipped) {
+		r = TOK_ERR_SIGNATURE_INVALID;
+		goto out;
+	}
+	debug_f("slot %02x: no valid signature without SELECT: selecting PIV",
+	    slot);
+	piv->selected = 0;
+	buf_reset(sig);
+	if ((r = piv_sign_ssh_opt(piv, slot, k, agent_flags, data, len, sig,
+	    0, NULL)) != 0)
+		goto out;
+	if (key_verify(k, buf_ptr(sig), buf_len(sig), data, len, NULL) != 0) {
+		r = TOK_ERR_SIGNATURE_INVALID;
+		goto out;
+	}
+ done:
+	r = buf_putb(sigout, sig);
+ out:
+	buf_free(sig);
 	return r;
 }
 

@@ -3,10 +3,11 @@
  * first layer of the native PIV driver.  It talks to one card through a
  * struct card_ops (pcsc-lite in token/piv-pcsc.c, a fake in tests), one
  * transaction per operation, so the card is never held between
- * operations; every operation selects PIV again first, and a signature
- * refused for want of the PIN after another program reset the card or
- * selected another application is verified again with the PIN remembered
- * here (in secure memory) and retried once.
+ * operations; every operation selects PIV again first (but a signature
+ * on a card set lazy: piv_set_lazy_select), and a signature refused for
+ * want of the PIN after another program reset the card or selected
+ * another application is verified again with the PIN remembered here (in
+ * secure memory) and retried once.
  *
  * Every byte from the card is untrusted: BER-TLV is parsed with the
  * bounded buffer API, lengths checked against what is there, and leftover
@@ -104,6 +105,16 @@ struct piv_metadata {
  */
 int piv_open(const struct card_ops *ops, void *io, struct piv **pivp)
     __attribute__((warn_unused_result));
+/*
+ * piv_set_lazy_select: with on, piv_sign_ssh leaves out the SELECT when
+ * the card was not reset since our last transaction, which ended with PIV
+ * selected (a YubiKey sign then costs one APDU, not two).  Any answer but
+ * success selects PIV and asks again; only a public digest or padded
+ * block ever goes out unselected, never a PIN.  For cards whose other
+ * applications are known to refuse GENERAL AUTHENTICATE (a YubiKey's
+ * answer 6D00); the signature is checked against the public key anyway.
+ */
+void piv_set_lazy_select(struct piv *piv, int on);
 /* piv_free: free, the remembered PIN zeroed.  NULL is accepted. */
 void piv_free(struct piv *piv);
 
@@ -183,7 +194,8 @@ int piv_general_auth(struct piv *piv, int slot, int alg, const u_char *in,
  * piv_sign_ssh: sign data as the SSH agent protocol wants it with the
  * slot's key k (its public key, from the certificate or the metadata):
  * ECDSA over the curve's hash, RSA PKCS#1 v1.5 over SHA-256/512 (or SHA-1)
- * as agent_flags say.  The SSH signature blob is appended to sigout.
+ * as agent_flags say.  The signature is checked with k before it is
+ * appended to sigout (TOK_ERR_SIGNATURE_INVALID when it does not verify).
  */
 int piv_sign_ssh(struct piv *piv, int slot, const struct key *k,
     uint32_t agent_flags, const u_char *data, size_t len,

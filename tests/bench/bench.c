@@ -24,10 +24,13 @@
  * ($OPENSSH10_BIN/ssh-agent, or --ssh-agent-10 PATH), with the key made by
  * its ssh-keygen and added by its ssh-add; its ssh-agent column is that
  * agent's.
+ * idle-cpu: with two vfido tokens plugged and a key of each loaded, the CPU
+ * time and wakeups of each agent and all its processes while nobody speaks
+ * to it for --idle-seconds (default 60; see sc_idle_cpu).
  *
  * usage: bench [--duration SECONDS] [--scenario NAME]
  *	[--agent-only tokagent|ssh-agent] [--tokagent PATH] [--ssh-agent PATH]
- *	[--ssh-agent-10 PATH] [--list]
+ *	[--ssh-agent-10 PATH] [--idle-seconds N] [--list]
  * Every scenario is bounded in time: no read waits more than a few
  * seconds, so an agent that blocks (OpenSSH during a confirm prompt) is
  * reported as blocked instead of hanging the bench.
@@ -40,6 +43,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -89,7 +93,9 @@ struct bench_result {
 	int ok;			/* 0: scenario could not run */
 	double ops;		/* operations per second */
 	double p50_ms, p99_ms, max_ms;
-	char note[200];
+	char note[512];
+	double idle_cpu_ms;	/* idle-cpu: CPU in the window */
+	unsigned long long idle_vcsw;	/* and voluntary switches */
 };
 
 struct bench_keys {
@@ -116,6 +122,14 @@ struct bench_keys {
 	char vfido_ctl[PATH_MAX];
 	pid_t vfido_pid;
 	struct buf *skblob;
+	/* a second vfido and key on it (idle-cpu) */
+	int sk2_ok;
+	char sk2_key[PATH_MAX];
+	char vfido2_ctl[PATH_MAX];
+	pid_t vfido2_pid;
+	struct buf *sk2blob;
+	char sk_devs_one[PATH_MAX + 8];		/* the first token */
+	char sk_devs_both[2 * PATH_MAX + 16];	/* both */
 
 	/* destination constraints */
 	int dest_ok;
@@ -144,6 +158,10 @@ static volatile sig_atomic_t interrupted;
 static char builddir[PATH_MAX];		/* the tokagent build tree */
 static char allowlist[2 * PATH_MAX];	/* -P for both agents */
 static volatile pid_t vfido_pid;	/* for the signal handler */
+static volatile pid_t vfido2_pid;
+static int idle_seconds = 60;		/* idle-cpu's window */
+static const char *agent_dir;		/* for restarting an agent */
+static const char *agent_askpass;
 
 /* --- samples ----------------------------------------------------------- */
 
@@ -231,6 +249,8 @@ on_signal(int sig)
 	}
 	if (vfido_pid > 0)
 		kill(vfido_pid, SIGTERM);
+	if (vfido2_pid > 0)
+		kill(vfido2_pid, SIGTERM);
 	_exit(130);
 }
 
@@ -1201,36 +1221,25 @@ wait_path(const char *path, pid_t pid, int timeout_ms)
 }
 
 /*
- * vfido (touch approved at once) on a private socket, an ed25519-sk key
- * enrolled on it with ssh-keygen through tokagent-sk.so.
+ * Start a vfido (touch approved at once) named tag in k->dir: its device
+ * socket in sock, its control socket in ctl.
  */
 static int
-setup_sk(struct bench_keys *k)
+start_vfido(const struct bench_keys *k, const char *vfido, const char *tag,
+    char *sock, size_t socklen, char *ctl, size_t ctllen, pid_t *pidp)
 {
-	char vfido[PATH_MAX], state[PATH_MAX], sock[PATH_MAX], log[PATH_MAX];
-	char devs[PATH_MAX + 8];
-	char *gen[] = { (char *)"ssh-keygen", (char *)"-q", (char *)"-t",
-	    (char *)"ed25519-sk", (char *)"-w", k->sk_provider, (char *)"-N",
-	    (char *)"", (char *)"-C", (char *)"bench-sk", (char *)"-f",
-	    k->sk_key, NULL };
+	char state[PATH_MAX], log[PATH_MAX];
 	pid_t pid;
 	int fd;
 
-	if (snprintf(vfido, sizeof(vfido), "%.4000s/tests/vfido/vfido",
-	    builddir) >= (int)sizeof(vfido) ||
-	    snprintf(k->sk_provider, sizeof(k->sk_provider),
-	    "%.4000s/sk/.libs/tokagent-sk.so", builddir) >=
-	    (int)sizeof(k->sk_provider) ||
-	    access(vfido, X_OK) != 0 || access(k->sk_provider, R_OK) != 0) {
-		snprintf(k->sk_why, sizeof(k->sk_why),
-		    "vfido or tokagent-sk.so not built");
-		return TOK_ERR_KEY_NOT_FOUND;
-	}
-	snprintf(state, sizeof(state), "%s/vfido.state", k->dir);
-	snprintf(sock, sizeof(sock), "%s/vfido.sock", k->dir);
-	snprintf(log, sizeof(log), "%s/vfido.log", k->dir);
-	snprintf(k->vfido_ctl, sizeof(k->vfido_ctl), "%s/vfido.ctl", k->dir);
-	snprintf(k->sk_key, sizeof(k->sk_key), "%s/sk", k->dir);
+	if (snprintf(state, sizeof(state), "%s/%s.state", k->dir, tag) >=
+	    (int)sizeof(state) ||
+	    snprintf(log, sizeof(log), "%s/%s.log", k->dir, tag) >=
+	    (int)sizeof(log) ||
+	    snprintf(sock, socklen, "%s/%s.sock", k->dir, tag) >=
+	    (int)socklen ||
+	    snprintf(ctl, ctllen, "%s/%s.ctl", k->dir, tag) >= (int)ctllen)
+		return TOK_ERR_INVALID_ARGUMENT;
 	if ((pid = fork()) == -1)
 		return TOK_ERR_SYSTEM;
 	if (pid == 0) {
@@ -1243,18 +1252,81 @@ setup_sk(struct bench_keys *k)
 		if ((fd = open("/dev/null", O_RDONLY)) != -1)
 			dup2(fd, 0);
 		execl(vfido, vfido, "--state", state, "--socket", sock,
-		    "--control", k->vfido_ctl, "--touch", "approve",
-		    (char *)NULL);
+		    "--control", ctl, "--touch", "approve", (char *)NULL);
 		_exit(127);
 	}
-	k->vfido_pid = vfido_pid = pid;
-	if (wait_path(sock, pid, 5000) != 0 ||
-	    wait_path(k->vfido_ctl, pid, 1000) != 0) {
+	*pidp = pid;
+	if (wait_path(sock, pid, 5000) != 0 || wait_path(ctl, pid, 1000) != 0)
+		return TOK_ERR_HELPER_DIED;
+	return 0;
+}
+
+/*
+ * vfido (touch approved at once) on a private socket, an ed25519-sk key
+ * enrolled on it with ssh-keygen through tokagent-sk.so.  With two, a
+ * second vfido and a second ed25519-sk key enrolled on it (for idle-cpu);
+ * the agents still start seeing the first token only, and
+ * k->sk_devs_both lists both.
+ */
+static int
+setup_sk(struct bench_keys *k, int two)
+{
+	char vfido[PATH_MAX], sock[PATH_MAX], sock2[PATH_MAX];
+	char devs[PATH_MAX + 8], devs2[PATH_MAX + 8];
+	char *gen[] = { (char *)"ssh-keygen", (char *)"-q", (char *)"-t",
+	    (char *)"ed25519-sk", (char *)"-w", k->sk_provider, (char *)"-N",
+	    (char *)"", (char *)"-C", (char *)"bench-sk", (char *)"-f",
+	    k->sk_key, NULL };
+	char *gen2[] = { (char *)"ssh-keygen", (char *)"-q", (char *)"-t",
+	    (char *)"ed25519-sk", (char *)"-w", k->sk_provider, (char *)"-N",
+	    (char *)"", (char *)"-C", (char *)"bench-sk2", (char *)"-f",
+	    k->sk2_key, NULL };
+
+	if (snprintf(vfido, sizeof(vfido), "%.4000s/tests/vfido/vfido",
+	    builddir) >= (int)sizeof(vfido) ||
+	    snprintf(k->sk_provider, sizeof(k->sk_provider),
+	    "%.4000s/sk/.libs/tokagent-sk.so", builddir) >=
+	    (int)sizeof(k->sk_provider) ||
+	    access(vfido, X_OK) != 0 || access(k->sk_provider, R_OK) != 0) {
+		snprintf(k->sk_why, sizeof(k->sk_why),
+		    "vfido or tokagent-sk.so not built");
+		return TOK_ERR_KEY_NOT_FOUND;
+	}
+	snprintf(k->sk_key, sizeof(k->sk_key), "%s/sk", k->dir);
+	snprintf(k->sk2_key, sizeof(k->sk2_key), "%s/sk2", k->dir);
+	if (start_vfido(k, vfido, "vfido", sock, sizeof(sock), k->vfido_ctl,
+	    sizeof(k->vfido_ctl), &k->vfido_pid) != 0) {
+		vfido_pid = k->vfido_pid;
 		snprintf(k->sk_why, sizeof(k->sk_why), "vfido did not start");
 		return TOK_ERR_HELPER_DIED;
 	}
+	vfido_pid = k->vfido_pid;
+	if (two) {
+		if (start_vfido(k, vfido, "vfido2", sock2, sizeof(sock2),
+		    k->vfido2_ctl, sizeof(k->vfido2_ctl),
+		    &k->vfido2_pid) != 0) {
+			vfido2_pid = k->vfido2_pid;
+			snprintf(k->sk_why, sizeof(k->sk_why),
+			    "second vfido did not start");
+			return TOK_ERR_HELPER_DIED;
+		}
+		vfido2_pid = k->vfido2_pid;
+		/* the second key is enrolled on the second token only */
+		snprintf(devs2, sizeof(devs2), "unix:%s", sock2);
+		setenv("TOKAGENT_FIDO_DEVICES", devs2, 1);
+		setenv("TOKAGENT_FIDO_NO_DISCOVERY", "1", 1);
+		if (run_quiet(gen2, NULL) != 0 ||
+		    load_pub_blob(k->sk2_key, &k->sk2blob) != 0) {
+			snprintf(k->sk_why, sizeof(k->sk_why),
+			    "ssh-keygen -t ed25519-sk on vfido2 failed");
+			return TOK_ERR_INTERNAL;
+		}
+		snprintf(k->sk_devs_both, sizeof(k->sk_devs_both),
+		    "unix:%s,unix:%s", sock, sock2);
+	}
 	/* inherited by the agents, their helpers, ssh-add and ssh-keygen */
 	snprintf(devs, sizeof(devs), "unix:%s", sock);
+	snprintf(k->sk_devs_one, sizeof(k->sk_devs_one), "%s", devs);
 	setenv("TOKAGENT_FIDO_DEVICES", devs, 1);
 	setenv("TOKAGENT_FIDO_NO_DISCOVERY", "1", 1);
 	if (run_quiet(gen, NULL) != 0) {
@@ -1267,6 +1339,7 @@ setup_sk(struct bench_keys *k)
 		return TOK_ERR_INVALID_FORMAT;
 	}
 	k->sk_ok = 1;
+	k->sk2_ok = two;
 	return 0;
 }
 
@@ -2116,6 +2189,376 @@ sc_sign_mldsa(struct bench_agent *a, const struct bench_keys *k,
 	buf_free(msg);
 }
 
+/* --- idle CPU ------------------------------------------------------------ */
+
+/*
+ * idle-cpu: what an agent costs while nothing asks it anything, with two
+ * FIDO tokens plugged and a key of each loaded.  The agent is restarted
+ * seeing both vfido tokens (the other scenarios see the first only), both
+ * keys are added and each signs once; then, for idle_seconds, nobody
+ * speaks to it.  Measured over the agent and all its descendants, found by
+ * walking /proc at the start and at the end of the window:
+ *
+ *   CPU: utime+stime+cutime+cstime from /proc/PID/stat, summed, end minus
+ *   start; a descendant that exits and is reaped by its parent in the
+ *   window is counted through the parent's cutime/cstime.  The resolution
+ *   is one clock tick (sysconf(_SC_CLK_TCK), 10 ms at 100 Hz), and the
+ *   kernel charges a tick to whoever runs when it fires, so a few short
+ *   wakeups may show as 0 ms.
+ *
+ *   Wakeups: voluntary_ctxt_switches from /proc/PID/task/TID/status,
+ *   summed over every thread; each is one time a thread blocked, so this
+ *   sees wakeups the tick cannot.  A thread or process that exits in the
+ *   window takes its count with it (the number of those is reported).
+ */
+
+#define IDLE_MAXPROCS	64	/* agent plus descendants */
+
+struct idle_proc {
+	pid_t pid;
+	char comm[20];
+	unsigned long long ticks;	/* utime+stime+cutime+cstime */
+	unsigned long long vcsw, ivcsw;	/* over its threads */
+};
+
+struct idle_tree {
+	struct idle_proc p[IDLE_MAXPROCS];
+	size_t n;
+	int truncated;
+};
+
+/*
+ * Parse /proc/PID/stat: comm, ppid and the four time fields (ticks).
+ * The comm is in parentheses and may hold spaces and ')'; the fields
+ * follow the last ')'.
+ */
+static int
+idle_read_stat(pid_t pid, char *comm, size_t commlen, pid_t *ppidp,
+    unsigned long long *ticksp)
+{
+	char path[64], line[1024], *lp, *rp, *f;
+	unsigned long long v, t = 0;
+	FILE *fp;
+	size_t len;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return TOK_ERR_SYSTEM;
+	len = fread(line, 1, sizeof(line) - 1, fp);
+	fclose(fp);
+	line[len] = '\0';
+	if ((lp = strchr(line, '(')) == NULL ||
+	    (rp = strrchr(line, ')')) == NULL || rp < lp)
+		return TOK_ERR_INVALID_FORMAT;
+	if (comm != NULL) {
+		len = (size_t)(rp - lp - 1);
+		if (len >= commlen)
+			len = commlen - 1;
+		memcpy(comm, lp + 1, len);
+		comm[len] = '\0';
+	}
+	/* field 3 (state) starts after ") " */
+	f = rp + 1;
+	for (i = 3; i <= 17; i++) {
+		while (*f == ' ')
+			f++;
+		if (*f == '\0')
+			return TOK_ERR_INVALID_FORMAT;
+		if (i == 4) {
+			if (ppidp != NULL)
+				*ppidp = (pid_t)strtol(f, NULL, 10);
+		} else if (i >= 14) {
+			v = strtoull(f, NULL, 10);
+			t += v;
+		}
+		while (*f != ' ' && *f != '\0')
+			f++;
+	}
+	if (ticksp != NULL)
+		*ticksp = t;
+	return 0;
+}
+
+/* Sum the context switches of every thread of pid. */
+static void
+idle_read_csw(pid_t pid, unsigned long long *vp, unsigned long long *ivp)
+{
+	char path[96], line[256];
+	struct dirent *de;
+	FILE *fp;
+	DIR *d;
+
+	*vp = *ivp = 0;
+	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+	if ((d = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/task/%.20s/status",
+		    (long)pid, de->d_name);
+		if ((fp = fopen(path, "r")) == NULL)
+			continue;	/* the thread just ended */
+		while (fgets(line, sizeof(line), fp) != NULL) {
+			if (strncmp(line, "voluntary_ctxt_switches:", 24) == 0)
+				*vp += strtoull(line + 24, NULL, 10);
+			else if (strncmp(line, "nonvoluntary_ctxt_switches:",
+			    27) == 0)
+				*ivp += strtoull(line + 27, NULL, 10);
+		}
+		fclose(fp);
+	}
+	closedir(d);
+}
+
+/* root and all its descendants, as they are now. */
+static int
+idle_collect(pid_t root, struct idle_tree *t)
+{
+	struct { pid_t pid, ppid; } *all = NULL, *np;
+	size_t nall = 0, cap = 0, i, j;
+	struct dirent *de;
+	unsigned long long ticks;
+	pid_t pid, ppid;
+	char *ep;
+	DIR *d;
+	int grew;
+
+	memset(t, 0, sizeof(*t));
+	if ((d = opendir("/proc")) == NULL)
+		return TOK_ERR_SYSTEM;
+	while ((de = readdir(d)) != NULL) {
+		pid = (pid_t)strtol(de->d_name, &ep, 10);
+		if (*ep != '\0' || pid <= 0)
+			continue;
+		if (idle_read_stat(pid, NULL, 0, &ppid, NULL) != 0)
+			continue;
+		if (nall == cap) {
+			cap = cap == 0 ? 1024 : cap * 2;
+			if ((np = realloc(all, cap * sizeof(*all))) == NULL) {
+				free(all);
+				closedir(d);
+				return TOK_ERR_ALLOC;
+			}
+			all = np;
+		}
+		all[nall].pid = pid;
+		all[nall].ppid = ppid;
+		nall++;
+	}
+	closedir(d);
+	t->p[t->n++].pid = root;
+	/* add children of the tree until nothing new comes */
+	do {
+		grew = 0;
+		for (i = 0; i < nall; i++) {
+			for (j = 0; j < t->n; j++) {
+				if (t->p[j].pid == all[i].pid)
+					break;
+			}
+			if (j < t->n)
+				continue;	/* already in */
+			for (j = 0; j < t->n; j++) {
+				if (t->p[j].pid == all[i].ppid)
+					break;
+			}
+			if (j == t->n)
+				continue;
+			if (t->n == IDLE_MAXPROCS) {
+				t->truncated = 1;
+				break;
+			}
+			t->p[t->n++].pid = all[i].pid;
+			grew = 1;
+		}
+	} while (grew && !t->truncated);
+	free(all);
+	for (j = 0; j < t->n; j++) {
+		if (idle_read_stat(t->p[j].pid, t->p[j].comm,
+		    sizeof(t->p[j].comm), NULL, &ticks) != 0) {
+			snprintf(t->p[j].comm, sizeof(t->p[j].comm), "gone");
+			ticks = 0;
+		}
+		t->p[j].ticks = ticks;
+		idle_read_csw(t->p[j].pid, &t->p[j].vcsw, &t->p[j].ivcsw);
+	}
+	return t->p[0].ticks == 0 && strcmp(t->p[0].comm, "gone") == 0 ?
+	    TOK_ERR_HELPER_DIED : 0;
+}
+
+static const struct idle_proc *
+idle_find(const struct idle_tree *t, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		if (t->p[i].pid == pid)
+			return &t->p[i];
+	}
+	return NULL;
+}
+
+/*
+ * Restart a with $TOKAGENT_FIDO_DEVICES set to devs (its helpers read it
+ * when they start); the bench's own environment is left as it was.
+ */
+static int
+restart_agent(struct bench_agent *a, const char *devs)
+{
+	char old[2 * PATH_MAX + 16];
+	const char *cur;
+	int r;
+
+	if ((cur = getenv("TOKAGENT_FIDO_DEVICES")) == NULL)
+		cur = "";
+	snprintf(old, sizeof(old), "%s", cur);
+	if (a->pid > 0) {
+		kill(a->pid, SIGTERM);
+		waitpid(a->pid, NULL, 0);
+	}
+	a->pid = 0;
+	a->up = 0;
+	unlink(a->sock);
+	setenv("TOKAGENT_FIDO_DEVICES", devs, 1);
+	r = start_agent(a, agent_dir, agent_askpass);
+	setenv("TOKAGENT_FIDO_DEVICES", old, 1);
+	return r;
+}
+
+/* One signature with blob on a fresh connection. */
+static int
+sign_once(const char *sock, const struct buf *blob)
+{
+	struct buf *msg;
+	int fd, r;
+
+	if ((msg = make_sign_request(blob, 0)) == NULL)
+		return TOK_ERR_ALLOC;
+	if ((r = aio_connect(sock, &fd)) == 0) {
+		r = simple_request(fd, msg, AIO_SIGN_RESPONSE,
+		    BENCH_IO_TIMEOUT_MS);
+		close(fd);
+	}
+	buf_free(msg);
+	return r;
+}
+
+static int
+sk_load_file(struct bench_agent *a, const struct bench_keys *k,
+    const char *keyfile)
+{
+	char *argv[] = { (char *)"ssh-add", (char *)"-S",
+	    (char *)k->sk_provider, (char *)keyfile, NULL };
+
+	if (strcmp(a->name, "tokagent") == 0)
+		return ssh_add(a->sock, NULL, keyfile);
+	return run_quiet(argv, a->sock);
+}
+
+static void
+idle_measure(struct bench_agent *a, struct bench_result *res)
+{
+	struct idle_tree t0, t1;
+	const struct idle_proc *p, *q;
+	struct timespec ts;
+	unsigned long long sum0 = 0, sum1 = 0, v0 = 0, v1 = 0, iv0 = 0,
+	    iv1 = 0, dt, dv;
+	long hz = sysconf(_SC_CLK_TCK);
+	size_t i, off, gone = 0;
+	char *note = res->note;
+
+	if (hz <= 0)
+		hz = 100;
+	if (idle_collect(a->pid, &t0) != 0) {
+		snprintf(note, sizeof(res->note), "cannot read /proc");
+		return;
+	}
+	ts.tv_sec = idle_seconds;
+	ts.tv_nsec = 0;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+	if (idle_collect(a->pid, &t1) != 0) {
+		snprintf(note, sizeof(res->note), "agent gone in the window");
+		return;
+	}
+	for (i = 0; i < t0.n; i++) {
+		sum0 += t0.p[i].ticks;
+		v0 += t0.p[i].vcsw;
+		iv0 += t0.p[i].ivcsw;
+		/* gone or replaced by another process of that pid */
+		if ((q = idle_find(&t1, t0.p[i].pid)) == NULL ||
+		    strcmp(q->comm, t0.p[i].comm) != 0)
+			gone++;
+	}
+	for (i = 0; i < t1.n; i++) {
+		sum1 += t1.p[i].ticks;
+		v1 += t1.p[i].vcsw;
+		iv1 += t1.p[i].ivcsw;
+	}
+	res->ok = 1;
+	res->idle_cpu_ms = sum1 >= sum0 ?
+	    (double)(sum1 - sum0) * 1000.0 / (double)hz : 0;
+	res->idle_vcsw = v1 >= v0 ? v1 - v0 : 0;
+	off = (size_t)snprintf(note, sizeof(res->note),
+	    "CPU %.0f ms in %d s (agent + %zu helper%s), %llu voluntary + "
+	    "%llu involuntary ctx switches; tick %ld ms%s%s:",
+	    res->idle_cpu_ms, idle_seconds, t1.n - 1, t1.n == 2 ? "" : "s",
+	    res->idle_vcsw, iv1 >= iv0 ? iv1 - iv0 : 0, 1000 / hz,
+	    sum1 < sum0 ? "; times went back (a child reaped elsewhere)" : "",
+	    t1.truncated ? "; tree truncated" : "");
+	for (i = 0; i < t1.n && off < sizeof(res->note); i++) {
+		p = &t1.p[i];
+		q = idle_find(&t0, p->pid);
+		if (q != NULL && strcmp(q->comm, p->comm) != 0)
+			q = NULL;
+		dt = q == NULL ? p->ticks : p->ticks - q->ticks;
+		dv = q == NULL ? p->vcsw : p->vcsw - q->vcsw;
+		off += (size_t)snprintf(note + off, sizeof(res->note) - off,
+		    " %s[%ld]%s %llu ms/%llu csw", p->comm, (long)p->pid,
+		    q == NULL ? " (new)" : "",
+		    dt * 1000 / (unsigned long long)hz, dv);
+	}
+	if (gone > 0 && off < sizeof(res->note))
+		snprintf(note + off, sizeof(res->note) - off,
+		    "; %zu exited in the window", gone);
+}
+
+static void
+sc_idle_cpu(struct bench_agent *a, const struct bench_keys *k,
+    struct bench_result *res)
+{
+	if (!k->sk_ok || !k->sk2_ok) {
+		snprintf(res->note, sizeof(res->note), "skipped: %s",
+		    k->sk_why);
+		return;
+	}
+	if (restart_agent(a, k->sk_devs_both) != 0) {
+		snprintf(res->note, sizeof(res->note),
+		    "restart with two tokens failed");
+		return;
+	}
+	if (vfido_control(k, "touch approve") != 0 ||
+	    sk_load_file(a, k, k->sk_key) != 0 ||
+	    sk_load_file(a, k, k->sk2_key) != 0) {
+		snprintf(res->note, sizeof(res->note),
+		    "loading sk keys failed");
+		goto out;
+	}
+	if (sign_once(a->sock, k->skblob) != 0 ||
+	    sign_once(a->sock, k->sk2blob) != 0) {
+		snprintf(res->note, sizeof(res->note), "warm-up sign failed");
+		goto out;
+	}
+	idle_measure(a, res);
+ out:
+	/* back to the first token only, as the other scenarios expect */
+	if (remove_all(a->sock) != 0 ||
+	    restart_agent(a, k->sk_devs_one) != 0)
+		fprintf(stderr, "bench: %s: restart after idle-cpu failed\n",
+		    a->name);
+}
+
 struct scenario {
 	const char *name;
 	const char *what;
@@ -2173,8 +2616,16 @@ static const struct scenario scenarios[] = {
 	    sc_list_50k_keys, 0 },
 	{ "sign-mldsa44", "sign, ML-DSA-44+Ed25519 (vs 10.5)",
 	    sc_sign_mldsa, 0 },
+	{ "idle-cpu", "idle CPU, two FIDO tokens plugged", sc_idle_cpu, 0 },
 };
 #define NSCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
+
+/* The idle scenario: CPU and wakeups instead of ops/s and latencies. */
+static int
+scenario_idle(const struct scenario *sc)
+{
+	return sc->run == sc_idle_cpu;
+}
 
 /* Scenarios measured against OpenSSH 10's agent instead of ssh-agent. */
 static int
@@ -2199,8 +2650,17 @@ raise_nofile(void)
 }
 
 static void
-print_cell(const struct bench_result *r, const struct bench_agent *a)
+print_cell(const struct bench_result *r, const struct bench_agent *a,
+    int idle)
 {
+	char cell[64];
+
+	if (idle && r->ok) {
+		snprintf(cell, sizeof(cell), "CPU %.0f ms, %llu wakeups",
+		    r->idle_cpu_ms, r->idle_vcsw);
+		printf(" %30s |", cell);
+		return;
+	}
 	if (!a->up) {
 		printf(" %-30s |", "not run");
 		return;
@@ -2217,7 +2677,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: bench [--duration SECONDS] [--scenario NAME]\n"
 	    "\t[--agent-only tokagent|ssh-agent] [--tokagent PATH]\n"
-	    "\t[--ssh-agent PATH] [--ssh-agent-10 PATH] [--list]\n");
+	    "\t[--ssh-agent PATH] [--ssh-agent-10 PATH] [--idle-seconds N]\n"
+	    "\t[--list]\n");
 	exit(2);
 }
 
@@ -2288,6 +2749,7 @@ main(int argc, char **argv)
 		{ "tokagent", required_argument, NULL, 't' },
 		{ "ssh-agent", required_argument, NULL, 'O' },
 		{ "ssh-agent-10", required_argument, NULL, 'T' },
+		{ "idle-seconds", required_argument, NULL, 'i' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -2316,12 +2778,17 @@ main(int argc, char **argv)
 		    ossh10_bin) >= (int)sizeof(agents[BENCH_OSSH10].path))
 			agents[BENCH_OSSH10].path[0] = '\0';
 	}
-	while ((ch = getopt_long(argc, argv, "d:s:o:t:O:T:lh", longopts,
+	while ((ch = getopt_long(argc, argv, "d:s:o:t:O:T:i:lh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			duration_s = atof(optarg);
 			if (duration_s <= 0 || duration_s > 60)
+				usage();
+			break;
+		case 'i':
+			idle_seconds = atoi(optarg);
+			if (idle_seconds <= 0 || idle_seconds > 3600)
 				usage();
 			break;
 		case 's':
@@ -2384,6 +2851,8 @@ main(int argc, char **argv)
 	snprintf(askpass, sizeof(askpass), "%s/askpass", tmpl);
 	/* tokagent's policy file, when a scenario writes one. */
 	setenv("XDG_CONFIG_HOME", tmpl, 1);
+	agent_dir = tmpl;
+	agent_askpass = askpass;
 	if ((f = fopen(askpass, "w")) == NULL) {
 		perror("bench: askpass");
 		goto out;
@@ -2406,8 +2875,9 @@ main(int argc, char **argv)
 	if (wanted(only_scenario, "p11-") && setup_p11(&keys) != 0)
 		fprintf(stderr, "bench: SoftHSM: %s\n", keys.p11_why);
 	if ((wanted(only_scenario, "sk-") ||
-	    wanted(only_scenario, "list-during-touch")) &&
-	    setup_sk(&keys) != 0)
+	    wanted(only_scenario, "list-during-touch") ||
+	    wanted(only_scenario, "idle-cpu")) &&
+	    setup_sk(&keys, wanted(only_scenario, "idle-cpu")) != 0)
 		fprintf(stderr, "bench: vfido: %s\n", keys.sk_why);
 	if (wanted(only_scenario, "sign-dest") && setup_dest(&keys) != 0)
 		fprintf(stderr, "bench: session binding: %s\n",
@@ -2462,8 +2932,12 @@ main(int argc, char **argv)
 		}
 		printf("%-34s |", scenarios[i].what);
 		for (j = 0; j < 2; j++)
-			print_cell(&res[j], &agents[slot[j]]);
-		if (res[0].ok && res[1].ok) {
+			print_cell(&res[j], &agents[slot[j]],
+			    scenario_idle(&scenarios[i]));
+		if (res[0].ok && res[1].ok && scenario_idle(&scenarios[i]))
+			printf(" %+.0f ms (tok-ssh)\n",
+			    res[0].idle_cpu_ms - res[1].idle_cpu_ms);
+		else if (res[0].ok && res[1].ok) {
 			if (scenarios[i].latency && res[0].p99_ms > 0)
 				ratio = res[1].p99_ms / res[0].p99_ms;
 			else if (!scenarios[i].latency && res[1].ops > 0)
@@ -2484,7 +2958,10 @@ main(int argc, char **argv)
 	printf("\nratio: tokagent ops/s over ssh-agent's; for latency "
 	    "scenarios ssh-agent p99 over tokagent's (higher is better);\n"
 	    "\"(vs 10.5)\": the ssh-agent column is OpenSSH 10.5's agent "
-	    "(%s)\n", agents[BENCH_OSSH10].path[0] != '\0' ?
+	    "(%s);\nidle CPU: ms of CPU used by the agent and all its "
+	    "processes in the idle window, and their\nvoluntary context "
+	    "switches (wakeups); the last column is the difference\n",
+	    agents[BENCH_OSSH10].path[0] != '\0' ?
 	    agents[BENCH_OSSH10].path : "OPENSSH10_BIN not set");
  out:
 	kill_agents();
@@ -2493,7 +2970,13 @@ main(int argc, char **argv)
 		waitpid(keys.vfido_pid, NULL, 0);
 		vfido_pid = 0;
 	}
+	if (keys.vfido2_pid > 0) {
+		kill(keys.vfido2_pid, SIGTERM);
+		waitpid(keys.vfido2_pid, NULL, 0);
+		vfido2_pid = 0;
+	}
 	buf_free(keys.skblob);
+	buf_free(keys.sk2blob);
 	buf_free(keys.bindmsg);
 	buf_free(keys.sid);
 	buf_free(keys.hostblob);

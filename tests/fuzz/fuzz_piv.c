@@ -148,6 +148,12 @@ fuzz_client(const u_char *p, size_t len)
 	(void)piv_sign_ssh(piv, 0x9a, fuzz_ec, 0, dig, sizeof(dig), out);
 	buf_reset(out);
 	(void)piv_sign_ssh(piv, 0x9c, fuzz_rsa, 0x04, dig, sizeof(dig), out);
+	/* Signatures without SELECT, and the fallbacks when they fail. */
+	piv_set_lazy_select(piv, 1);
+	buf_reset(out);
+	(void)piv_sign_ssh(piv, 0x9a, fuzz_ec, 0, dig, sizeof(dig), out);
+	buf_reset(out);
+	(void)piv_sign_ssh(piv, 0x9a, fuzz_ec, 0, dig, sizeof(dig), out);
 	/* The set-up command's sequence, in one transaction. */
 	if (piv_hold(piv) == 0) {
 		(void)piv_mgmt_auth(piv, PIV_ALG_3DES, mgm, sizeof(mgm));

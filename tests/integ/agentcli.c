@@ -12,6 +12,8 @@
  *			signs 32 random-ish bytes with the key whose public
  *			blob is HEXBLOB, one request after another, for
  *			SECONDS; prints "ops N ops/s X p50_ms Y p99_ms Z".
+ *	list-bench MS	lists the identities, one request after another,
+ *			for MS milliseconds; prints the same line.
  * The socket defaults to $SSH_AUTH_SOCK.  Exit 1 on errors (no reply,
  * malformed reply), 2 on usage errors.
  */
@@ -36,7 +38,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: agentcli [-s socket] [-t timeout_ms] "
-	    "query | count | raw HEX | sign-bench SECONDS HEXBLOB\n");
+	    "query | count | raw HEX | sign-bench SECONDS HEXBLOB |\n"
+	    "       list-bench MS\n");
 	exit(2);
 }
 
@@ -166,6 +169,15 @@ cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Latencies (ns, n of them, sorted here) as one line. */
+static void
+print_lat(uint64_t *lat, size_t n, double secs)
+{
+	qsort(lat, n, sizeof(*lat), cmp_u64);
+	printf("ops %zu ops/s %.1f p50_ms %.2f p99_ms %.2f\n", n,
+	    (double)n / secs, lat[n / 2] / 1e6, lat[n * 99 / 100] / 1e6);
+}
+
 static int
 cmd_sign_bench(int fd, const char *secs, const char *hex)
 {
@@ -214,15 +226,58 @@ cmd_sign_bench(int fd, const char *secs, const char *hex)
 	}
 	if (n == 0)
 		goto out;
-	qsort(lat, n, sizeof(*lat), cmp_u64);
-	printf("ops %zu ops/s %.1f p50_ms %.2f p99_ms %.2f\n", n,
-	    (double)n / atoi(secs), lat[n / 2] / 1e6, lat[n * 99 / 100] / 1e6);
+	print_lat(lat, n, atoi(secs));
 	ret = 0;
  out:
 	free(lat);
 	buf_free(msg);
 	buf_free(reply);
 	buf_free(blob);
+	return ret;
+}
+
+static int
+cmd_list_bench(int fd, const char *ms)
+{
+	struct buf *msg = NULL, *reply = NULL;
+	uint64_t *lat = NULL, t0, t, end, dur;
+	size_t n = 0, cap = 0;
+	uint8_t type;
+	int r, ret = 1;
+
+	dur = (uint64_t)strtoul(ms, NULL, 10) * 1000000ULL;
+	end = aio_now_ns() + dur;
+	while ((t0 = aio_now_ns()) < end) {
+		buf_free(msg);
+		buf_free(reply);
+		reply = NULL;
+		if ((msg = buf_new()) == NULL ||
+		    buf_put_u8(msg, 11) != 0)	/* REQUEST_IDENTITIES */
+			goto out;
+		if ((r = aio_request(fd, msg, timeout_ms, &reply)) != 0 ||
+		    buf_get_u8(reply, &type) != 0 || type != 12) {
+			fprintf(stderr, "agentcli: list failed\n");
+			goto out;
+		}
+		t = aio_now_ns();
+		if (n == cap) {
+			uint64_t *tmp;
+
+			cap = cap ? cap * 2 : 1024;
+			if ((tmp = realloc(lat, cap * sizeof(*lat))) == NULL)
+				goto out;
+			lat = tmp;
+		}
+		lat[n++] = t - t0;
+	}
+	if (n == 0)
+		goto out;
+	print_lat(lat, n, dur / 1e9);
+	ret = 0;
+ out:
+	free(lat);
+	buf_free(msg);
+	buf_free(reply);
 	return ret;
 }
 
@@ -263,6 +318,8 @@ main(int argc, char **argv)
 		ret = cmd_raw(fd, argv[1]);
 	else if (strcmp(argv[0], "sign-bench") == 0 && argc == 3)
 		ret = cmd_sign_bench(fd, argv[1], argv[2]);
+	else if (strcmp(argv[0], "list-bench") == 0 && argc == 2)
+		ret = cmd_list_bench(fd, argv[1]);
 	else
 		usage();
 	close(fd);

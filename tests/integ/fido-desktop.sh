@@ -6,7 +6,8 @@
 # process, is shown while the token waits and taken down (CloseNotification)
 # when the touch arrives or the client goes away.  The askpass /
 # --notify-command channel runs alongside; with no such channel the desktop
-# one still works; --no-desktop-notify turns it off; a bus without a
+# one still works; its Cancel action cancels the request on the token;
+# --no-desktop-notify turns it off; a bus without a
 # notification server costs one failed try, then a rest.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integ/lib.sh"
 ti_setup
@@ -132,6 +133,34 @@ sk_ctl tok touch >/dev/null
 sleep 0.2
 [ "$(nd_count '^notify ')" = 3 ] ||
     ti_fail "desktop notification despite --no-desktop-notify"
+
+ti_log "Cancel on the desktop notification cancels the request"
+nd_stop_server
+nd_start_server -a cancel:300
+fd_restart_agent
+sk_ctl tok log >/dev/null
+rm -f "$TI_DIR/sign.rc"
+(ssh-add -T "$pub" >/dev/null 2>&1; echo $? >"$TI_DIR/sign.rc") &
+fido_pending_wait tok 10 || ti_fail "no touch pending"
+nd_wait '^action [0-9]+ cancel$' 10 || ti_fail "notifyd chose no Cancel"
+n=0
+until [ -s "$TI_DIR/sign.rc" ]; do
+	n=$((n + 1))
+	[ $n -lt 100 ] || ti_fail "the client still waits after Cancel"
+	sleep 0.05
+done
+[ "$(cat "$TI_DIR/sign.rc")" != 0 ] || ti_fail "signed despite Cancel"
+n=0
+until [ "$(sk_ctl tok pending)" = no ]; do
+	n=$((n + 1))
+	[ $n -lt 50 ] || ti_fail "the token still waits after Cancel"
+	sleep 0.1
+done
+ti_assert_contains "$(sk_ctl tok log)" "cancel" "token got a CTAPHID CANCEL"
+fido_log_wait "cancelled from the notice" 5 ||
+    ti_fail "the agent log does not say the notice cancelled it"
+nd_stop_server
+nd_start_server
 
 ti_log "a bus without a notification server: one failure, then a rest"
 fd_restart_agent --notify-command="$TI_DIR/notify"

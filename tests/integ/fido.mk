@@ -22,7 +22,8 @@ FIDO_INTEG_TESTS = \
 	tests/integ/fido-select.sh \
 	tests/integ/fido-idle.sh \
 	tests/integ/fido-why.sh \
-	tests/integ/fido-helper-death.sh
+	tests/integ/fido-helper-death.sh \
+	tests/integ/fido-cancel.sh
 TESTS += $(FIDO_INTEG_TESTS)
 dist_check_SCRIPTS += $(FIDO_INTEG_TESTS)
 EXTRA_DIST += tests/integ/fido-lib.sh

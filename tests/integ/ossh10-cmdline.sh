@@ -175,7 +175,8 @@ if ! ti_is_openssh_agent; then
 	export XDG_RUNTIME_DIR=$TI_DIR/xdg
 	mkdir -p -m 700 "$XDG_RUNTIME_DIR"
 	start_agent
-	[[ $SOCK =~ ^$XDG_RUNTIME_DIR/tokagent\.[A-Za-z0-9]{10}/agent\.[0-9]+$ ]] ||
+	# mkdtemp replaces six X: tokagent.XXXXXX, all six random.
+	[[ $SOCK =~ ^$XDG_RUNTIME_DIR/tokagent\.[A-Za-z0-9]{6}/agent\.[0-9]+$ ]] ||
 	    ti_fail "socket $SOCK not under XDG_RUNTIME_DIR"
 	[ -e "$SD/s.$HASH.agent.staleAAAAA" ] &&
 	    ti_fail "start with XDG_RUNTIME_DIR left a stale socket"

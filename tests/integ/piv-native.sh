@@ -119,6 +119,9 @@ ti_assert_contains "$out" "piv \"$CARD\" at PC/SC serial \"$SERIAL\", present" \
 ti_assert_contains "$out" "on PIV card $CARD, present" \
     "status names the card of a key"
 ti_assert_contains "$out" "PIV cards (piv helper)" "status: the PIV helper"
+ti_assert_contains "$out" \
+    "\"$CARD\" at $READER 00 00: PIN cached until the card is pulled" \
+    "status: the card's PIN is kept (policy once)"
 json=$("$TEST_AGENT" status --json) || ti_fail "tokagent status --json"
 printf '%s' "$json" | python3 -c '
 import json, sys
@@ -197,6 +200,8 @@ ssh-add -x >/dev/null 2>&1 || ti_fail "lock"
 ti_expect_fail "sign while locked" login 9a
 ssh-add -X >/dev/null 2>&1 || ti_fail "unlock"
 ti_assert_eq 5 "$(ti_agent_count)" "keys after unlock"
+ti_assert_contains "$("$TEST_AGENT" status)" "PIN caches: none" \
+    "status: the lock dropped the card's PIN"
 
 # The lock dropped the PIN: a wrong one is asked again with the tries
 # left, then the right one works.

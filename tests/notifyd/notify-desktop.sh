@@ -1,10 +1,14 @@
 #!/bin/bash
 # notify-desktop: tokagent-notify-desktop against the test notification
 # server on a private session bus: the notification is shown with the
-# agent's summary and body (markup escaped, bad bytes replaced), taken down
-# with CloseNotification on SIGTERM, left alone when the server closed it;
-# no bus, no server, a server that never answers or goes away: a non-zero
-# exit with one line on stderr, within the ~2 s call timeout.
+# agent's summary and body (markup escaped, bad bytes replaced) and one
+# action, "cancel" labelled "Cancel"; taken down with CloseNotification on
+# SIGTERM (exit 0), left alone when the server closed it (exit 0); the
+# user's Cancel (ActionInvoked "cancel"): exit 1 at once, which the agent
+# reads as "cancel the request"; another action: ignored.  No bus, no
+# server, a server that never answers or goes away: exit 126 (never 1..125,
+# which the agent would take for a Cancel) with one line on stderr, within
+# the ~2 s call timeout.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integ/lib.sh"
 ti_setup
 . "$TI_SRC/tests/notifyd/notifyd-lib.sh"
@@ -17,6 +21,19 @@ nd_run_bg()
 	"$ND_PROG" "$@" </dev/null >"$TI_DIR/prog.out" 2>"$TI_DIR/prog.err" &
 	ND_PID=$!
 	echo "$ND_PID" >>"$TI_DIR/pids"
+}
+
+# nd_wait_pid PID S: the background program PID has exited within S
+# seconds (a bound for a hang, not a measure); returns its status.
+nd_wait_pid()
+{
+	local n=$(($2 * 20))
+	while ti_alive "$1"; do
+		[ $n -gt 0 ] || ti_fail "process $1 still running after $2 s"
+		sleep 0.05
+		n=$((n - 1))
+	done
+	wait "$1"
 }
 
 # nd_wait_exec PID: the background shell has become the program (a signal
@@ -33,8 +50,8 @@ nd_wait_exec()
 	ti_fail "process $1 did not start $ND_PROG"
 }
 
-# nd_expect_fail_fast WHAT MAX_MS: the program fails within MAX_MS with
-# exactly one line on stderr.
+# nd_expect_fail_fast WHAT MAX_MS: the program fails (126, "could not
+# work") within MAX_MS with exactly one line on stderr.
 nd_expect_fail_fast()
 {
 	local what=$1 max=$2 t0 t1 rc lines
@@ -42,7 +59,7 @@ nd_expect_fail_fast()
 	"$ND_PROG" "Touch" "body" </dev/null >/dev/null 2>"$TI_DIR/prog.err"
 	rc=$?
 	t1=$(date +%s%N)
-	[ $rc != 0 ] || ti_fail "$what: exit 0"
+	[ $rc = 126 ] || ti_fail "$what: exit $rc, not 126"
 	lines=$(wc -l <"$TI_DIR/prog.err")
 	ti_log "$what: exit $rc after $(((t1 - t0) / 1000000)) ms:" \
 	    "$(cat "$TI_DIR/prog.err")"
@@ -51,7 +68,9 @@ nd_expect_fail_fast()
 }
 
 ti_log "usage"
-"$ND_PROG" only-one >/dev/null 2>&1 && ti_fail "one argument accepted"
+"$ND_PROG" only-one >/dev/null 2>&1
+rc=$?
+[ $rc = 126 ] || ti_fail "one argument: exit $rc, not 126"
 
 ti_log "no session bus at all"
 DBUS_SESSION_BUS_ADDRESS=unix:path=$TI_DIR/nobus \
@@ -72,7 +91,8 @@ ti_log "$line"
 ti_assert_contains "$line" "app=tokagent" "app name"
 ti_assert_contains "$line" "urgency=2" "critical urgency"
 ti_assert_contains "$line" "expire=0" "never expires by itself"
-ti_assert_contains "$line" "actions=0" "no actions"
+ti_assert_contains "$line" "actions=1 action=cancel:Cancel summary=" \
+    "one action: cancel, labelled Cancel"
 ti_assert_contains "$line" "summary=Touch your security key body=" "summary"
 ti_assert_contains "$line" \
     "body=key &lt;a&gt; &amp; \"b\" ünï ?x?y" "body escaped and cleaned"
@@ -122,13 +142,50 @@ wait "$ND_PID" || ti_fail "exit $? after the server closed it"
 nd_wait '^expired 1$' 1 || ti_fail "not expired"
 [ "$(nd_count '^close')" = 0 ] || ti_fail "closed a closed notification"
 
-ti_log "the server goes away while shown: exits non-zero"
+ti_log "the user chooses Cancel: exits 1 (the agent cancels the request)"
+nd_stop_server
+nd_start_server -a cancel:200
+nd_run_bg "Touch" "cancel me"
+nd_wait '^notify 1 ' 5 || ti_fail "no notification"
+nd_wait_pid "$ND_PID" 5
+rc=$?
+ti_log "exit $rc; $(tr '\n' ';' <"$ND_LOG")"
+[ $rc = 1 ] || { cat "$TI_DIR/prog.err" >&2; ti_fail "exit $rc after Cancel"; }
+[ "$(nd_count '^action 1 cancel$')" = 1 ] || ti_fail "no Cancel in the log"
+[ -s "$TI_DIR/prog.err" ] && ti_fail "stderr after Cancel: $(cat "$TI_DIR/prog.err")"
+# The CloseNotification sent without waiting after the action reaches the
+# server (which had closed the notification already).
+nd_wait '^close 1 unknown$' 2 || ti_fail "no CloseNotification after Cancel"
+
+ti_log "another action is not a Cancel: the server closes it, exit 0"
+nd_stop_server
+nd_start_server -a other:200
+nd_run_bg "Touch" "other action"
+nd_wait '^notify 1 ' 5 || ti_fail "no notification"
+nd_wait_pid "$ND_PID" 5
+rc=$?
+[ $rc = 0 ] || ti_fail "exit $rc after an action that is not cancel"
+[ "$(nd_count '^action 1 other$')" = 1 ] || ti_fail "no action in the log"
+
+ti_log "Cancel after SIGTERM: the agent's close wins, exit 0"
+nd_stop_server
+nd_start_server -a cancel:10000
+nd_run_bg "Touch" "closed first"
+nd_wait '^notify 1 ' 5 || ti_fail "no notification"
+kill -TERM "$ND_PID"
+wait "$ND_PID" || ti_fail "exit $? after SIGTERM"
+nd_wait '^close 1$' 2 || ti_fail "not closed after SIGTERM"
+[ "$(nd_count '^action ')" = 0 ] || ti_fail "action on a closed notification"
+
+ti_log "the server goes away while shown: exits 126"
 nd_stop_server
 nd_start_server
 nd_run_bg "Touch" "server dies"
 nd_wait '^notify 1 ' 5 || ti_fail "no notification"
 nd_stop_server
-wait "$ND_PID" && ti_fail "exit 0 after the server left"
+wait "$ND_PID"
+rc=$?
+[ $rc = 126 ] || ti_fail "exit $rc after the server left, not 126"
 ti_log "$(cat "$TI_DIR/prog.err")"
 
 ti_log "a server that never answers: given up after the call timeout"

@@ -1,27 +1,40 @@
 /*
  * notifyd: a desktop notification server for the tests.
  *
- *	notifyd [-HM] [-c ms] LOG
+ *	notifyd [-HM] [-a key[:ms]] [-c ms] LOG
  *
  * Owns org.freedesktop.Notifications on the session bus
  * ($DBUS_SESSION_BUS_ADDRESS, normally a private dbus-daemon a test
  * started) and implements the calls of the Desktop Notifications
  * Specification 1.2 a client makes: Notify (ids 1, 2, ...),
  * CloseNotification (emits NotificationClosed with reason 3),
- * GetCapabilities and GetServerInformation.  Every call appends one line
- * to LOG, so a test can grep what was shown and what was taken down:
+ * GetCapabilities and GetServerInformation; with -a it emits ActionInvoked
+ * as if the user had chosen an action.  Every call and every action
+ * appends one line to LOG, so a test can grep what was shown, chosen and
+ * taken down:
  *
  *	ready
  *	caps
  *	info
  *	notify ID app=APP icon=ICON urgency=U expire=MS actions=N
- *	    summary=SUMMARY body=BODY		(one line; newlines as \n)
+ *	    [action=KEY:LABEL ...] summary=SUMMARY body=BODY
+ *				(one line; newlines as \n; N key/label
+ *				pairs, each then listed; an odd actions
+ *				array is refused with InvalidArgs, unlogged)
  *	close ID		a client closed it
  *	close ID unknown	a client closed an id that is not shown
  *	expired ID		-c closed it by itself
+ *	hang			-H left a Notify unanswered
+ *	action ID KEY		-a chose KEY on it (then closed it)
  *
- *	-M	no "body-markup" capability
+ *	-M	no "body-markup" capability ("actions" is always announced)
  *	-H	hang: never answer Notify (a server that does not reply)
+ *	-a key[:ms]
+ *		ms (default 300) after each notification is shown, emit
+ *		ActionInvoked(ID, key), whether the notification offered
+ *		key or not, then close it as a server does after an action
+ *		on a notification that is not resident: NotificationClosed
+ *		with reason 2 (dismissed by the user)
  *	-c ms	close every notification by itself after ms (reason 1)
  *
  * Exits 0 on SIGTERM or SIGINT.
@@ -46,15 +59,18 @@
 #define NOTIFYD_PATH	"/org/freedesktop/Notifications"
 #define NOTIFYD_IFACE	"org.freedesktop.Notifications"
 #define NOTIFYD_LINE_MAX	8192
+#define NOTIFYD_ACTION_MS	300
 
 enum notifyd_reason {
 	NOTIFYD_REASON_EXPIRED = 1,
+	NOTIFYD_REASON_DISMISSED = 2,
 	NOTIFYD_REASON_CLOSED = 3,
 };
 
 struct notifyd_shown {
 	uint32_t id;
 	sd_event_source *timer;		/* -c */
+	sd_event_source *action;	/* -a */
 	LIST_ENTRY(notifyd_shown) entry;
 };
 
@@ -66,6 +82,8 @@ static int notifyd_log = -1;
 static int notifyd_markup = 1;
 static int notifyd_hang;
 static uint64_t notifyd_close_after_ms;
+static char *notifyd_action_key;	/* -a */
+static uint64_t notifyd_action_ms = NOTIFYD_ACTION_MS;
 static uint32_t notifyd_next_id = 1;
 
 static void __attribute__((format(printf, 1, 2)))
@@ -118,6 +136,7 @@ notifyd_take_down(struct notifyd_shown *s, enum notifyd_reason reason)
 		fprintf(stderr, "notifyd: emit: %s\n", strerror(-r));
 	LIST_REMOVE(s, entry);
 	sd_event_source_disable_unref(s->timer);
+	sd_event_source_disable_unref(s->action);
 	free(s);
 }
 
@@ -133,13 +152,52 @@ notifyd_expire(sd_event_source *src, uint64_t usec, void *arg)
 	return 0;
 }
 
+/* -a: the user chose notifyd_action_key on s; a server then closes it. */
+static int
+notifyd_act(sd_event_source *src, uint64_t usec, void *arg)
+{
+	struct notifyd_shown *s = arg;
+	int r;
+
+	(void)src;
+	(void)usec;
+	notifyd_logf("action %u %s", s->id, notifyd_action_key);
+	r = sd_bus_emit_signal(notifyd_bus, NOTIFYD_PATH, NOTIFYD_IFACE,
+	    "ActionInvoked", "us", s->id, notifyd_action_key);
+	if (r < 0)
+		fprintf(stderr, "notifyd: emit: %s\n", strerror(-r));
+	notifyd_take_down(s, NOTIFYD_REASON_DISMISSED);
+	return 0;
+}
+
+/* notifyd_action_list: " action=KEY:LABEL" for each pair, or NULL. */
+static char *
+notifyd_action_list(char **actions, size_t n)
+{
+	char *list, *more;
+	size_t i;
+
+	if ((list = strdup("")) == NULL)
+		return NULL;
+	for (i = 0; i + 1 < n; i += 2) {
+		if (asprintf(&more, "%s action=%s:%s", list, actions[i],
+		    actions[i + 1]) == -1) {
+			free(list);
+			return NULL;
+		}
+		free(list);
+		list = more;
+	}
+	return list;
+}
+
 /* Notify(s app, u replaces, s icon, s summary, s body, as actions,
  * a{sv} hints, i expire) -> u id */
 static int
 notifyd_notify(sd_bus_message *m, void *arg, sd_bus_error *errp)
 {
 	const char *app, *icon, *summary, *body, *key;
-	char **actions = NULL;
+	char **actions = NULL, *list = NULL;
 	struct notifyd_shown *s = NULL;
 	uint32_t replaces;
 	uint8_t urgency = 1;
@@ -148,7 +206,6 @@ notifyd_notify(sd_bus_message *m, void *arg, sd_bus_error *errp)
 	int r;
 
 	(void)arg;
-	(void)errp;
 	if ((r = sd_bus_message_read(m, "susss", &app, &replaces, &icon,
 	    &summary, &body)) < 0 ||
 	    (r = sd_bus_message_read_strv(m, &actions)) < 0 ||
@@ -169,6 +226,11 @@ notifyd_notify(sd_bus_message *m, void *arg, sd_bus_error *errp)
 		goto out;
 	while (actions != NULL && actions[nactions] != NULL)
 		nactions++;
+	if (nactions % 2 != 0) {
+		r = sd_bus_error_set(errp, SD_BUS_ERROR_INVALID_ARGS,
+		    "actions: an odd number of strings, not key/label pairs");
+		goto out;
+	}
 	if (notifyd_hang) {
 		notifyd_logf("hang");
 		r = 1;		/* no reply, ever */
@@ -184,15 +246,27 @@ notifyd_notify(sd_bus_message *m, void *arg, sd_bus_error *errp)
 	    CLOCK_MONOTONIC, notifyd_close_after_ms * 1000, 0,
 	    notifyd_expire, s)) < 0)
 		goto out;
+	if (notifyd_action_key != NULL &&
+	    (r = sd_event_add_time_relative(notifyd_ev, &s->action,
+	    CLOCK_MONOTONIC, notifyd_action_ms * 1000, 0,
+	    notifyd_act, s)) < 0)
+		goto out;
+	if ((list = notifyd_action_list(actions, nactions)) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
 	LIST_INSERT_HEAD(&notifyd_list, s, entry);
 	notifyd_logf("notify %u app=%s icon=%s urgency=%u expire=%d "
-	    "actions=%zu summary=%s body=%s", s->id, app, icon,
-	    (unsigned)urgency, (int)expire, nactions, summary, body);
+	    "actions=%zu%s summary=%s body=%s", s->id, app, icon,
+	    (unsigned)urgency, (int)expire, nactions / 2, list, summary,
+	    body);
 	r = sd_bus_reply_method_return(m, "u", s->id);
 	s = NULL;
  out:
+	free(list);
 	if (s != NULL) {
 		sd_event_source_disable_unref(s->timer);
+		sd_event_source_disable_unref(s->action);
 		free(s);
 	}
 	if (actions != NULL) {
@@ -230,9 +304,10 @@ notifyd_caps(sd_bus_message *m, void *arg, sd_bus_error *errp)
 	(void)errp;
 	notifyd_logf("caps");
 	if (notifyd_markup)
-		return sd_bus_reply_method_return(m, "as", 3, "body",
-		    "body-markup", "icon-static");
-	return sd_bus_reply_method_return(m, "as", 2, "body", "icon-static");
+		return sd_bus_reply_method_return(m, "as", 4, "actions",
+		    "body", "body-markup", "icon-static");
+	return sd_bus_reply_method_return(m, "as", 3, "actions", "body",
+	    "icon-static");
 }
 
 static int
@@ -269,7 +344,7 @@ notifyd_signal(sd_event_source *src, const struct signalfd_siginfo *si,
 static void __attribute__((noreturn))
 notifyd_usage(void)
 {
-	fprintf(stderr, "usage: notifyd [-HM] [-c ms] log\n");
+	fprintf(stderr, "usage: notifyd [-HM] [-a key[:ms]] [-c ms] log\n");
 	exit(2);
 }
 
@@ -278,11 +353,28 @@ main(int argc, char **argv)
 {
 	struct notifyd_shown *s;
 	sigset_t sigs;
-	char *end;
+	char *end, *colon;
 	int ch, r;
 
-	while ((ch = getopt(argc, argv, "HMc:")) != -1) {
+	while ((ch = getopt(argc, argv, "HMa:c:")) != -1) {
 		switch (ch) {
+		case 'a':
+			free(notifyd_action_key);
+			if ((notifyd_action_key = strdup(optarg)) == NULL) {
+				fprintf(stderr, "notifyd: out of memory\n");
+				return 1;
+			}
+			if ((colon = strchr(notifyd_action_key, ':')) != NULL) {
+				*colon++ = '\0';
+				errno = 0;
+				notifyd_action_ms = strtoull(colon, &end, 10);
+				if (errno != 0 || *end != '\0' ||
+				    *colon == '\0')
+					notifyd_usage();
+			}
+			if (*notifyd_action_key == '\0')
+				notifyd_usage();
+			break;
 		case 'H':
 			notifyd_hang = 1;
 			break;
@@ -333,8 +425,10 @@ main(int argc, char **argv)
 	while ((s = LIST_FIRST(&notifyd_list)) != NULL) {
 		LIST_REMOVE(s, entry);
 		sd_event_source_disable_unref(s->timer);
+		sd_event_source_disable_unref(s->action);
 		free(s);
 	}
+	free(notifyd_action_key);
 	sd_bus_flush_close_unref(notifyd_bus);
 	sd_event_unref(notifyd_ev);
 	close(notifyd_log);

@@ -38,6 +38,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -673,10 +674,16 @@ cmd_garbage(const char *helper, const char *module, const char *pin)
 static void
 probe_set_state(const char *path, const char *state)
 {
+	char tmp[PATH_MAX];
 	FILE *f;
 
-	if ((f = fopen(path, "w")) == NULL || fputs(state, f) == EOF ||
-	    fclose(f) != 0)
+	/*
+	 * Written aside and renamed over: the shim polls the file, and a
+	 * truncated one it reads mid-write is one more (spurious) replug.
+	 */
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new", path) >= sizeof(tmp) ||
+	    (f = fopen(tmp, "w")) == NULL || fputs(state, f) == EOF ||
+	    fclose(f) != 0 || rename(tmp, path) != 0)
 		probe_die("cannot write the shim state file");
 }
 

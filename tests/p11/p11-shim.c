@@ -78,8 +78,14 @@ shim_present(void)
 	int present;
 
 	shim_read_state(state, sizeof(state));
-	present = shim_state_present(state);
 	pthread_mutex_lock(&shim_lock);
+	/*
+	 * An empty file is a writer caught between truncating and writing
+	 * (a shell's "echo present >FILE"): no news, not one more replug.
+	 */
+	if (state[0] == '\0')
+		memcpy(state, shim_last_state, sizeof(state));
+	present = shim_state_present(state);
 	if (strcmp(state, shim_last_state) != 0) {
 		if (present)
 			shim_close_all();

@@ -3,8 +3,9 @@
  * refused, SELECT, metadata, certificate objects, GENERAL AUTHENTICATE
  * answers) and the client over a scripted fake card (struct card_ops):
  * GET RESPONSE gathering, command chaining, status words, transactions
- * always ended, and the re-verification of a remembered PIN after the
- * card forgot it.
+ * always ended, the re-verification of a remembered PIN after the
+ * card forgot it, and signatures without SELECT while PIV is known
+ * selected (checked against the public key).
  */
 #include "config.h"
 
@@ -505,6 +506,130 @@ test_chaining(void **state)
 	piv_free(piv);
 }
 
+/* ---- lazy SELECT and checked signatures -------------------------------- */
+
+/* hex of the card's answer to GENERAL AUTHENTICATE: 7C { 82 der } 9000. */
+static void
+auth_answer(EVP_PKEY *pk, const u_char *dig, size_t diglen, char *hex,
+    size_t max)
+{
+	EVP_PKEY_CTX *ctx;
+	u_char der[80], rsp[100];
+	size_t derlen = sizeof(der), n = 0, i;
+
+	assert_non_null(ctx = EVP_PKEY_CTX_new(pk, NULL));
+	assert_int_equal(EVP_PKEY_sign_init(ctx), 1);
+	assert_int_equal(EVP_PKEY_sign(ctx, der, &derlen, dig, diglen), 1);
+	EVP_PKEY_CTX_free(ctx);
+	rsp[n++] = 0x7c;
+	rsp[n++] = derlen + 2;
+	rsp[n++] = 0x82;
+	rsp[n++] = derlen;
+	memcpy(rsp + n, der, derlen);
+	n += derlen;
+	rsp[n++] = 0x90;
+	rsp[n++] = 0x00;
+	assert_true(2 * n < max);
+	for (i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02X", rsp[i]);
+}
+
+static void
+test_sign_lazy(void **state)
+{
+	static const u_char data[] = "lazy select";
+	struct fake_card c;
+	struct piv *piv;
+	struct buf *out;
+	struct key *k;
+	EVP_PKEY *pk = NULL, *other = NULL;
+	u_char dig[64];
+	size_t diglen;
+	char good[256], bad[256];
+
+	(void)state;
+	assert_non_null(pk = EVP_EC_gen("P-256"));
+	assert_non_null(other = EVP_EC_gen("P-256"));
+	assert_int_equal(key_from_evp_public(pk, &k), 0);
+	assert_int_equal(key_ecdsa_digest(k, data, sizeof(data), dig,
+	    &diglen), 0);
+	auth_answer(pk, dig, diglen, good, sizeof(good));
+	auth_answer(other, dig, diglen, bad, sizeof(bad));
+	assert_non_null(out = buf_new());
+	assert_int_equal(piv_open(&fake_ops, &c, &piv), 0);
+
+	/* Not lazy: SELECT every time; a wrong signature never goes out. */
+	script(&c, SELECT_CMD, SELECT_OK, "0087119A", good,
+	    SELECT_CMD, SELECT_OK, "0087119A", bad, NULL);
+	assert_int_equal(piv_sign_ssh(piv, 0x9a, k, 0, data, sizeof(data),
+	    out), 0);
+	assert_int_equal(key_verify(k, buf_ptr(out), buf_len(out), data,
+	    sizeof(data), NULL), 0);
+	buf_reset(out);
+	assert_int_equal(piv_sign_ssh(piv, 0x9a, k, 0, data, sizeof(data),
+	    out), TOK_ERR_SIGNATURE_INVALID);
+	assert_int_equal(buf_len(out), 0);
+	done(&c);
+
+	/*
+	 * Lazy: one APDU while PIV is known selected; after a reset, after
+	 * another application's refusal and after a signature that does not
+	 * verify, PIV is selected and asked again.
+	 */
+	piv_set_lazy_select(piv, 1);
+	script(&c, "0087119A", good,
+	    "0087119A", good,
+	    /* Another program selected OpenPGP. */
+	    "0087119A", "6D00", SELECT_CMD, SELECT_OK, "0087119A", good,
+	    /* Another application answered with something that is no
+	     * signature of ours. */
+	    "0087119A", bad, SELECT_CMD, SELECT_OK, "0087119A", good,
+	    /* Reset. */
+	    SELECT_CMD, SELECT_OK, "0087119A", good,
+	    /* PIV's 6982 with the PIN verified: the touch; not asked twice. */
+	    "0087119A", "6982", SELECT_CMD, SELECT_OK, "0020008000", "9000",
+	    NULL);
+	/* PIV was selected by the last transaction (its answer was bad). */
+	assert_int_equal(piv_sign_ssh(piv, 0x9a, k, 0, data, sizeof(data),
+	    out), 0);
+	assert_int_equal(c.next, 1);
+	assert_int_equal(piv_sign_ssh(piv, 0x9a, k, 0, data, sizeof(data),
+	    out), 0);
+	assert_int_equal(c.next, 2);
+	assert_int_equal(c.begins, 2);
+	assert_int_equal(piv_sign_ssh(piv, 0x9a, k, 0, data, sizeof(data),
+	    out), 0);
+	assert_int_equal(c.next, 5);
+	assert_int_equal(piv_sign_ssh(piv, 0x9a, k, 0, data, sizeof(data),
+	    out), 0);
+	assert_int_equal(c.next, 8);
+	c.reset_next = 1;
+	assert_int_equal(piv_sign_ssh(piv, 0x9a, k, 0, data, sizeof(data),
+	    out), 0);
+	assert_int_equal(c.next, 10);
+	assert_int_equal(piv_sign_ssh(piv, 0x9a, k, 0, data, sizeof(data),
+	    out), TOK_ERR_TOUCH_DENIED);
+	done(&c);
+	/* A PIN is never sent unselected. */
+	script(&c, SELECT_CMD, SELECT_OK, "0020008008313233343536FFFF", "9000",
+	    NULL);
+	assert_int_equal(piv_verify_pin(piv, "123456", NULL), 0);
+	done(&c);
+	/* A card that went forgets the selection. */
+	c.fail_begin = 1;
+	assert_int_equal(piv_sign_ssh(piv, 0x9a, k, 0, data, sizeof(data),
+	    out), TOK_ERR_DEVICE_NOT_PRESENT);
+	script(&c, SELECT_CMD, SELECT_OK, "0087119A", good, NULL);
+	assert_int_equal(piv_sign_ssh(piv, 0x9a, k, 0, data, sizeof(data),
+	    out), 0);
+	done(&c);
+	buf_free(out);
+	key_free(k);
+	EVP_PKEY_free(pk);
+	EVP_PKEY_free(other);
+	piv_free(piv);
+}
+
 /* ---- administration ---------------------------------------------------- */
 
 static void
@@ -836,6 +961,7 @@ main(void)
 		cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_general_auth_reverify),
 		cmocka_unit_test(test_chaining),
+		cmocka_unit_test(test_sign_lazy),
 		cmocka_unit_test(test_parse_admin_printed),
 		cmocka_unit_test(test_parse_generate_auth_tag),
 		cmocka_unit_test(test_mgmt_auth),
