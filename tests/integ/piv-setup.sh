@@ -24,7 +24,8 @@
 ti_setup
 ti_tokagent_only "the PIV set-up command"
 . "$TI_SRC/tests/p11/pcscd.sh"
-ti_require_cmd ssh ssh-add ssh-keygen opensc-tool yubico-piv-tool openssl
+ti_require_cmd ssh ssh-add ssh-keygen opensc-tool yubico-piv-tool openssl \
+    python3 setsid
 export HOME=$TI_DIR
 SERIAL=23456789
 CARD="YubiKey 5 #$SERIAL"
@@ -119,6 +120,11 @@ ti_assert_contains "$(cat "$TI_DIR/err")" "--keep-defaults" \
     "the refusal names --keep-defaults"
 ti_assert_contains "$(cat "$TI_DIR/err")" "--new-pin-file" \
     "the refusal names --new-pin-file"
+# Without --batch and without a terminal (setsid): the same refusal.
+setsid -w "$TEST_AGENT" piv-setup --force </dev/null >/dev/null \
+    2>"$TI_DIR/err" && ti_fail "defaults kept with no terminal to ask"
+ti_assert_contains "$(cat "$TI_DIR/err")" "--keep-defaults" \
+    "the refusal without a terminal"
 setup --batch --force --new-pin-file "$TI_DIR/pin" >/dev/null \
     2>"$TI_DIR/err" &&
     ti_fail "the default PUK would stay"
