@@ -413,6 +413,28 @@ cards_find(struct setup_card *cards, size_t *np)
 	(void)SCardReleaseContext(ctx);
 }
 
+/*
+ * Reset the card, as Yubico's tools do when they are done: the PIN's and
+ * the management key's security status go (programs holding the card see
+ * the reset at their next transaction).
+ */
+static void
+card_reset(const struct setup_card *c)
+{
+	SCARDCONTEXT ctx;
+	SCARDHANDLE h;
+	DWORD proto;
+
+	if (SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx) !=
+	    SCARD_S_SUCCESS)
+		return;
+	if (SCardConnect(ctx, c->reader, SCARD_SHARE_SHARED,
+	    SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &h, &proto) ==
+	    SCARD_S_SUCCESS)
+		(void)SCardDisconnect(h, SCARD_RESET_CARD);
+	(void)SCardReleaseContext(ctx);
+}
+
 /* The one card to set up. */
 static struct setup_card *
 card_choose(struct setup_card *cards, size_t n, const char *reader,
@@ -1111,12 +1133,17 @@ main(int argc, char **argv)
 		say("%s: PIN changed", c->name);
 	}
 	piv_release(piv);
+	card_close();
+	card_reset(c);
 
 	if ((r = key_to_line(k, label, &line)) != 0)
 		die("%s", tok_strerror(r));
 	printf("%s\n", line);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		die("standard output: %s", strerror(errno));
+	/* XXX the PIV helper reads a known card's slots only when it comes. */
+	say("a running tokagent lists the new key once the card is plugged in "
+	    "again");
 
 	free(line);
 	free(der);

@@ -148,6 +148,11 @@ ti_assert_eq "$CARD PIV 9a" "$(printf '%s' "$line" | cut -d' ' -f3-)" \
 printf '%s\n' "$line" >"$TI_DIR/9a.pub"
 ssh-keygen -l -f "$TI_DIR/9a.pub" >/dev/null || ti_fail "bad key line"
 
+# The card was reset at the end: it is no longer authenticated with the
+# management key (a PUT DATA is refused).
+ti_assert_eq 6982 "$(last_sw "$READER 00 00" 00DB3FFF085C035FC102530100)" \
+    "PUT DATA right after the set-up"
+
 # The independent client sees the certificate in 9a.
 yubico-piv-tool -r "$READER" -a status >"$TI_DIR/status" 2>&1 ||
     ti_fail "yubico-piv-tool -a status: $(cat "$TI_DIR/status")"
