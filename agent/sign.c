@@ -181,9 +181,8 @@ static struct identity *sign_lookup(struct sign_op *);
  * A failure the user can act on (token not present, touch timed out or
  * denied, PIN blocked, wrong token) reaches the user through the notice
  * channel (notice_flash), and the log at info level, naming the key and
- * the token.
+ * the token.  token: "security key NAME" from the sk helper, or NULL.
  */
-/* token: "security key NAME" from the sk helper, or NULL. */
 static void
 sign_say_why(struct sign_op *op, int r, const char *token)
 {

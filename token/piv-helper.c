@@ -7,8 +7,8 @@
  *
  * Threads: the runtime's loop (hello, heartbeat), its worker (every
  * request and every rescan, one at a time, so the card state below needs
- * no lock), and a watcher that waits in SCardGetStatusChange and wakes
- * the worker through a pipe when a reader or card changes.
+ * no lock), and the PC/SC watch (token/pcsc-watch.h), which wakes the
+ * worker through a pipe when a reader or card changes.
  *
  * The card is never held between operations: each piv_* call is one
  * PC/SC transaction (token/piv.c), ended at once.  PINs are kept per card
@@ -21,12 +21,10 @@
  */
 #include "config.h"
 
-#include <sys/inotify.h>
 #include <sys/types.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +38,7 @@
 #include "common/key.h"
 #include "common/log.h"
 #include "common/secmem.h"
+#include "token/pcsc-watch.h"
 #include "token/piv-ipc.h"
 #include "token/piv-pcsc.h"
 #include "token/piv.h"
@@ -48,9 +47,6 @@
 #define PIVH_MAX_READERS	16
 #define PIVH_READERS_BUF	4096
 #define PIVH_NAME_MAX		200
-#define PIVH_RETRY_S		2
-#define PCSCD_SOCKET		"/run/pcscd/pcscd.comm"	/* libpcsclite's default */
-#define PNP_READER		"\\\\?PnP?\\Notification"
 
 static const int pivh_slots[] = {
 	0x9a, 0x9c, 0x9d, 0x9e,
@@ -86,10 +82,6 @@ static struct pivh_card *cards;
 static uint32_t next_card_id = 1;
 static int wake_fd[2] = { -1, -1 };
 
-static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
-static SCARDCONTEXT watch_ctx;
-static int watch_have_ctx;
-static int watch_stop;
 
 static void
 pivh_printable(char *dst, size_t len, const char *src)
@@ -641,155 +633,15 @@ pivh_handle(void *ctx, uint32_t id, uint8_t type, struct buf *req,
 	return TOK_ERR_FEATURE_UNSUPPORTED;
 }
 
+/* The watch saw a change: the worker rescans (pcscd gone: its cards too). */
 static int
-watch_stopping(void)
+pivh_watch_event(enum pcsc_watch_event ev, const char *reader, void *arg)
 {
-	int stop;
-
-	pthread_mutex_lock(&watch_lock);
-	stop = watch_stop;
-	pthread_mutex_unlock(&watch_lock);
-	return stop;
-}
-
-/* Wait for reader and card changes; wake the worker on each. */
-static int
-watch_session(SCARDCONTEXT ctx)
-{
-	SCARD_READERSTATE rs[PIVH_MAX_READERS + 1];
-	char readers[PIVH_READERS_BUF], *p;
-	DWORD len, n, i;
-	LONG rv;
-	int changed;
-
-	for (;;) {
-		memset(rs, 0, sizeof(rs));
-		n = 0;
-		len = sizeof(readers);
-		rv = SCardListReaders(ctx, NULL, readers, &len);
-		if (rv == SCARD_S_SUCCESS) {
-			for (p = readers; *p != '\0' && n < PIVH_MAX_READERS;
-			    p += strlen(p) + 1) {
-				rs[n].szReader = p;
-				rs[n].dwCurrentState = SCARD_STATE_UNAWARE;
-				n++;
-			}
-		} else if (rv != SCARD_E_NO_READERS_AVAILABLE)
-			return 0;
-		rs[n].szReader = PNP_READER;
-		rs[n].dwCurrentState = SCARD_STATE_UNAWARE;
-		rv = SCardGetStatusChange(ctx, 0, rs, n + 1);
-		if (rv != SCARD_S_SUCCESS && rv != SCARD_E_TIMEOUT)
-			return 0;
-		for (i = 0; i <= n; i++)
-			rs[i].dwCurrentState = rs[i].dwEventState &
-			    ~SCARD_STATE_CHANGED;
-		pivh_wake();
-		for (;;) {
-			rv = SCardGetStatusChange(ctx, INFINITE, rs, n + 1);
-			if (watch_stopping())
-				return 1;
-			if (rv == SCARD_E_TIMEOUT)
-				continue;
-			if (rv != SCARD_S_SUCCESS)
-				return 0;
-			changed = 0;
-			for (i = 0; i < n; i++) {
-				if (!(rs[i].dwEventState & SCARD_STATE_CHANGED))
-					continue;
-				/* Present, gone, or another card (counter). */
-				if (((rs[i].dwEventState ^
-				    rs[i].dwCurrentState) &
-				    (SCARD_STATE_PRESENT | SCARD_STATE_EMPTY |
-				    SCARD_STATE_MUTE)) != 0 ||
-				    (rs[i].dwEventState >> 16) !=
-				    (rs[i].dwCurrentState >> 16))
-					changed = 1;
-				rs[i].dwCurrentState = rs[i].dwEventState &
-				    ~SCARD_STATE_CHANGED;
-			}
-			if (changed)
-				pivh_wake();
-			if (rs[n].dwEventState & SCARD_STATE_CHANGED)
-				break;
-		}
-	}
-}
-
-/*
- * No pcscd: wait (inotify, no polling: an idle agent makes no system
- * call) until its socket appears, or its directory, then try again.
- */
-static void
-watch_wait_for_pcscd(void)
-{
-	char dir[PATH_MAX], *p, ev[sizeof(struct inotify_event) + NAME_MAX + 1];
-	const char *sock;
-	int fd;
-
-	if ((sock = getenv("PCSCLITE_CSOCK_NAME")) == NULL || *sock == '\0')
-		sock = PCSCD_SOCKET;
-	strlcpy(dir, sock, sizeof(dir));
-	if ((fd = inotify_init1(IN_CLOEXEC)) == -1)
-		goto fallback;
-	while ((p = strrchr(dir, '/')) != NULL && p != dir) {
-		*p = '\0';
-		if (inotify_add_watch(fd, dir, IN_CREATE | IN_MOVED_TO) != -1)
-			break;
-		if (errno != ENOENT)
-			goto fallback;
-	}
-	if (p == NULL || p == dir)
-		goto fallback;
-	/* It may have come between the failed connect and the watch. */
-	if (access(sock, F_OK) == 0) {
-		close(fd);
-		return;
-	}
-	debug_f("waiting for pcscd (%s)", sock);
-	while (read(fd, ev, sizeof(ev)) == -1 && errno == EINTR)
-		;
-	close(fd);
-	return;
- fallback:
-	if (fd != -1)
-		close(fd);
-	sleep(PIVH_RETRY_S);
-}
-
-static void *
-watch_thread(void *arg)
-{
-	SCARDCONTEXT ctx;
-	int done;
-	LONG rv;
-
+	(void)ev;
+	(void)reader;
 	(void)arg;
-	while (!watch_stopping()) {
-		rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx);
-		if (rv != SCARD_S_SUCCESS) {
-			debug_f("no pcscd: %s", pcsc_stringify_error(rv));
-			watch_wait_for_pcscd();
-			continue;
-		}
-		pthread_mutex_lock(&watch_lock);
-		watch_ctx = ctx;
-		watch_have_ctx = 1;
-		done = watch_stop;
-		pthread_mutex_unlock(&watch_lock);
-		if (!done)
-			done = watch_session(ctx);
-		pthread_mutex_lock(&watch_lock);
-		watch_have_ctx = 0;
-		pthread_mutex_unlock(&watch_lock);
-		SCardReleaseContext(ctx);
-		/* pcscd went: its cards went with it. */
-		pivh_wake();
-		if (done)
-			break;
-		sleep(PIVH_RETRY_S);
-	}
-	return NULL;
+	pivh_wake();
+	return 0;
 }
 
 static const struct token_ops pivh_ops = {
@@ -801,8 +653,6 @@ static const struct token_ops pivh_ops = {
 int
 main(int argc, char **argv)
 {
-	pthread_attr_t attr;
-	pthread_t t;
 	struct pivh_card *c;
 	char **args;
 	int r;
@@ -816,17 +666,10 @@ main(int argc, char **argv)
 		fatal_f("pipe: %s", strerror(errno));
 	token_set_event_fd(wake_fd[0]);
 	pivh_wake();	/* the first scan */
-	if (pthread_attr_init(&attr) != 0 ||
-	    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) != 0 ||
-	    pthread_create(&t, &attr, watch_thread, NULL) != 0)
-		fatal_f("cannot start the watcher thread");
-	pthread_attr_destroy(&attr);
+	if (pcsc_watch_start(pivh_watch_event, NULL) != 0)
+		fatal_f("cannot watch PC/SC");
 	r = token_helper_run(&pivh_ops, NULL);
-	pthread_mutex_lock(&watch_lock);
-	watch_stop = 1;
-	if (watch_have_ctx)
-		(void)SCardCancel(watch_ctx);
-	pthread_mutex_unlock(&watch_lock);
+	pcsc_watch_stop();
 	while ((c = cards) != NULL) {
 		cards = c->next;
 		pivh_card_free(c);

@@ -34,7 +34,8 @@ endif
 # The PIV helper: every PIV card's slot keys, to the agent (token/piv-ipc.h).
 pkglibexec_PROGRAMS += token/tokagent-piv-helper
 token_tokagent_piv_helper_SOURCES = token/piv-helper.c token/piv-ipc.h \
-	token/piv-pcsc.c token/piv-pcsc.h
+	token/piv-pcsc.c token/piv-pcsc.h token/pcsc-watch.c \
+	token/pcsc-watch.h
 token_tokagent_piv_helper_CFLAGS = $(AM_CFLAGS) $(PCSC_CFLAGS) -pthread
 token_tokagent_piv_helper_LDADD = token/libpiv.la token/libtoken.la \
 	common/libcommon.la $(PCSC_LIBS) $(OPENSSL_LIBS) $(LIBBSD_LIBS) \

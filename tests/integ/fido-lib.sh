@@ -97,6 +97,19 @@ fido_pending_wait()
 	return 1
 }
 
+# fido_pending_gone TOK [TIMEOUT_S=5]: wait until TOK no longer awaits a
+# touch; 1 if it still does.
+fido_pending_gone()
+{
+	local n=$((${2:-5} * 10))
+	while [ "$(sk_ctl "$1" pending 2>/dev/null)" != no ]; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		sleep 0.1
+	done
+	return 0
+}
+
 # fido_now_ms: wall clock in milliseconds.
 fido_now_ms()
 {
