@@ -12,6 +12,7 @@
 #include "agent/agent.h"
 #include "agent/audit.h"
 #include "agent/client.h"
+#include "agent/helper-piv.h"
 #include "agent/resident.h"
 #include "common/buf.h"
 #include "common/err.h"
@@ -292,4 +293,30 @@ client_events(int argc, char **argv)
 	if (fd != -1)
 		close(fd);
 	return status;
+}
+
+int
+client_piv_reread(void)
+{
+	struct buf *req = NULL, *reply = NULL;
+	const char *sock = getenv("SSH_AUTH_SOCK");
+	uint8_t type;
+	int fd, ok = 0;
+
+	if (sock == NULL || *sock == '\0' || (fd = client_connect()) == -1)
+		return -1;
+	if ((req = buf_new()) != NULL &&
+	    buf_put_u8(req, SSH_AGENTC_EXTENSION) == 0 &&
+	    buf_put_cstring(req, PIV_REREAD_EXT) == 0 &&
+	    client_request(fd, req, CLIENT_REPLY_MAX, &reply) == 0 &&
+	    buf_get_u8(reply, &type) == 0 && type == SSH_AGENT_SUCCESS)
+		ok = 1;
+	if (!ok)
+		fprintf(stderr, "The agent at %s did not read the card again "
+		    "(not tokagent?): a tokagent lists the new key once the "
+		    "card is plugged in again.\n", sock);
+	buf_free(req);
+	buf_free(reply);
+	close(fd);
+	return ok ? 0 : -1;
 }

@@ -43,4 +43,12 @@ int client_audit(int argc, char **argv);
  */
 int client_events(int argc, char **argv);
 
+/*
+ * client_piv_reread: ask the agent at $SSH_AUTH_SOCK, if it is tokagent,
+ * to read its PIV cards again (after tokagent piv-setup changed one), so
+ * the new key is listed now.  Says on stderr when it could not.  Returns
+ * 0 when the agent did it.
+ */
+int client_piv_reread(void);
+
 #endif /* AGENT_CLIENT_H */

@@ -34,6 +34,7 @@ static const char *const dispatch_extensions[] = {
 	DEST_SESSION_BIND_NAME,
 	RESIDENT_EXT,
 	STATUS_EXT,
+	PIV_REREAD_EXT,
 	AUDIT_EXT_NAME,
 	AUDIT_EVENTS_EXT_NAME,
 	NULL,
@@ -208,6 +209,8 @@ dispatch_extension(struct conn *c, struct buf *m)
 		resident_import(c, m);
 	else if (strcmp(name, STATUS_EXT) == 0)
 		status_request(c, m);
+	else if (strcmp(name, PIV_REREAD_EXT) == 0)
+		helper_piv_reread(c, m);
 	else if (strcmp(name, AUDIT_EXT_NAME) == 0)
 		dispatch_audit(c, m, 0);
 	else if (strcmp(name, AUDIT_EVENTS_EXT_NAME) == 0)

@@ -7,7 +7,9 @@
 #include "agent/agent.h"
 #include "agent/audit.h"
 #include "agent/backend.h"
+#include "agent/conn.h"
 #include "agent/constraints.h"
+#include "agent/dest.h"
 #include "agent/helper-piv.h"
 #include "agent/helper.h"
 #include "agent/idtab.h"
@@ -337,6 +339,60 @@ struct helper *
 helper_piv_running(void)
 {
 	return helper_piv;
+}
+
+/* A PIV_REREAD_EXT request waiting for the helper. */
+struct piv_reread {
+	struct conn *c;
+	uint32_t reqid;
+};
+
+static void
+helper_piv_reread_done(int r, uint8_t type, struct buf *m, const char *detail,
+    void *arg)
+{
+	struct piv_reread *rr = arg;
+
+	(void)m;
+	if (r == 0 && type != IPC_OK)
+		r = TOK_ERR_PROTOCOL;
+	if (r != 0)
+		error("reading the PIV cards again failed: %s%s%s",
+		    tok_strerror(r), detail ? ": " : "", detail ? detail : "");
+	conn_reply_status(rr->c, r == 0);
+	free(rr);
+}
+
+/* The client left first: the helper's answer goes nowhere. */
+static void
+helper_piv_reread_cancel(void *arg)
+{
+	struct piv_reread *rr = arg;
+
+	if (helper_piv != NULL)
+		helper_cancel(helper_piv, rr->reqid);
+	free(rr);
+}
+
+void
+helper_piv_reread(struct conn *c, struct buf *m)
+{
+	struct piv_reread *rr;
+
+	if (buf_expect_empty(m) != 0 || helper_piv == NULL ||
+	    dest_bindings_is_remote(c->bindings) ||
+	    (rr = calloc(1, sizeof(*rr))) == NULL) {
+		conn_reply_status(c, 0);
+		return;
+	}
+	rr->c = c;
+	if (helper_request(helper_piv, IPC_PIV_REREAD, NULL,
+	    helper_piv_reread_done, rr, &rr->reqid) != 0) {
+		free(rr);
+		conn_reply_status(c, 0);
+		return;
+	}
+	conn_wait(c, rr, helper_piv_reread_cancel);
 }
 
 void

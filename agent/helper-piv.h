@@ -7,6 +7,9 @@
 #ifndef AGENT_HELPER_PIV_H
 #define AGENT_HELPER_PIV_H
 
+struct buf;
+struct conn;
+
 /* helper_piv_start: spawn the PIV helper (errors logged, not fatal). */
 void helper_piv_start(void);
 /* helper_piv_running: the PIV helper if it was started, else NULL. */
@@ -23,6 +26,14 @@ void helper_piv_keys_removed_all(void);
  * them (a PKCS#11 module, now removed) had taken over.
  */
 void helper_piv_resync(void);
+/*
+ * PIV_REREAD_EXT: a client (tokagent piv-setup, after changing a card)
+ * asks the agent to read every PIV card again; answered SSH_AGENT_SUCCESS
+ * once the keys listed are the cards' keys now.
+ */
+#define PIV_REREAD_EXT	"piv-reread@tokagent"
+/* helper_piv_reread: the PIV_REREAD_EXT extension from c (m after it). */
+void helper_piv_reread(struct conn *c, struct buf *m);
 /* helper_piv_shutdown: stop the helper (at exit). */
 void helper_piv_shutdown(void);
 

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -96,21 +97,36 @@ static const struct option long_options[] = {
 
 /*
  * "tokagent piv-setup ...": the set-up program, found where the helpers
- * are, takes over with the same arguments.
+ * are, runs with the same arguments; after it changed a card, a running
+ * tokagent is asked to read its cards again, so the new key is listed now.
  */
-static void __attribute__((noreturn))
+static int
 run_piv_setup(char **argv)
 {
 	char *path;
+	pid_t pid;
+	int status;
 
 	if ((path = helper_find_program("tokagent-piv-setup")) == NULL) {
 		fprintf(stderr, "tokagent: cannot find tokagent-piv-setup\n");
-		exit(1);
+		return 1;
 	}
 	argv[0] = path;
-	execv(path, argv);
-	fprintf(stderr, "tokagent: %s: %s\n", path, strerror(errno));
-	exit(1);
+	if ((pid = fork()) == -1) {
+		fprintf(stderr, "tokagent: fork: %s\n", strerror(errno));
+		return 1;
+	}
+	if (pid == 0) {
+		execv(path, argv);
+		fprintf(stderr, "tokagent: %s: %s\n", path, strerror(errno));
+		_exit(1);
+	}
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+	(void)client_piv_reread();
+	return 0;
 }
 
 static void __attribute__((noreturn))
@@ -583,7 +599,7 @@ main(int argc, char **argv)
 		return client_events(argc, argv);
 	/* PIV card set-up: a program of its own (pcsc-lite), no agent needed. */
 	if (argc > 0 && strcmp(argv[0], "piv-setup") == 0)
-		run_piv_setup(argv);
+		return run_piv_setup(argv);
 	if (argc > 0 && (csh != -1 || Dflag || dflag || kflag || uflag))
 		usage(1);
 	if (Dflag && dflag)

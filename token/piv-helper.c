@@ -294,9 +294,10 @@ pivh_send_keys(const char *what)
 /*
  * Look at every reader: cards that went are forgotten (with their PINs),
  * cards that came are read.  Keys are re-reported when anything changed.
+ * reread: every card is read again, as if pulled and plugged in.
  */
 static void
-pivh_rescan(void)
+pivh_rescan(int reread)
 {
 	static SCARDCONTEXT ctx;
 	static int have_ctx;
@@ -348,7 +349,7 @@ pivh_rescan(void)
 		}
 		/* A card we know: still the same one if PIV still answers. */
 		if (c != NULL) {
-			if (piv_select(c->piv) == 0) {
+			if (!reread && piv_select(c->piv) == 0) {
 				c->seen = 1;
 				continue;
 			}
@@ -361,7 +362,8 @@ pivh_rescan(void)
 			cpp = &c->next;
 			continue;
 		}
-		verbose("%s gone from %s", c->name, c->reader);
+		verbose("%s %s %s", c->name, reread ? "read again in" :
+		    "gone from", c->reader);
 		*cpp = c->next;
 		pivh_card_free(c);
 		changed = 1;
@@ -398,7 +400,7 @@ pivh_event(void *ctx)
 	(void)ctx;
 	while (read(wake_fd[0], drain, sizeof(drain)) > 0)
 		;
-	pivh_rescan();
+	pivh_rescan(0);
 	/* The agent learns at start that there is nothing, too. */
 	if (first) {
 		first = 0;
@@ -621,6 +623,10 @@ pivh_handle(void *ctx, uint32_t id, uint8_t type, struct buf *req,
 		if ((r = pivh_pin(req)) == 0)
 			*rtypep = IPC_OK;
 		return r;
+	case IPC_PIV_REREAD:
+		pivh_rescan(1);
+		*rtypep = IPC_OK;
+		return 0;
 	case IPC_PIV_FORGET:
 	case IPC_DROP_ALL:
 		pivh_forget_all();

@@ -27,6 +27,10 @@
  *                      touch for that request (1), or it no longer does (0).
  *   IPC_PIV_PIN_WANTED <- (id 0) uint32 request id, string device, string
  *                      card name, uint32 tries left (0xffffffff: unknown).
+ *   IPC_PIV_REREAD    -> (empty)  <- IPC_OK.  Read every card again, as
+ *                      if pulled and plugged in (after tokagent piv-setup
+ *                      changed its slots and PIN); its IPC_EVENT comes
+ *                      before the reply.
  *   IPC_PIV_PIN_KEPT  <- (id 0) string device, string card name, byte kept:
  *                      the helper now keeps that card's PIN (1), or no
  *                      longer does (0: pulled, forgotten, refused, reset).
@@ -40,6 +44,7 @@ enum piv_ipc_type {
 	IPC_PIV_TOUCH = 82,
 	IPC_PIV_PIN_WANTED = 83,
 	IPC_PIV_PIN_KEPT = 84,
+	IPC_PIV_REREAD = 85,
 };
 
 #define PIV_IPC_RETRIES_UNKNOWN	0xffffffffU

@@ -1141,9 +1141,7 @@ main(int argc, char **argv)
 	printf("%s\n", line);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		die("standard output: %s", strerror(errno));
-	/* XXX the PIV helper reads a known card's slots only when it comes. */
-	say("a running tokagent lists the new key once the card is plugged in "
-	    "again");
+	/* tokagent piv-setup then asks a running agent to read it again. */
 
 	free(line);
 	free(der);

@@ -13,7 +13,8 @@
 # PIN verifies; a second run (82, P-384, touch policy always) finds the
 # management key under the PIN by itself; a wrong PIN says the tries
 # left; the printed authorized_keys line is what tokagent's native PIV
-# listing shows (no ssh-add) and an ssh login with it works.  Two cards:
+# listing shows (no ssh-add) and an ssh login with it works; a set-up
+# while the agent runs is listed as soon as the command returns.  Two cards:
 # the command wants --reader or --serial and lists both; at a terminal
 # (a pty) the new PIN and PUK are asked with echo off, an empty answer
 # keeps the default with a warning, --print-mgm-key prints a key that
@@ -229,6 +230,21 @@ ti_assert_eq "login-9a" "$(ti_ssh card -o IdentitiesOnly=yes \
     -i "$TI_DIR/9a.pub" echo login-9a 2>>"$TI_DIR/ssh.log")" \
     "ssh login with the set-up key"
 ti_assert_eq 1 "$(ti_askpass_count)" "PIN asked once"
+# Set up while the agent runs: it is asked to read the card again, so the
+# new key is listed as soon as the command returns, and logs in.
+ti_expect_ok "piv-setup 83, the agent running" setup --batch \
+    --pin-file "$TI_DIR/pin" --slot 83
+line83=$(grep '^ecdsa-sha2-nistp256 ' "$TI_DIR/last.out")
+ti_assert_eq "$CARD PIV 83" "$(printf '%s' "$line83" | cut -d' ' -f3-)" \
+    "83's name"
+ssh-add -L >"$TI_DIR/listed" 2>&1
+grep -qxF "$line83" "$TI_DIR/listed" ||
+    ti_fail "the running agent does not list '$line83' at once: $(cat "$TI_DIR/listed")"
+printf '%s\n' "$line83" >"$TI_DIR/83.pub"
+ti_authorize card "$TI_DIR/83.pub"
+ti_assert_eq "login-83" "$(ti_ssh card -o IdentitiesOnly=yes \
+    -i "$TI_DIR/83.pub" echo login-83 2>>"$TI_DIR/ssh.log")" \
+    "ssh login with the key set up while the agent ran"
 ti_stop_agent
 
 # Two cards: the command wants one named; by serial it works.
