@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * State shared by the agent's modules: options from the command line, the
  * identity table, and the message numbers of the agent protocol

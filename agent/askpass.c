@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Asynchronous askpass children (see askpass.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Asynchronous askpass children (SSH_ASKPASS): confirmations, PIN and
  * passphrase prompts, and touch notifications.  The agent never waits on

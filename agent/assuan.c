@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* The Assuan reply reader for pinentry conversations (see assuan.h). */
 #include "config.h"
 

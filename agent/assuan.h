@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * The client half of the Assuan protocol as pinentry programs speak it,
  * for one pipelined conversation: the agent writes all its commands at

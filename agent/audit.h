@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * The audit trail: one structured record for every sign, add, remove, lock,
  * unlock, token plug and pull, PIN prompt, policy reload and refusal.

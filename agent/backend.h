@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * The agent-side ops table of a helper kind.  The agent core (keys, sign,
  * PIN prompts) asks a helper's kind what it needs through this table and

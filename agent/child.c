@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Reaping children from the event loop via a self-pipe (see child.h). */
 #include "config.h"
 

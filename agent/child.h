@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Child processes of the agent (helpers, askpass): reaped from the event
  * loop when SIGCHLD arrives, each exit reported to whoever watches it.

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* tokagent's client commands (see client.h). */
 #include "config.h"
 

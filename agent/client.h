@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * tokagent's client commands: small requests to a running agent (the one
  * in $SSH_AUTH_SOCK), for what ssh-add can not ask.

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Client connections on the agent socket (see conn.h). */
 #include "config.h"
 

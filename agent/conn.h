@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Client connections on the agent socket: non-blocking I/O, framing,
  * peer credentials, and the one request a connection may have in flight.

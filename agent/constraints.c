@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Parsing key constraints (see constraints.h). */
 #include "config.h"
 

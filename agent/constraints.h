@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Key constraints sent with ADD_ID_CONSTRAINED and
  * ADD_SMARTCARD_KEY_CONSTRAINED: lifetime, confirm, and the extensions

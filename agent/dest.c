@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Destination constraints and session binding (see dest.h). */
 #include "config.h"
 

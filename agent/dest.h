@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Destination constraints and session binding, with OpenSSH's semantics
  * (ssh-agent.c, PROTOCOL.agent, ssh-add -h / -H).

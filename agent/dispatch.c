@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Agent protocol dispatch (see dispatch.h).  Listing and extensions are
  * answered here; signing, adding and removing keys, smartcards and locking

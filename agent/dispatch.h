@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Agent protocol dispatch: one client message in, one reply out (maybe later). */
 #ifndef AGENT_DISPATCH_H
 #define AGENT_DISPATCH_H

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* PKCS#11 providers from the agent side (see helper-p11.h). */
 #include "config.h"
 

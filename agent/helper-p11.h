@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * PKCS#11 providers from the agent side (ssh-add -s / -e), each served by
  * its own long-lived p11 helper (pkcs/p11-helper.c), and the PC/SC

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* The native PIV helper from the agent side (see helper-piv.h). */
 #include "config.h"
 

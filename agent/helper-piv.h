@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * The native PIV helper (token/piv-helper.c) from the agent side: started
  * with the agent unless --no-piv, its cards' slot keys are offered without

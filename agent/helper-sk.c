@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* The FIDO sk helper from the agent side (see helper-sk.h). */
 #include "config.h"
 

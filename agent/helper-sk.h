@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * The FIDO sk helper from the agent side (sk/sk-helper.c does the work):
  * started on first use, its events routed (touch and PIN notes to the

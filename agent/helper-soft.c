@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* The software token helper from the agent side (see helper-soft.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * The software token helper from the agent side (token/soft-helper.c
  * holds the private keys): its kind's ops table and its start.  Keys it

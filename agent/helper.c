@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Token helper supervision from the agent side (see helper.h). */
 #include "config.h"
 

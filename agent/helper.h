@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Supervision of token helpers from the agent side: spawn, the IPC hello
  * (protocol version), request/reply over the IPC socket (common/ipc.h),

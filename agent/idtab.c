@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* The identity table (see idtab.h): a chained hash plus an ordered list. */
 #include "config.h"
 

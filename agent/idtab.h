@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * The identity table: every key the agent offers, as public key + handle
  * into the helper that holds the private half, with its constraints.

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Adding and removing identities (see keys.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Adding and removing identities (ssh-add, ssh-add -d/-D), and their
  * lifetimes.  The agent never parses private key material: an add is

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Locking the agent with a passphrase (ssh-add -x / -X).  Only a salted
  * hash of the passphrase is kept.  Unlock attempts are tried one at a time

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * The agent's event loop (see loop.h).  epoll(7), level-triggered, so a
  * round costs what is ready, not what is open (1,000 idle clients cost

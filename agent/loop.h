@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * The agent's one event loop: non-blocking fds and monotonic timers.
  * Nothing in the agent blocks; everything that waits is a callback here.

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Touch notices (see notice.h). */
 #include "config.h"
 

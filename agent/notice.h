@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Touch notices: "touch your security key to allow …", shown while a
  * token waits for presence and closed when the touch arrives, the request

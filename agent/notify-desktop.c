@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * tokagent-notify-desktop SUMMARY BODY: a desktop notification for the
  * agent's touch notices.

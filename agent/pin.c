@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* PIN prompts and token logins (see pin.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Token logins: one path to ask the user for a token's PIN (the words are
  * agent/prompt.h's prompt_pin), naming the token and the key, then hand

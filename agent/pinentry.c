@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Prompts through pinentry programs (see pinentry.h). */
 #include "config.h"
 

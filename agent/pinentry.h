@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * PIN and confirm prompts through GnuPG's pinentry programs (pinentry-gnome3,
  * -qt, -gtk2, -curses, -tty), spoken to over the Assuan protocol as a

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* The agent's policy and the policy stage of signing (see policy-stage.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * The agent's policy (agent/policy.h is the language): which file, loaded
  * at start and again on SIGHUP (a bad file never half-applies: the old

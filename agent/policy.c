@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* The policy language: parse a policy file and decide requests (see policy.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Per-key policy: what OpenSSH's constraints cannot say.  A policy file
  * (tokagent-policy(5)) holds a few settings and a list of rules; each rule

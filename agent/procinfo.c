@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Naming client processes from /proc (see procinfo.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Who is asking: a client process named from SO_PEERCRED's pid and /proc,
  * for prompts and logs.  Best effort: a process may be gone or hidden.

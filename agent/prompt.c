@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Prompt and notification text (see prompt.h). */
 #include "config.h"
 

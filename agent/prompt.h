@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * The words of prompts and notifications: who asks (process), what for
  * (log in as user@host through which hops, or an SSHSIG namespace), with

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Which provider modules may be loaded (see provider.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Which provider modules may be loaded (ssh-add -s PKCS#11 providers, the
  * sk-provider constraint's middlewares), decided here only.

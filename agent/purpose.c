@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* What a sign request is for (see purpose.h). */
 #include "config.h"
 

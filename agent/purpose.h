@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * What a sign request is for, read once from the data to sign and the
  * connection's session bindings, for policy, prompts and the audit trail:

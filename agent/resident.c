@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Resident FIDO keys imported by the agent (see resident.h). */
 #include "config.h"
 

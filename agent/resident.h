@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Resident FIDO keys imported by the agent itself, without ssh-keygen:
  * the "resident-keys@tokagent" extension (tokagent --import-resident) and,

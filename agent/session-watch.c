@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * tokagent-session-watch: tells the agent when the user's screen locks or
  * unlocks and when the machine is about to suspend or has resumed, so that

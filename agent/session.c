@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Screen lock and suspend (see session.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * The user's session: screen lock and suspend, as told by the
  * tokagent-session-watch child (agent/session-watch.c), and what the

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* The signing pipeline (see sign.h). */
 #include "config.h"
 

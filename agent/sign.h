@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Signing (SSH_AGENTC_SIGN_REQUEST).  A request passes, in this order:
  * lock -> lifetime -> destination -> policy -> confirm, and only then

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * agent/sockdir.c: sockets in ~/.ssh/agent/ as OpenSSH 10 names, creates
  * and cleans them (see sockdir.h).

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * agent/sockdir.h: OpenSSH 10's per-user agent socket directory,
  * ~/.ssh/agent/, shared with ssh-agent and sshd's agent forwarding.

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* The agent-wide state declared in agent.h. */
 #include "config.h"
 

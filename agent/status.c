@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* tokagent status: the agent extension and the client (see status.h). */
 #include "config.h"
 

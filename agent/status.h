@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * tokagent status: what the agent knows about tokens, keys, pending
  * requests, PIN caches and helpers, through the agent extension

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * tokagent: an SSH agent for keys kept on hardware tokens, a drop-in
  * replacement for OpenSSH's ssh-agent.

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* The tokens the helpers told the agent about (see tokstate.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * What the agent knows of the tokens its helpers reach by device (FIDO
  * security keys from the sk helper; PINs cached per device by agent/pin.c):

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Parser for publickey userauth signing payloads (see userauth.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Parser for the data an SSH client asks an agent to sign during public key
  * user authentication (RFC 4252 section 7, and OpenSSH's

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Bounded byte buffer and SSH wire codec (see buf.h). */
 #include "config.h"
 

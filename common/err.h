@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * One error space for all of tokagent.  0 is success; every failure is a
  * negative TOK_ERR_* value.  Foreign codes (FIDO_ERR_*, CKR_*, SCARD_*,

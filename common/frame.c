@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Length-prefixed frames (see frame.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Length-prefixed frames: uint32 length + body.  Used for the agent
  * protocol on client sockets and for IPC between the agent and its helpers.

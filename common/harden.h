@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Process hardening every tokagent process applies at start. */
 #ifndef COMMON_HARDEN_H
 #define COMMON_HARDEN_H

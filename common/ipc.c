@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Helper protocol message headers (see ipc.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* A small JSON writer (see json.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * A small JSON writer for one-line records (audit log, events, status).
  * Strings are escaped so that any bytes, hostile ones included, give valid

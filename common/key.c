@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* SSH public keys and certificates: blobs, accessors, lines (see key.h). */
 #include "config.h"
 

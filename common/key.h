@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * SSH keys, certificates and signatures, on OpenSSL 3 (EVP only).
  *

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Internals shared by key.c, key_sig.c and key_priv.c.  Not part of the
  * key API: nothing outside common/key*.c includes this.

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * ssh-mldsa44-ed25519@openssh.com keys and signatures (see key.h), as
  * OpenSSH 10 implements draft-miller-sshm-mldsa44-ed25519-composite-sigs

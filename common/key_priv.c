@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Private keys: the ADD_IDENTITY encodings and key generation (see key.h).
  * Used by token helpers only; the agent never holds private keys.

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* SSH signatures: sign, verify, format checks, certificates (see key.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Logging to stderr or syslog, with the caller's name and error text. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Logging.  Lines say where (function) and why (the error text).  Messages
  * go to stderr when the process runs in the foreground or debug mode, else

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * common/match.c: OpenSSH's pattern-list rules ("*", "?", "!" negation,
  * comma lists), written once for every caller.

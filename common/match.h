@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * common/match.h: OpenSSH's pattern and pattern-list rules, the one matcher
  * every part of tokagent uses (the -P provider allowlist, the websafe

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * ML-DSA-44 after FIPS 204 (August 2024); see mldsa44.h.
  *

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * ML-DSA-44 (FIPS 204): key expansion from a 32-byte seed or an encoded
  * private key, hedged signing and verification of the "pure" ML-DSA

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Printable, bounded renderings of peer-controlled text (see sanitize.h). */
 #include "config.h"
 

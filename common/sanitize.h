@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * One sanitiser for every field of a prompt, notice, log line or status
  * record that a client, a remote host, a device or a module controls (user

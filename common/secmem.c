@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Locked, non-dumpable, zeroed-on-free memory for secrets. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Secure memory for secrets (PINs, passphrases, private keys): locked into
  * RAM, excluded from core dumps, zeroed when freed.  Failure to lock is

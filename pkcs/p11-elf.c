@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Exported-symbol check on an ELF shared object (see p11-elf.h).  The image
  * is untrusted: every offset and size is checked against the image length,

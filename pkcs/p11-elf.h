@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Check a shared object for an exported symbol without loading it: a
  * PKCS#11 provider is dlopen()ed (running its constructors) only when its

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* CKR_* to TOK_ERR_* (see p11-err.h). */
 #include "config.h"
 

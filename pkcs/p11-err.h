@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * PKCS#11 return values in tokagent's error space.  This is the one place
  * where CKR_* codes are translated (house style: foreign codes are mapped

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * tokagent-p11-helper: the agent's helper for one PKCS#11 provider.
  *

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Helper-protocol messages specific to the p11 helper (pkcs/), numbered in
  * the 60-79 range common/ipc.h reserves for it.  Framing and the shared

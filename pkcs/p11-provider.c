@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * A PKCS#11 provider: module loading, tokens, sessions, login, key
  * discovery and signing (see p11-provider.h).

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * One PKCS#11 provider (module) as the p11 helper sees it: the loaded
  * module, its tokens (one session each), logins, the keys found on them

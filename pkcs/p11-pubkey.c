@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Public keys from PKCS#11 attributes (see p11-pubkey.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Public keys from PKCS#11 object attributes.  Every input comes from the
  * module and is untrusted: encodings are parsed strictly (no trailing

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * The subset of the PKCS#11 v2.40 (Cryptoki) interface that the p11 helper
  * needs, written from the OASIS specification.  Types and struct layouts

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * The device pool (see devpool.h): one operation per device at a time,
  * devices kept open while in use.

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * The device pool: every FIDO device an sk context may use, kept open
  * between operations, one operation per device at a time.

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Watching for tokens without polling (see devwatch.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Watching for tokens without polling.  A process that runs all day must
  * make no system call while nothing happens, yet see a token plugged in or

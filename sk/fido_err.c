@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* libfido2's error codes in the project's error space (see fido_err.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * sk_fido_err: translate a libfido2 FIDO_ERR_* code into TOK_ERR_*.  The
  * one place libfido2 error codes are interpreted (for sk/fido_ops.c and

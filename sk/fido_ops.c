@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * struct sk_devops on libfido2: hidraw devices found by libfido2's own
  * discovery, and "unix:PATH" devices through sk/fido_unix.c.  The only

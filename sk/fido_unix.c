@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * libfido2 I/O over a UNIX stream socket: "unix:PATH" devices.  One
  * connection per open; 64-byte CTAPHID reports each way.

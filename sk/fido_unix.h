@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * libfido2 transport for authenticators reached over a UNIX stream socket
  * (device names "unix:PATH").  The socket carries raw CTAPHID reports of

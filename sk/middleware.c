@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * tokagent-sk.so: the OpenSSH SecurityKeyProvider middleware (sk-api
  * 0x000a0000), a thin adapter over the sk core.  Devices: libfido2's

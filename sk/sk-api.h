@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * The OpenSSH SecurityKeyProvider middleware ABI, version 0x000a0000
  * (OpenSSH 8.9 .. 9.x), written from the published interface.  ssh,

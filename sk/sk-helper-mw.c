@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* External sk middlewares in the sk helper (see sk-helper-mw.h). */
 #include "config.h"
 

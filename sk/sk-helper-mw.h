@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * External sk middlewares in the sk helper (ssh-add -S, the sk-provider
  * constraint): OpenSSH sk-api modules, dlopen()ed once per path and kept

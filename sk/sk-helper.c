@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * tokagent-sk-helper: the agent's long-lived FIDO2 helper.  It holds the
  * key handles of FIDO keys added to the agent and signs with them through

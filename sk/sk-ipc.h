@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Helper-protocol messages specific to the sk helper (sk/), in the 40-59
  * range common/ipc.h reserves for it.  The shared ones (IPC_ADD_KEY,

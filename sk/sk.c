@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * The FIDO2 core: which device, which options, and turning what a token
  * returned into validated keys and signatures.  Talks to hardware only

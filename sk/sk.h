@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * tokagent's FIDO2 core: device discovery, key handle -> device selection,
  * enroll, sign, resident-key enumeration and PIN/UV handling.

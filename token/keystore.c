@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Keys by handle (see keystore.h). */
 #include "config.h"
 

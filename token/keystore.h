@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * The keys a helper holds, by handle: a slot array indexed by handle, so
  * lookups cost the same with 10 keys or 10,000.  Shared by the software

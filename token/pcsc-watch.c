@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Following PC/SC readers and cards without polling (see pcsc-watch.h). */
 #include "config.h"
 

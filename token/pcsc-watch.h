@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Following PC/SC readers and cards (pcsc-lite) without polling, for the
  * helpers that need to know: the PC/SC watcher and the PIV helper.  One

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * tokagent-pcsc-watcher: watches PC/SC readers and cards (pcsc-lite) and
  * tells the agent whenever a card is inserted or removed or a reader comes

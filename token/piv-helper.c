@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * tokagent-piv-helper: the native PIV driver.  Finds every PIV card in
  * every PC/SC reader, reports the keys in their slots (9a, 9c, 9d, 9e,

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Helper-protocol messages specific to the PIV helper
  * (token/piv-helper.c), in the 80-99 range common/ipc.h reserves for it.

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* token/piv.c's card over pcsc-lite (see piv-pcsc.h). */
 #include "config.h"
 

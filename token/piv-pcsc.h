@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * The card under token/piv.c, through pcsc-lite: a struct card_ops whose
  * io is a struct piv_pcsc.  The card is connected shared; transactions

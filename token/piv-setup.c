@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * tokagent-piv-setup: "tokagent piv-setup", the set-up of a PIV card
  * without other tools and without an agent.  It talks to the card through

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* A PIV card client over a struct card_ops (see piv.h). */
 #include "config.h"
 

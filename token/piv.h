@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * A PIV card client (NIST SP 800-73-4, with the YubiKey extensions): the
  * first layer of the native PIV driver.  It talks to one card through a

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* The helper runtime: main skeleton and IPC loop (see runtime.h). */
 #include "config.h"
 

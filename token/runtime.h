@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * The runtime every helper shares (soft, sk, p11, the PC/SC watcher): the
  * main skeleton and the IPC loop on fd 3.

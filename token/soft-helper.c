@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * tokagent-soft-helper: the process that holds software private keys for
  * the agent.  Started by tokagent with the IPC socket on fd 3; exits when

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* The software token (see soft.h): software keys by handle, signing. */
 #include "config.h"
 

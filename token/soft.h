@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * The software token: where software private keys added with ssh-add
  * live, in their own process, never in the agent.  A backend of the

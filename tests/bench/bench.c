@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * bench: tokagent against OpenSSH's ssh-agent, same machine, same run.
  *

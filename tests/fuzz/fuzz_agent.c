@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * libFuzzer harness over the agent's message decoding and dispatch: the
  * input is a stream of agent-protocol frames from one client connection.

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * libFuzzer harness over the Assuan reply reader for pinentry
  * (agent/assuan.c): any bytes, fed in pieces of sizes the input chooses,

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * libFuzzer harness: a sequence of session-bind@openssh.com bodies on one
  * connection (agent/dest.c dest_bind).  Input: repeated (uint16 length,

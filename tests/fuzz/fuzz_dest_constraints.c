@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * libFuzzer harness: restrict-destination-v00@openssh.com constraint data
  * (agent/dest.c dest_constraints_parse), then the decisions over the

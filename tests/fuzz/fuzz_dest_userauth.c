@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * libFuzzer harness: publickey userauth signing payloads
  * (agent/userauth.c userauth_parse), with and without an expected key.

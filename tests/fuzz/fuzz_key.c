@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * libFuzzer harness over the key parsers: public blobs (plain and
  * certificates), ADD_IDENTITY private encodings, signature verification and

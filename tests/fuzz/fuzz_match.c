@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * libFuzzer harness for common/match.c.  Input: subject, NUL byte, pattern
  * list.  match_pattern is checked against a dynamic-programming reference

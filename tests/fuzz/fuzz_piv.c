@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * libFuzzer harness for token/piv.c: its parsers (BER-TLV, SELECT,
  * metadata, certificate objects, GENERAL AUTHENTICATE answers) and the

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * libFuzzer harness: a policy file (agent/policy.c policy_parse), then
  * decisions over the parsed policy for a few requests.

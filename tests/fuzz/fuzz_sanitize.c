@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * libFuzzer harness over the sanitiser of peer-controlled text
  * (common/sanitize.c): whatever the bytes and the bound, the output is

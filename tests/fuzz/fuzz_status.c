@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * libFuzzer harness over the client's parser of the agent's status reply
  * (agent/status.c, status_parse): text and JSON rendering of any bytes an

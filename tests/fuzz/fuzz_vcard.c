@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * libFuzzer harness for the virtual PIV card: the APDU parser, the BER-TLV
  * reader, and the whole card (PIV with the YubiKey extensions and the

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * libFuzzer harness for vfido's parsers: the first byte picks the target.
  *   0: CTAPHID reports (64 bytes each) through the framing layer, with

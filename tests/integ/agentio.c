@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Minimal agent-protocol client for the tests (see agentio.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * agentio: a minimal agent-protocol client for the test programs
  * (badframes, agentcli) and the benchmark.  Blocking sockets, every read

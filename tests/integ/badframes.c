@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * badframes: send a corpus of malformed agent-protocol frames to the agent
  * at $SSH_AUTH_SOCK (or the socket given), each on a fresh connection, and

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * hostile: clients that misbehave on purpose, for the hardening tests
  * (tests/integ/core-hostile-*.sh).  Each command floods the agent at

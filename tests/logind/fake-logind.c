@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * fake-logind: just enough of systemd-logind's D-Bus interface, on a
  * private bus, for the tests of tokagent-session-watch and of the agent's

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * p11-faulty: a PKCS#11 module for tests that forwards every call to a real
  * module (SoftHSM2) and misbehaves in C_Sign on request, so that a test can

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * p11-probe: test driver for tokagent-p11-helper.  Spawns the helper the
  * way the agent does (the IPC socketpair end on fd 3) and talks the helper

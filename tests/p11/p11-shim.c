@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * p11-shim: a PKCS#11 module for tests that forwards to a real module
  * (SoftHSM2) and lets a test pull the token out and plug it back in.

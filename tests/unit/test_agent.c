@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Unit tests for the agent's identity table, constraint parsing and
  * protocol dispatch (no helpers: requests that need one fail cleanly).

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Unit tests for the bounded buffer and SSH wire codec (common/buf.c). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Unit tests for agent/dest.c and agent/userauth.c: destination constraint
  * parsing, session binding rules, permission walks over multi-hop paths

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Unit tests for common/key*: blobs, certificates, signatures, the agent
  * private key encodings.  Vectors in tests/unit/vectors/ were captured from

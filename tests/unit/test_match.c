@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Unit tests for common/match.c: OpenSSH's pattern and pattern-list rules
  * (the -P allowlist, websafe applications, destination constraints,

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Unit tests for ML-DSA-44 (common/mldsa44.c) and the OpenSSH 10 hybrid
  * key type ssh-mldsa44-ed25519@openssh.com (common/key_mldsa.c).

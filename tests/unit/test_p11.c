@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Unit tests for the p11 helper's parsers of module output: CKR mapping,
  * public keys from attributes (pkcs/p11-pubkey.c) and the ELF export check

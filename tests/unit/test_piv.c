@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Unit tests for token/piv.c: the parsers (BER-TLV with leftovers
  * refused, SELECT, metadata, certificate objects, GENERAL AUTHENTICATE

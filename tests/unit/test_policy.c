@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Unit tests for agent/policy.c (the policy language: parsing with
  * file:line errors, key matching, every rule kind, first match wins, the

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Snapshot tests of prompt and notice text (agent/prompt.c): the first line
  * asks in at most 60 columns, the details follow, tokens are named by

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Unit tests for the sanitiser of peer-controlled text (common/sanitize.c). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Unit tests of the sk core over a fake struct sk_devops: the FIDO_ERR ->
  * TOK_ERR translation, device selection, building signatures and keys

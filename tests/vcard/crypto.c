@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* vcard: keys, certificates, signatures and management-key ciphers (see crypto.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * vcard: the card's cryptography, all through OpenSSL.  PIV algorithm
  * identifiers (SP 800-78-4) name key types: VC_ALG_*.

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * piv-probe: token/piv.c over pcsc-lite, driven from shell tests against
  * vcard (or a real card).

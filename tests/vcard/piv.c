@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* vcard: the PIV card application (see piv.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * vcard: the PIV application (NIST SP 800-73-4) of the virtual card, with
  * the YubiKey 5 extensions (version, serial, metadata, attestation, key

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* vcard: persistent card state (see state.h). */
 #include "config.h"
 

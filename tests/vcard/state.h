@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * vcard: the card's persistent state — PIN, PUK and their retry counters,
  * the management key, the private keys in slots 9a/9c/9d/9e and the data

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* vcard: command APDU parsing and BER-TLV coding (see tlv.h). */
 #include "config.h"
 

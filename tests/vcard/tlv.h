@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * vcard: ISO 7816-4 command APDU parsing and BER-TLV encoding/decoding as
  * PIV (NIST SP 800-73-4) uses them.  Everything here reads untrusted bytes

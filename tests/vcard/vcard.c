@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * vcard: a virtual PIV smartcard (a YubiKey 5's PIV application) for
  * tests.  It connects to the vsmartcard-vpcd reader driver loaded in

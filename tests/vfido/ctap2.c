@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* CTAP2.1 authenticator commands over the virtual token state. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * The CTAP2 authenticator: executes decoded requests (request.h) against
  * the token state (state.h).

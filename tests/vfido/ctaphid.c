@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* CTAPHID message framing for the virtual authenticator. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * CTAPHID framing (CTAP 2.1 section 11.2) for the virtual authenticator:
  * 64-byte reports in, events and 64-byte reports out.  One struct

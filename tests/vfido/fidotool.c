@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * fidotool: drives a FIDO2 authenticator through libfido2 (so tests go
  * through libfido2's own code), reaching "unix:PATH" devices with

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* CTAP2 PIN/UV auth protocols one and two, on OpenSSL. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * CTAP2 PIN/UV auth protocols 1 and 2 (CTAP 2.1 section 6.5.6/6.5.7):
  * the shared-secret KDF over an ECDH P-256 x-coordinate, encrypt/decrypt

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* CTAP2 request decoding (libcbor), bounded and strict. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * CTAP2 command requests: CBOR decoding into plain structures, with every
  * length and type checked, trailing bytes refused and unknown map keys

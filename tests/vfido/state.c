@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Persistent authenticator state: one file, replaced atomically. */
 #include "config.h"
 

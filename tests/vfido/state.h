@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Persistent state of one virtual authenticator: master secret, AAGUID,
  * serial, signature counter, PIN (hash + retries) and resident

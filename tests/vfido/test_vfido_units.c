@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Unit tests of vfido's building blocks: PIN/UV auth protocols 1 and 2
  * (KDF, encrypt/decrypt, authenticate/verify, both sides), credential ID

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * vfido: a virtual FIDO2 authenticator for tests.
  *

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /* Credential keys, COSE encoding, signing and key wrapping. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* Copyright (c) 2026 tokagent authors.  ISC licence: see LICENSE. */
 /*
  * Credential keys of the virtual authenticator: generation, COSE public
  * keys, signatures, and credential IDs that wrap the private key under the
