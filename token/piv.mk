@@ -4,7 +4,8 @@
 # integration probe used against vcard through pcscd; and the
 # helper (tokagent-piv-helper).
 noinst_LTLIBRARIES += token/libpiv.la
-token_libpiv_la_SOURCES = token/piv.c token/piv.h
+token_libpiv_la_SOURCES = token/piv.c token/piv.h token/piv-admin.c \
+	token/piv-impl.h
 
 check_PROGRAMS += tests/unit/test_piv
 tests_unit_test_piv_SOURCES = tests/unit/test_piv.c
@@ -24,7 +25,8 @@ EXTRA_DIST += tests/vcard/native-piv.sh
 
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_piv
-tests_fuzz_fuzz_piv_SOURCES = tests/fuzz/fuzz_piv.c token/piv.c
+tests_fuzz_fuzz_piv_SOURCES = tests/fuzz/fuzz_piv.c token/piv.c \
+	token/piv-admin.c
 tests_fuzz_fuzz_piv_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_piv_LDFLAGS = $(FUZZ_LINKFLAGS)
 tests_fuzz_fuzz_piv_LDADD = common/libcommon.la $(OPENSSL_LIBS) \
