@@ -111,6 +111,12 @@ ti_setup()
 	trap 'ti__cleanup' EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
+	# One owner for the test's own deadline: a test that hangs fails
+	# after TI_TIMEOUT seconds instead of holding make check forever.
+	# Started from a subshell, so it is no job of the test (a "wait"
+	# in a test must not wait for it).
+	(ti__watchdog "${TI_TIMEOUT:-900}" $$ &
+	    echo $! >"$TI_DIR/watchdog.pid")
 	ti_log "test $(basename "$0"), agent $TEST_AGENT, dir $TI_DIR"
 	ti_log "tools $TI_TOOLS: $(ssh -V 2>&1), sshd $SSHD_BIN"
 }
@@ -174,11 +180,52 @@ ti__kill_all()
 	return 0
 }
 
+# ti__tree_pids PID: PID's descendants, from /proc (pgrep may be what
+# hangs), deepest last.
+ti__tree_pids()
+{
+	local f s ppid pid
+	for f in /proc/[0-9]*/stat; do
+		s=$(cat "$f" 2>/dev/null) || continue
+		pid=${s%% *}
+		s=${s##*) }
+		ppid=${s#* }
+		ppid=${ppid%% *}
+		if [ "$ppid" = "$1" ]; then
+			echo "$pid"
+			ti__tree_pids "$pid"
+		fi
+	done
+}
+
+# ti__watchdog SECONDS PID: after SECONDS, stop the test PID and what it
+# started (not this watchdog), so that it fails with a clear message.
+ti__watchdog()
+{
+	local t=$1 main=$2 me sig pid
+	trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
+	sleep "$t" &
+	sleeper=$!
+	wait "$sleeper" || exit 0
+	me=$BASHPID
+	echo "ti: FAIL: the test did not end within $t s (TI_TIMEOUT)" >&2
+	for sig in TERM KILL; do
+		for pid in $(ti__tree_pids "$main"); do
+			[ "$pid" = "$me" ] || kill -"$sig" "$pid" 2>/dev/null
+		done
+		kill -"$sig" "$main" 2>/dev/null
+		sleep 5
+	done
+	exit 0
+}
+
 ti__cleanup()
 {
 	local rc=$?
 	trap - EXIT INT TERM
 	set +u
+	[ -s "$TI_DIR/watchdog.pid" ] &&
+	    kill "$(cat "$TI_DIR/watchdog.pid")" 2>/dev/null
 	ti__kill_all
 	if [ "${TI_KEEP:-0}" = 1 ]; then
 		echo "ti: kept $TI_DIR" >&2
