@@ -626,6 +626,9 @@ ti_start_agent()
 	[ "${TI_DEBUG:-0}" = 1 ] && fg=-d
 	[ -x "$TEST_AGENT" ] || ti_fail "agent $TEST_AGENT not built"
 	[ -n "${TI_AGENT_WRAPPER:-}" ] && read -r -a wrapper <<<"$TI_AGENT_WRAPPER"
+	# OpenSSH's agent loads a sanitizer build's middleware (sk-lib.sh).
+	[ -n "${SK_ASAN_PRELOAD:-}" ] && ti_is_openssh_agent &&
+	    wrapper=(env "LD_PRELOAD=$SK_ASAN_PRELOAD" "${wrapper[@]}")
 	rm -f "$TI_AGENT_SOCK"
 	TI_AGENT_PID=$(TI_BG_LOG=$TI_AGENT_LOG ti_bg "${wrapper[@]}" \
 	    "$TEST_AGENT" $fg -a "$TI_AGENT_SOCK" "$@")

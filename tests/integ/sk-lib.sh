@@ -23,13 +23,20 @@ sk_setup()
 	export TOKAGENT_FIDO_NO_DISCOVERY
 	unset TOKAGENT_FIDO_DEVICES TOKAGENT_FIDO_TIMEOUT_MS
 	# A sanitizer build's middleware needs the ASan runtime inside the
-	# uninstrumented OpenSSH tools that load it (their leaks are not ours).
+	# uninstrumented OpenSSH tools that load it (their leaks are not
+	# ours) -- only there: procps' pgrep and ps, for one, hang with it
+	# preloaded, so it is not exported to everything.
 	local asan
 	asan=$(ldd "$SK_MOD" 2>/dev/null | awk '/libasan/ { print $3 }')
 	if [ -n "$asan" ]; then
-		LD_PRELOAD=$asan
+		SK_ASAN_PRELOAD=$asan
 		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0:verify_asan_link_order=0
-		export LD_PRELOAD ASAN_OPTIONS
+		export SK_ASAN_PRELOAD ASAN_OPTIONS
+		ssh() { LD_PRELOAD=$SK_ASAN_PRELOAD command ssh "$@"; }
+		ssh-add() { LD_PRELOAD=$SK_ASAN_PRELOAD command ssh-add "$@"; }
+		ssh-keygen() {
+			LD_PRELOAD=$SK_ASAN_PRELOAD command ssh-keygen "$@"
+		}
 	fi
 }
 
