@@ -37,6 +37,8 @@
 #			value only, so extra config lines cannot add them)
 #	TI_DEBUG=1	agent started with -d (debug log), bash xtrace off
 #	TI_KEEP=1	keep $TI_DIR after the test (its path is printed)
+#	TI_TIMEOUT	seconds after which a test that has not ended is
+#			stopped and fails (default 900)
 #	CI=true		skips become failures
 #
 # Variables set for the test:
