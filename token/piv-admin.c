@@ -293,9 +293,7 @@ piv_get_object(struct piv *piv, u_int tag, struct buf *out)
 	    &vlen)) != 0 || (r = buf_put(out, v, vlen)) != 0)
 		goto out;
  out:
-	if (resp != NULL)
-		explicit_bzero(buf_mutable_ptr(resp), buf_len(resp));
-	buf_free(req);
+	buf_free(req);	/* buf_free zeroes what it held */
 	buf_free(resp);
 	return r;
 }
@@ -319,9 +317,7 @@ piv_put_object(struct piv *piv, u_int tag, const u_char *data, size_t len)
 		goto out;
 	r = buf_len(resp) == 0 ? 0 : TOK_ERR_INVALID_FORMAT;
  out:
-	if (req != NULL)
-		explicit_bzero(buf_mutable_ptr(req), buf_len(req));
-	buf_free(req);
+	buf_free(req);	/* buf_free zeroes what it held */
 	buf_free(resp);
 	return r;
 }

@@ -791,8 +791,7 @@ protected_mgmt(struct piv *piv, const struct setup_card *c, size_t *lenp)
 	memcpy(key, k, klen);
 	*lenp = klen;
  out:
-	explicit_bzero(buf_mutable_ptr(b), buf_len(b));
-	buf_free(b);
+	buf_free(b);	/* zeroes what it held */
 	return key;
 }
 
@@ -819,9 +818,7 @@ store_protected_mgmt(struct piv *piv, const struct setup_card *c,
 	    buf_len(obj))) != 0)
 		die("%s: storing the management key: %s", c->name,
 		    tok_strerror(r));
-	explicit_bzero(buf_mutable_ptr(in), buf_len(in));
-	explicit_bzero(buf_mutable_ptr(obj), buf_len(obj));
-	buf_reset(in);
+	buf_reset(in);		/* zeroed */
 	buf_reset(obj);
 	/* Admin data: 80 { 81 flags } */
 	if ((r = buf_put_u8(in, 0x81)) != 0 || (r = buf_put_u8(in, 1)) != 0 ||

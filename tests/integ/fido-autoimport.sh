@@ -23,11 +23,17 @@ cat >"$TI_DIR/pinseq" <<EOF
 #!/bin/bash
 # touch notices (SSH_ASKPASS_PROMPT=none) take no PIN
 [ "\${SSH_ASKPASS_PROMPT:-}" = none ] && exit 0
+# Taking an answer is not cut short by the agent's TERM (a pull): else
+# the next prompt could get the same answer again.
+trap 'killed=1' TERM
+killed=
 exec 9>'$TI_DIR/pins.lock'
 flock 9
 a=\$(head -n 1 '$TI_DIR/pins')
 sed -i 1d '$TI_DIR/pins'
 flock -u 9
+trap - TERM
+[ -n "\$killed" ] && exit 1
 case \$a in
 wait)	sleep 60; exit 1 ;;
 cancel|'') exit 1 ;;
