@@ -241,16 +241,9 @@ helper_piv_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 		r = helper_get_note(h, HELPER_NOTE_PIN_WANTED, 0, m);
 		break;
 	case IPC_PIV_PIN_KEPT:
-		if ((r = helper_get_name(m, &device)) != 0 ||
-		    (r = helper_get_name(m, &name)) != 0 ||
-		    (r = buf_get_u8(m, &kept)) != 0 ||
-		    (r = buf_expect_empty(m)) != 0)
-			break;
-		if (kept > 1) {
-			r = TOK_ERR_INVALID_FORMAT;
-			break;
-		}
-		tokstate_pin_kept(device, name, kept);
+		if ((r = helper_get_device_flag(m, &device, &name,
+		    &kept)) == 0)
+			tokstate_pin_kept(device, name, kept);
 		break;
 	default:
 		r = TOK_ERR_INVALID_FORMAT;

@@ -55,15 +55,9 @@ helper_sk_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 		r = helper_get_note(h, HELPER_NOTE_PIN_WANTED, 0, m);
 		break;
 	case IPC_SK_DEVICE:
-		if ((r = helper_get_name(m, &device)) != 0 ||
-		    (r = helper_get_name(m, &name)) != 0 ||
-		    (r = buf_get_u8(m, &flag)) != 0 ||
-		    (r = buf_expect_empty(m)) != 0)
+		if ((r = helper_get_device_flag(m, &device, &name,
+		    &flag)) != 0)
 			break;
-		if (flag > 1) {
-			r = TOK_ERR_INVALID_FORMAT;
-			break;
-		}
 		tokstate_device_event(device, name, flag);
 		audit_token(flag ? "token-plug" : "token-pull", "fido", name,
 		    device);

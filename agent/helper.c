@@ -208,6 +208,20 @@ helper_backend(const struct helper *h)
 }
 
 int
+helper_get_device_flag(struct buf *m, char **devicep, char **namep,
+    uint8_t *flagp)
+{
+	int r;
+
+	if ((r = helper_get_name(m, devicep)) != 0 ||
+	    (r = helper_get_name(m, namep)) != 0 ||
+	    (r = buf_get_u8(m, flagp)) != 0 ||
+	    (r = buf_expect_empty(m)) != 0)
+		return r;
+	return *flagp > 1 ? TOK_ERR_INVALID_FORMAT : 0;
+}
+
+int
 helper_get_note(struct helper *h, enum helper_note_type type,
     uint8_t max_touch, struct buf *m)
 {

@@ -117,6 +117,14 @@ int helper_running(const struct helper *h);
  */
 #define HELPER_NAME_MAX	256
 int helper_get_name(struct buf *m, char **sp);
+/*
+ * helper_get_device_flag: a helper's "string device, string name, byte
+ * 0 or 1" message (a token plugged or pulled, a PIN kept or not), nothing
+ * after it.  *devicep and *namep are new strings (also on error: free
+ * them).  Returns 0 or an error for a malformed message.
+ */
+int helper_get_device_flag(struct buf *m, char **devicep, char **namep,
+    uint8_t *flagp);
 /* helper_name: the name given at spawn. */
 const char *helper_name(const struct helper *h);
 /* helper_backend: the ops table given at spawn (NULL for h NULL). */
