@@ -98,35 +98,15 @@ helper_piv_new_identity(struct helper *h, uint64_t handle, struct key *k,
     const char *label)
 {
 	struct identity *id;
-	struct constraints cons;
 	int r;
 
-	memset(&cons, 0, sizeof(cons));
-	if ((id = calloc(1, sizeof(*id))) == NULL ||
-	    (id->blob = buf_new()) == NULL) {
-		free(id);
-		return TOK_ERR_ALLOC;
-	}
-	if ((r = key_dup_public(k, &id->key)) != 0 ||
-	    (r = key_to_blob(k, id->blob)) != 0 ||
-	    (r = key_fingerprint(k, &id->fingerprint)) != 0)
-		goto fail;
-	if ((id->comment = strdup(label)) == NULL) {
-		r = TOK_ERR_ALLOC;
-		goto fail;
-	}
-	id->token_serial = helper_piv_serial(label);
-	id->helper = h;
-	id->handle = handle;
-	id->present = 1;
 	/* No constraints of its own: the agent's defaults (-t) apply. */
-	keys_apply_constraints(id, &cons);
+	if ((r = keys_identity_new(k, label, h, handle, &id)) != 0)
+		return r;
+	id->token_serial = helper_piv_serial(label);
 	verbose("PIV key %s %s", id->fingerprint, id->comment);
 	audit_event("add", NULL, id, "ok", "PIV card");
 	return keys_insert(id);
- fail:
-	identity_free(id);
-	return r;
 }
 
 /* IPC_EVENT: the keys of every card present now. */

@@ -134,6 +134,40 @@ keys_helper_lost(struct helper *h, void *arg)
 	}
 }
 
+int
+keys_identity_new(const struct key *k, const char *comment, struct helper *h,
+    uint64_t handle, struct identity **idp)
+{
+	struct identity *id;
+	struct constraints none;
+	int r;
+
+	*idp = NULL;
+	if ((id = calloc(1, sizeof(*id))) == NULL ||
+	    (id->blob = buf_new()) == NULL) {
+		free(id);
+		return TOK_ERR_ALLOC;
+	}
+	if ((r = key_dup_public(k, &id->key)) != 0 ||
+	    (r = key_to_blob(k, id->blob)) != 0 ||
+	    (r = key_fingerprint(k, &id->fingerprint)) != 0)
+		goto fail;
+	if ((id->comment = strdup(comment)) == NULL) {
+		r = TOK_ERR_ALLOC;
+		goto fail;
+	}
+	id->helper = h;
+	id->handle = handle;
+	id->present = 1;
+	memset(&none, 0, sizeof(none));
+	keys_apply_constraints(id, &none);
+	*idp = id;
+	return 0;
+ fail:
+	identity_free(id);
+	return r;
+}
+
 void
 keys_apply_constraints(struct identity *id, struct constraints *c)
 {

@@ -50,6 +50,14 @@ void keys_drop_all(const char *why);
  */
 int keys_expire_if_due(struct identity *id);
 /*
+ * keys_identity_new: a new identity (not yet in the table) for the public
+ * key k (copied) that helper h holds under handle, named comment,
+ * present, with only the agent's default constraints (-t).  0 or an
+ * error.
+ */
+int keys_identity_new(const struct key *k, const char *comment,
+    struct helper *h, uint64_t handle, struct identity **idp);
+/*
  * keys_apply_constraints: give id the confirm, lifetime (or the agent's
  * default) and destination constraints of c; takes c's destination
  * constraints (c->dest becomes NULL).

@@ -139,13 +139,12 @@ resident_keys(struct helper *h, struct buf *m, uint32_t *np, uint32_t *dupp)
 			r = TOK_ERR_PROTOCOL;
 			goto out;
 		}
-		if ((id = calloc(1, sizeof(*id))) == NULL ||
-		    (id->blob = buf_new()) == NULL) {
-			r = TOK_ERR_ALLOC;
-			goto out;
-		}
-		if ((r = key_to_blob(k, id->blob)) != 0 ||
-		    (r = key_fingerprint(k, &id->fingerprint)) != 0)
+		r = keys_identity_new(k, label, h, handle, &id);
+		key_free(k);
+		k = NULL;
+		free(label);
+		label = NULL;
+		if (r != 0)
 			goto out;
 		if (idtab_lookup(agent_idtab, buf_ptr(id->blob),
 		    buf_len(id->blob)) != NULL) {
@@ -153,25 +152,8 @@ resident_keys(struct helper *h, struct buf *m, uint32_t *np, uint32_t *dupp)
 			keys_helper_drop(h, handle);
 			identity_free(id);
 			id = NULL;
-			key_free(k);
-			k = NULL;
-			free(label);
-			label = NULL;
 			(*dupp)++;
 			continue;
-		}
-		id->key = k;
-		k = NULL;
-		id->comment = label;
-		label = NULL;
-		id->helper = h;
-		id->handle = handle;
-		id->present = 1;
-		if (agent_opts.default_lifetime != 0) {
-			struct constraints none;
-
-			memset(&none, 0, sizeof(none));
-			keys_apply_constraints(id, &none);
 		}
 		r = keys_insert(id);
 		id = NULL;
