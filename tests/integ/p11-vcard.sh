@@ -28,12 +28,7 @@ p11_softhsm_init "$TI_DIR" || ti_fail "softhsm init"
 p11_softhsm_token hsm "$HSM_PIN" || ti_fail "token init"
 p11_softhsm_keygen hsm "$HSM_PIN" 01 EC:secp384r1 p384 || ti_fail "keygen"
 
-pcscd_start "$TI_DIR/pcscd"
-case $? in
-0) ;;
-77) ti_skip "pcscd or vpcd missing" ;;
-*) ti_fail "pcscd did not start" ;;
-esac
+ti_pcscd_start
 STATE=$TI_DIR/card.state
 # 9c wants the PIN right before each use (SP 800-73; OpenSC marks the key
 # CKA_ALWAYS_AUTHENTICATE): tokagent asks it through askpass for each

@@ -18,12 +18,7 @@ export HOME=$TI_DIR
 VCARD=$TI_BUILD/tests/vcard/vcard
 export PCSCD_READER_NAME="Yubico YubiKey OTP+FIDO+CCID"
 
-pcscd_start "$TI_DIR/pcscd"
-case $? in
-0) ;;
-77) ti_skip "pcscd or vpcd missing" ;;
-*) ti_fail "pcscd did not start" ;;
-esac
+ti_pcscd_start
 CTL=$TI_DIR/card.ctl
 vcard_start "$TI_DIR/card.state" --atr yubikey --control "$CTL" \
     --touch-timeout 3000 || ti_fail "vcard did not start"

@@ -12,12 +12,7 @@ ti_tokagent_only "the native PIV helper"
 ti_require_cmd ssh ssh-add ssh-keygen opensc-tool yubico-piv-tool
 export HOME=$TI_DIR
 export PCSCD_READER_NAME="Yubico YubiKey OTP+FIDO+CCID"
-pcscd_start "$TI_DIR/pcscd"
-case $? in
-0) ;;
-77) ti_skip "pcscd or vpcd missing" ;;
-*) ti_fail "pcscd did not start" ;;
-esac
+ti_pcscd_start
 vcard_start "$TI_DIR/one.state" --atr yubikey --serial 11111111 ||
     ti_fail "first vcard did not start"
 # 9e (card authentication): PIN policy never.

@@ -22,12 +22,7 @@ SERIAL=12345678
 CARD="YubiKey 5 #$SERIAL"
 READER="Yubico YubiKey OTP+FIDO+CCID"
 export PCSCD_READER_NAME=$READER
-pcscd_start "$TI_DIR/pcscd"
-case $? in
-0) ;;
-77) ti_skip "pcscd or vpcd missing" ;;
-*) ti_fail "pcscd did not start" ;;
-esac
+ti_pcscd_start
 STATE=$TI_DIR/card.state
 CTL=$TI_DIR/card.ctl
 card_in() { vcard_start "$STATE" --atr yubikey --serial "$SERIAL" \

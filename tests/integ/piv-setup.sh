@@ -32,12 +32,7 @@ SERIAL=23456789
 CARD="YubiKey 5 #$SERIAL"
 READER="Yubico YubiKey OTP+FIDO+CCID"
 export PCSCD_READER_NAME=$READER
-pcscd_start "$TI_DIR/pcscd"
-case $? in
-0) ;;
-77) ti_skip "pcscd or vpcd missing" ;;
-*) ti_fail "pcscd did not start" ;;
-esac
+ti_pcscd_start
 STATE=$TI_DIR/card.state
 vcard_start "$STATE" --atr yubikey --serial "$SERIAL" ||
     ti_fail "vcard did not start"

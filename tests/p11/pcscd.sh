@@ -165,6 +165,18 @@ EOF
 	return 1
 }
 
+# ti_pcscd_start: for an integration test (tests/integ/lib.sh): the private
+# pcscd in $TI_DIR/pcscd, or the test skips (nothing to run it with) or
+# fails.
+ti_pcscd_start() {
+	pcscd_start "$TI_DIR/pcscd"
+	case $? in
+	0) ;;
+	77) ti_skip "pcscd or vpcd missing" ;;
+	*) ti_fail "pcscd did not start" ;;
+	esac
+}
+
 # pcscd__kill PID: TERM, then KILL after 3s; reaps it.
 pcscd__kill() {
 	local pid=$1 i
