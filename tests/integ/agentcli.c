@@ -179,6 +179,24 @@ print_lat(uint64_t *lat, size_t n, double secs)
 	    (double)n / secs, lat[n / 2] / 1e6, lat[n * 99 / 100] / 1e6);
 }
 
+/* lat_add: append v to the growing array *latp of *np (room for *capp). */
+static int
+lat_add(uint64_t **latp, size_t *np, size_t *capp, uint64_t v)
+{
+	uint64_t *tmp;
+	size_t cap;
+
+	if (*np == *capp) {
+		cap = *capp ? *capp * 2 : 1024;
+		if ((tmp = realloc(*latp, cap * sizeof(**latp))) == NULL)
+			return -1;
+		*latp = tmp;
+		*capp = cap;
+	}
+	(*latp)[(*np)++] = v;
+	return 0;
+}
+
 static int
 cmd_sign_bench(int fd, const char *secs, const char *hex)
 {
@@ -215,15 +233,8 @@ cmd_sign_bench(int fd, const char *secs, const char *hex)
 			goto out;
 		}
 		t = aio_now_ns();
-		if (n == cap) {
-			uint64_t *tmp;
-
-			cap = cap ? cap * 2 : 1024;
-			if ((tmp = realloc(lat, cap * sizeof(*lat))) == NULL)
-				goto out;
-			lat = tmp;
-		}
-		lat[n++] = t - t0;
+		if (lat_add(&lat, &n, &cap, t - t0) != 0)
+			goto out;
 	}
 	if (n == 0)
 		goto out;
@@ -261,15 +272,8 @@ cmd_list_bench(int fd, const char *ms)
 			goto out;
 		}
 		t = aio_now_ns();
-		if (n == cap) {
-			uint64_t *tmp;
-
-			cap = cap ? cap * 2 : 1024;
-			if ((tmp = realloc(lat, cap * sizeof(*lat))) == NULL)
-				goto out;
-			lat = tmp;
-		}
-		lat[n++] = t - t0;
+		if (lat_add(&lat, &n, &cap, t - t0) != 0)
+			goto out;
 	}
 	if (n == 0)
 		goto out;
