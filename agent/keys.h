@@ -18,6 +18,7 @@ struct conn;
 struct constraints;
 struct helper;
 struct identity;
+struct key;
 
 /*
  * The helper that takes a new key: the sk helper for FIDO keys (is_sk),

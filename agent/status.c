@@ -657,8 +657,8 @@ status_parse(struct buf *reply, int json, struct buf *out)
 		    json ? "" : n == 0 ? " none" : "")) != 0)
 			return r;
 		for (i = 0; i < n; i++) {
-			if ((r = buf_putf(out, json ? "%s{" : "",
-			    i ? ", " : "")) != 0 ||
+			if ((json && (r = buf_putf(out, "%s{",
+			    i ? ", " : "")) != 0) ||
 			    (r = status_record(reply, json, sec, out)) != 0 ||
 			    (r = buf_putf(out, json ? "}" : "\n")) != 0)
 				return r;
