@@ -155,9 +155,9 @@ helper_sk_readd_reply(int r, uint8_t type, struct buf *m, const char *detail,
 
 /*
  * The sk helper holds no secret, only key handles the agent knows too:
- * after a restart the agent gives them back (design invariant 5).  Keys
- * it cannot give back (resident keys the helper itself loaded) are lost,
- * and said so.
+ * after a restart the agent gives them back (design invariant 5): keys
+ * added with ssh-add and resident keys the helper imported alike.  A key
+ * the new helper does not take back is lost, and said so.
  */
 static void
 helper_sk_restarted(struct helper *h, void *arg)

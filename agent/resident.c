@@ -111,15 +111,19 @@ resident_op_cancel(void *arg)
 }
 
 /*
- * IPC_KEYS from the sk helper: the resident keys it now holds.  A key the
- * agent already offers (added with ssh-add, imported before) is left as it
- * is, with its constraints; the helper's new copy is dropped.
+ * IPC_SK_RESIDENT_KEYS from the sk helper: the resident keys it now holds,
+ * each with the add body the agent gives back to a restarted helper, as for
+ * keys added with ssh-add.  A key the agent already offers (added with
+ * ssh-add, imported before) is left as it is, with its constraints; the
+ * helper's new copy is dropped.
  */
 static int
 resident_keys(struct helper *h, struct buf *m, uint32_t *np, uint32_t *dupp)
 {
 	struct identity *id = NULL;
 	struct key *k = NULL;
+	const u_char *add_body;
+	size_t add_len;
 	uint64_t handle;
 	uint32_t n, i;
 	char *label = NULL;
@@ -133,7 +137,9 @@ resident_keys(struct helper *h, struct buf *m, uint32_t *np, uint32_t *dupp)
 	for (i = 0; i < n; i++) {
 		if ((r = buf_get_u64(m, &handle)) != 0 ||
 		    (r = key_froms(m, &k)) != 0 ||
-		    (r = buf_get_cstring(m, &label, NULL)) != 0)
+		    (r = buf_get_cstring(m, &label, NULL)) != 0 ||
+		    (r = buf_get_string_direct(m, &add_body,
+		    &add_len)) != 0)
 			goto out;
 		if (!key_is_sk(k) || key_is_cert(k)) {
 			r = TOK_ERR_PROTOCOL;
@@ -145,6 +151,12 @@ resident_keys(struct helper *h, struct buf *m, uint32_t *np, uint32_t *dupp)
 		free(label);
 		label = NULL;
 		if (r != 0)
+			goto out;
+		if ((id->readd = buf_new()) == NULL) {
+			r = TOK_ERR_ALLOC;
+			goto out;
+		}
+		if ((r = buf_put(id->readd, add_body, add_len)) != 0)
 			goto out;
 		if (idtab_lookup(agent_idtab, buf_ptr(id->blob),
 		    buf_len(id->blob)) != NULL) {
@@ -267,7 +279,7 @@ resident_reply(int r, uint8_t type, struct buf *m, const char *detail,
 	int wrong;
 
 	op->at_helper = 0;
-	if (r == 0 && type != IPC_KEYS)
+	if (r == 0 && type != IPC_SK_RESIDENT_KEYS)
 		r = TOK_ERR_PROTOCOL;
 	if (r == 0)
 		r = resident_keys(op->h, m, &n, &dup);

@@ -52,7 +52,7 @@
 struct buf;
 
 #define IPC_MSG_MAX		(1024 * 1024)
-#define IPC_VERSION		1	/* raise on any incompatible change */
+#define IPC_VERSION		2	/* raise on any incompatible change */
 
 enum ipc_type {
 	IPC_OK = 1,

@@ -349,7 +349,7 @@ skh_run_load(struct skh_job *job)
 	struct sk_key **keys = NULL;
 	struct sk_hooks hooks;
 	struct key *k = NULL;
-	struct buf *m = NULL, *list = NULL;
+	struct buf *m = NULL, *list = NULL, *add_body = NULL;
 	uint64_t handle;
 	char **paths = NULL, *label = NULL, *name = NULL;
 	const char *pin = job->pin;
@@ -357,7 +357,8 @@ skh_run_load(struct skh_job *job)
 	uint32_t n = 0;
 	int r;
 
-	if ((m = buf_new()) == NULL || (list = buf_new()) == NULL) {
+	if ((m = buf_new()) == NULL || (list = buf_new()) == NULL ||
+	    (add_body = buf_new()) == NULL) {
 		r = TOK_ERR_ALLOC;
 		goto out;
 	}
@@ -397,6 +398,10 @@ skh_run_load(struct skh_job *job)
 		}
 		free(name);
 		name = NULL;
+		/* The key as ssh-add would add it: the agent gives it back. */
+		buf_reset(add_body);
+		if ((r = key_private_to_agent(k, label, add_body)) != 0)
+			goto out;
 		pthread_mutex_lock(&skh_lock);
 		r = keystore_add(skh_keys, k, &handle);
 		pthread_mutex_unlock(&skh_lock);
@@ -404,14 +409,20 @@ skh_run_load(struct skh_job *job)
 			goto out;
 		if ((r = buf_put_u64(list, handle)) != 0 ||
 		    (r = key_puts(k, list)) != 0 ||
-		    (r = buf_put_cstring(list, label)) != 0)
+		    (r = buf_put_cstring(list, label)) != 0 ||
+		    (r = buf_put_stringb(list, add_body)) != 0) {
+			pthread_mutex_lock(&skh_lock);
+			keystore_drop(skh_keys, handle);	/* frees k */
+			pthread_mutex_unlock(&skh_lock);
+			k = NULL;
 			goto out;
+		}
 		k = NULL;	/* the store has it */
 		free(label);
 		label = NULL;
 		n++;
 	}
-	if ((r = ipc_msg_start(m, job->id, IPC_KEYS)) != 0 ||
+	if ((r = ipc_msg_start(m, job->id, IPC_SK_RESIDENT_KEYS)) != 0 ||
 	    (r = buf_put_u32(m, n)) != 0 || (r = buf_putb(m, list)) != 0)
 		goto out;
 	token_send(m);
@@ -425,6 +436,7 @@ skh_run_load(struct skh_job *job)
 	free(name);
 	buf_free(m);
 	buf_free(list);
+	buf_free(add_body);
 }
 
 static void

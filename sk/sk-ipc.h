@@ -23,9 +23,15 @@
  *                      removed.
  *   IPC_SK_FORGET   -> (empty)  <- IPC_OK.  Drop every cached PIN.
  *   IPC_SK_LOAD_RESIDENT -> string pin, string device ("" : every token)
- *                   <- IPC_KEYS (common/ipc.h): the resident "ssh:" keys of
- *                      that token (or of every token present), now held by
- *                      the helper, each labelled "APPLICATION on TOKEN".
+ *                   <- IPC_SK_RESIDENT_KEYS: uint32 n, n * (uint64 handle,
+ *                      string public key blob, string label, string
+ *                      add_body): the resident "ssh:" keys of that token
+ *                      (or of every token present), now held by the
+ *                      helper, each labelled "APPLICATION on TOKEN".
+ *                      add_body is the key as an SSH_AGENTC_ADD_IDENTITY
+ *                      body carries it (its key handle: no secret), for
+ *                      the agent to give back to a restarted helper with
+ *                      IPC_ADD_KEY.
  *   IPC_SK_TOUCH    <- (id 0) uint32 request id, string device, string
  *                      token name, byte begin: the token is waiting for a
  *                      touch for that request (begin 1), or no longer (0);
@@ -62,6 +68,7 @@ enum sk_ipc_type {
 	IPC_SK_PROVIDER = 44,
 	IPC_SK_PIN_WANTED = 45,
 	IPC_SK_DEVICE = 46,
+	IPC_SK_RESIDENT_KEYS = 47,
 };
 
 #define SK_IPC_RETRIES_UNKNOWN	0xffffffffU
