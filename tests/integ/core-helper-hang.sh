@@ -81,9 +81,13 @@ ti_agent_alive || ti_fail "agent died"
 ti_stop_agent
 
 # Helper side: an agent that says another version is refused.
-python3 - "$TI_BUILD/token/tokagent-soft-helper" "$TI_DIR/helper.err" <<'PY'
+ipc_version=$(sed -n 's/^#define IPC_VERSION[[:space:]]*\([0-9]*\).*/\1/p' \
+    "$TI_SRC/common/ipc.h")
+[ -n "$ipc_version" ] || ti_fail "no IPC_VERSION in common/ipc.h"
+python3 - "$TI_BUILD/token/tokagent-soft-helper" "$TI_DIR/helper.err" \
+    "$ipc_version" <<'PY'
 import os, socket, struct, sys
-helper, errlog = sys.argv[1], sys.argv[2]
+helper, errlog, version = sys.argv[1], sys.argv[2], int(sys.argv[3])
 a, b = socket.socketpair()
 pid = os.fork()
 if pid == 0:
@@ -103,14 +107,14 @@ def frame():
     return body
 hello = frame()
 id_, typ, ver = struct.unpack(">IBI", hello[:9])
-assert id_ == 0 and typ == 3 and ver == 1, (id_, typ, ver)
+assert id_ == 0 and typ == 3 and ver == version, (id_, typ, ver)
 body = struct.pack(">IBI", 0, 3, 99) + struct.pack(">I", 4) + b"test"
 a.sendall(struct.pack(">I", len(body)) + body)
 _, status = os.waitpid(pid, 0)
 sys.exit(0 if os.WIFEXITED(status) and os.WEXITSTATUS(status) != 0 else 1)
 PY
 [ $? = 0 ] || ti_fail "the helper accepted another protocol version"
-grep -q "the agent speaks helper protocol version 99, this helper version 1" \
+grep -q "the agent speaks helper protocol version 99, this helper version $ipc_version" \
     "$TI_DIR/helper.err" || ti_fail "helper did not name the versions: \
 $(cat "$TI_DIR/helper.err")"
 ti_log "ok"
