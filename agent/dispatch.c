@@ -245,7 +245,7 @@ dispatch_forget_tokens(void)
 void
 dispatch_remove_all(const char *why)
 {
-	keys_drop_all(why);
+	keys_drop_all(NULL, why);
 	dispatch_forget_tokens();
 }
 

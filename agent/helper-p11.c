@@ -334,7 +334,7 @@ helper_p11_provider_free(struct helper_p11_prov *p, int retire)
 		next = idtab_next(id);
 		if (id->helper == p->h) {
 			id->helper = NULL;	/* it is going away */
-			keys_drop(id, "provider removed");
+			keys_drop(id, NULL, "provider removed");
 		}
 	}
 	LIST_REMOVE(p, entry);

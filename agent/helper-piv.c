@@ -163,7 +163,7 @@ helper_piv_sync(struct helper *h, struct buf *m)
 		if (id->helper == h && !helper_piv_blobs_has(now, nnow,
 		    buf_ptr(id->blob), buf_len(id->blob))) {
 			id->helper = NULL;	/* the helper forgot it */
-			keys_drop(id, "card removed");
+			keys_drop(id, NULL, "card removed");
 		}
 	}
 	/* Removed keys whose card was pulled come back when plugged in. */
@@ -283,7 +283,7 @@ helper_piv_restarted(struct helper *h, void *arg)
 		if (id->helper != h)
 			continue;
 		id->helper = NULL;	/* the new helper never had it */
-		keys_drop(id, "PIV helper restarted; listed again when "
+		keys_drop(id, NULL, "PIV helper restarted; listed again when "
 		    "it has read the card");
 	}
 	buf_free(last_keys);

@@ -137,7 +137,7 @@ helper_sk_readd_reply(int r, uint8_t type, struct buf *m, const char *detail,
 		    helper_name(ra->h), tok_strerror(r), detail ? ": " : "",
 		    detail ? detail : "");
 		id->helper = NULL;
-		keys_drop(id, "helper restarted");
+		keys_drop(id, NULL, "helper restarted");
 		goto out;
 	}
 	id->handle = handle;
@@ -189,7 +189,7 @@ helper_sk_restarted(struct helper *h, void *arg)
 			    "it again", id->fingerprint, id->comment,
 			    helper_name(h));
 			id->helper = NULL;	/* the new helper never had it */
-			keys_drop(id, "helper restarted");
+			keys_drop(id, NULL, "helper restarted");
 			continue;
 		}
 		buf_free(p);

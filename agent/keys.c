@@ -50,7 +50,7 @@ keys_sweep(void *arg)
 		if (id->expires_ms == 0)
 			continue;
 		if (id->expires_ms <= now)
-			keys_drop(id, "lifetime expired");
+			keys_drop(id, NULL, "lifetime expired");
 		else if (earliest == 0 || id->expires_ms < earliest)
 			earliest = id->expires_ms;
 	}
@@ -76,7 +76,7 @@ keys_expire_if_due(struct identity *id)
 {
 	if (id->expires_ms == 0 || id->expires_ms > loop_now_ms())
 		return 0;
-	keys_drop(id, "lifetime expired");
+	keys_drop(id, NULL, "lifetime expired");
 	return 1;
 }
 
@@ -96,11 +96,11 @@ keys_helper_drop(struct helper *h, uint64_t handle)
 }
 
 void
-keys_drop(struct identity *id, const char *why)
+keys_drop(struct identity *id, const struct conn *c, const char *why)
 {
 	verbose("removing key %s %s (%s)", id->fingerprint,
 	    id->comment, why);
-	audit_event("remove", NULL, id, "ok", why);
+	audit_event("remove", c, id, "ok", why);
 	idtab_unlink(agent_idtab, id);
 	keys_helper_drop(id->helper, id->handle);
 	identity_free(id);
@@ -121,7 +121,7 @@ keys_helper_lost(struct helper *h, void *arg)
 		error("key %s (%s) was lost when helper %s died: add it again",
 		    id->fingerprint, id->comment, helper_name(h));
 		id->helper = NULL;	/* the new helper never had it */
-		keys_drop(id, "helper restarted");
+		keys_drop(id, NULL, "helper restarted");
 		n++;
 	}
 	/* Not only in the log: the user finds out before the next login. */
@@ -193,7 +193,7 @@ keys_insert(struct identity *id)
 	    buf_len(id->blob))) != NULL) {
 		/* Re-adding replaces the key's constraints (and its handle). */
 		debug_f("replacing %s", old->fingerprint);
-		keys_drop(old, "added again");
+		keys_drop(old, NULL, "added again");
 	}
 	if ((r = idtab_insert(agent_idtab, id)) != 0) {
 		keys_helper_drop(id->helper, id->handle);
@@ -416,7 +416,7 @@ keys_remove(struct conn *c, struct buf *m)
 	be = helper_backend(id->helper);
 	if (be != NULL && be->key_removed != NULL)
 		be->key_removed(id);
-	keys_drop(id, "removed by client");
+	keys_drop(id, c, "removed by client");
 	conn_reply_status(c, 1);
 }
 
@@ -427,16 +427,16 @@ keys_remove_all(struct conn *c, struct buf *m)
 		conn_reply_status(c, 0);
 		return 0;
 	}
-	keys_drop_all("all keys removed");
+	keys_drop_all(c, "all keys removed");
 	conn_reply_status(c, 1);
 	return 1;
 }
 
 void
-keys_drop_all(const char *why)
+keys_drop_all(const struct conn *c, const char *why)
 {
 	struct identity *id;
 
 	while ((id = idtab_first(agent_idtab)) != NULL)
-		keys_drop(id, why);
+		keys_drop(id, c, why);
 }

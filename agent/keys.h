@@ -41,10 +41,11 @@ void keys_remove(struct conn *c, struct buf *m);
 int keys_remove_all(struct conn *c, struct buf *m);
 
 /*
- * keys_drop_all: every identity dropped (why goes to the log).  The
+ * keys_drop_all: every identity dropped (why goes to the log and the
+ * audit trail; c: the client that asked, NULL: the agent itself).  The
  * caller tells the token helpers (dispatch_remove_all).
  */
-void keys_drop_all(const char *why);
+void keys_drop_all(const struct conn *c, const char *why);
 /*
  * keys_expire_if_due: remove id when its lifetime is over.  Returns 1 when
  * it was removed (id is freed), else 0.
@@ -81,7 +82,10 @@ void keys_helper_lost(struct helper *h, void *arg);
  * forget; failures are logged).  h NULL: nothing.
  */
 void keys_helper_drop(struct helper *h, uint64_t handle);
-/* keys_drop: take id out of the table, tell its helper, free it. */
-void keys_drop(struct identity *id, const char *why);
+/*
+ * keys_drop: take id out of the table, tell its helper, free it; the audit
+ * record names why and the client c that asked (NULL: the agent itself).
+ */
+void keys_drop(struct identity *id, const struct conn *c, const char *why);
 
 #endif /* AGENT_KEYS_H */

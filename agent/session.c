@@ -63,7 +63,7 @@ session_remove_keys(void)
 		memset(&q, 0, sizeof(q));
 		policy_stage_query_key(id, &q);
 		if (policy_remove_on_lock(pol, &q)) {
-			keys_drop(id, "removed on screen lock or suspend");
+			keys_drop(id, NULL, "removed on screen lock or suspend");
 			n++;
 		}
 	}

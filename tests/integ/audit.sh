@@ -94,6 +94,9 @@ assert fido, "no FIDO signature recorded"
 t = kinds["touch"]
 assert [x["result"] for x in t][:2] == ["waiting", "done"], t
 assert t[0]["token"]["device"].startswith("unix:") and t[0]["namespace"], t
+rm = [r for r in kinds["remove"] if r.get("reason") == "removed by client"]
+assert rm and rm[0]["key"]["comment"] == "audit-key", kinds["remove"]
+assert rm[0]["client"]["chain"][0]["exe"].endswith("ssh-add"), rm
 assert any(r["result"] == "refused" for r in kinds["unlock"])
 assert any(r["result"] == "ok" for r in kinds["unlock"])
 print("records:", len(recs), sorted(kinds))
