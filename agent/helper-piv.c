@@ -212,7 +212,7 @@ helper_piv_event(struct helper *h, uint8_t type, struct buf *m, void *arg)
 		if ((r = helper_piv_sync(h, m)) != 0)
 			break;
 		verbose("PIV: %s", what);
-		audit_token("token-change", "piv", what, "");
+		audit_token("token-change", "piv", what, NULL);
 		break;
 	case IPC_PIV_TOUCH:
 		r = helper_get_note(h, HELPER_NOTE_TOUCH, 1, m);
